@@ -1,1 +1,108 @@
-export {};
+/**
+ * The provider implementation, loaded by the SDK's thin shim as `pulumi-capydb/provider` inside every
+ * provider call. This subpath must never move: stacks store a shim that requires it by name.
+ *
+ * Only types may come from @pulumi/pulumi here; this module runs inside the dynamic-provider plugin.
+ */
+import { CapyDBClient } from "./client";
+import { Clock, systemClock } from "./clock";
+import { resolveCredentials, CredentialSource } from "./credentials";
+import { withScope } from "./context";
+import { diffPreview } from "./diff";
+import { checkInputs, PreviewDatabaseInputs } from "./inputs";
+import { LogSink, stderrSink } from "./log";
+import { createOperation } from "./operations/create";
+import { deleteOperation } from "./operations/delete";
+import { readOperation } from "./operations/read";
+import { updateOperation } from "./operations/update";
+import { containsUnknown } from "./unknown";
+
+export { CapyDBClient } from "./client";
+export { CapyDBError } from "./errors";
+export { containsUnknown, UNKNOWN } from "./unknown";
+export { autoName } from "./inputs";
+export { SECRET_OUTPUTS, PREVIEW_OUTPUT_FIELDS } from "./outputs";
+
+/** What `configure` receives from the dynamic-provider server: decrypted stack config, strings only. */
+export interface ConfigureRequest {
+  config: { get(key: string): string | undefined };
+}
+
+export interface ProviderDeps {
+  clock?: Clock;
+  sink?: LogSink;
+  env?: NodeJS.ProcessEnv;
+  /** Extra client options for tests (e.g. request timeout). */
+  clientOptions?: { requestTimeoutMs?: number; random?: () => number };
+}
+
+type Props = Record<string, unknown>;
+
+/**
+ * Builds the seven provider methods over injected time, logging and environment. The exported
+ * instance below uses the real ones; tests build their own.
+ */
+export function createProvider(deps: ProviderDeps = {}) {
+  const clock = deps.clock ?? systemClock;
+  const sink = deps.sink ?? stderrSink;
+  let config: CredentialSource = {};
+  let cached: { key: string; client: CapyDBClient } | undefined;
+
+  // Credentials are read at call time (config first, then env), never captured anywhere else.
+  function client(): CapyDBClient {
+    const { apiKey, apiUrl } = resolveCredentials(config, deps.env ?? process.env);
+    const key = `${apiUrl}\u0000${apiKey ?? ""}`;
+    if (!cached || cached.key !== key) {
+      cached = { key, client: new CapyDBClient({ apiKey, apiUrl, clock, ...deps.clientOptions }) };
+    }
+    return cached.client;
+  }
+  const ctx = (scope: string) => withScope({ client: client(), clock, sink }, scope);
+
+  return {
+    async configure(req: ConfigureRequest): Promise<void> {
+      // Missing credentials are not an error here: configure also runs before offline check/diff.
+      config = { apiKey: req.config.get("capydb:apiKey"), apiUrl: req.config.get("capydb:apiUrl") };
+    },
+    async check(olds: Props, news: Props) {
+      const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
+      return failures.length ? { inputs, failures } : { inputs };
+    },
+    async diff(_id: string, olds: Props, news: Props) {
+      return diffPreview(olds ?? {}, news ?? {});
+    },
+    async create(inputs: Props) {
+      assertKnown(inputs, "create");
+      const typed = inputs as PreviewDatabaseInputs & Props;
+      return createOperation(ctx(`create ${typed.name}`), typed);
+    },
+    async read(id: string, props: Props) {
+      return readOperation(ctx(`read ${props?.name ?? id}`), id, props ?? {});
+    },
+    async update(id: string, olds: Props, news: Props) {
+      assertKnown(news, "update");
+      return updateOperation(ctx(`update ${news.name ?? id}`), id, olds ?? {}, news as PreviewDatabaseInputs & Props);
+    },
+    async delete(id: string, props: Props): Promise<void> {
+      await deleteOperation(ctx(`delete ${props?.name ?? id}`), id, props ?? {});
+    },
+  };
+}
+
+/** The engine never sends unknowns outside preview; if one slips through, fail before any API call. */
+function assertKnown(inputs: Props, op: string): void {
+  if (containsUnknown(inputs)) {
+    throw new Error(`${op} received inputs that are not known yet; this is a bug in the caller (only preview may send unknowns).`);
+  }
+}
+
+const provider = createProvider();
+
+export const configure = provider.configure;
+export const check = provider.check;
+export const diff = provider.diff;
+export const create = provider.create;
+export const read = provider.read;
+export const update = provider.update;
+const deleteMethod = provider.delete;
+export { deleteMethod as delete };

@@ -1,0 +1,14 @@
+import { CapyDBClient } from "./client";
+import { Clock } from "./clock";
+import { Logger, createLogger, LogSink } from "./log";
+
+/** Everything an operation needs from outside: the API, time, and where progress lines go. */
+export interface OperationContext {
+  client: CapyDBClient;
+  clock: Clock;
+  log: Logger;
+}
+
+export function withScope(ctx: { client: CapyDBClient; clock: Clock; sink?: LogSink }, scope: string): OperationContext {
+  return { client: ctx.client, clock: ctx.clock, log: createLogger(scope, ctx.sink) };
+}

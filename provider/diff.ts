@@ -1,0 +1,52 @@
+import { DEFAULT_MODE, DEFAULT_TTL_HOURS } from "./inputs";
+import { containsUnknown } from "./unknown";
+
+export interface DiffResult {
+  changes: boolean;
+  replaces: string[];
+  deleteBeforeReplace: boolean;
+}
+
+/** A different project, name or mode is a different database: the API can change none in place. */
+export const REPLACE_KEYS = ["projectId", "name", "mode"] as const;
+/** ttlHours → extend; resetTrigger → reset; timeouts and adopt only change how we wait. */
+export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt"] as const;
+
+const DEFAULTS: Record<string, unknown> = { mode: DEFAULT_MODE, ttlHours: DEFAULT_TTL_HOURS };
+
+/**
+ * diff(olds = previous outputs, news = checked inputs). Offline and deterministic. An unknown value
+ * counts as a change, and as a replacement for a replace key, so that preview shows the worst case.
+ */
+export function diffPreview(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+  const changed = (key: string) => {
+    if (containsUnknown(news[key])) return true;
+    return !sameValue(olds[key] ?? DEFAULTS[key], news[key] ?? DEFAULTS[key]);
+  };
+  const replaces = REPLACE_KEYS.filter(changed);
+  const updates = UPDATE_KEYS.filter(changed);
+  // Names are unique per project: keeping the name means the old preview must go first, or the
+  // create would meet a 409 for its own predecessor.
+  const nameKept = containsUnknown(news.name) || sameValue(olds.name, news.name);
+  return {
+    changes: replaces.length > 0 || updates.length > 0,
+    replaces: [...replaces],
+    deleteBeforeReplace: replaces.length > 0 && nameKept,
+  };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (value === undefined || value === null) return "null";
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,134 @@
+import { redact } from "./redact";
+
+/** What went wrong, so callers can decide without parsing messages (the API has no error codes). */
+export type CapyDBErrorKind =
+  | "http" // the server answered with a non-2xx status
+  | "network" // no answer: connection refused/reset, DNS, TLS, request timeout
+  | "schema" // a 2xx answer we could not understand
+  | "config"; // credentials or URL missing/invalid: no request was sent
+
+export interface CapyDBErrorInit {
+  kind: CapyDBErrorKind;
+  method: string;
+  path: string;
+  status?: number;
+  serverMessage?: string;
+  hint?: string;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of the API client. Its message names the call, the status, the server's own
+ * words and a hint for the fix, and is redacted: it may end up in CLI output and plugin logs.
+ */
+export class CapyDBError extends Error {
+  readonly kind: CapyDBErrorKind;
+  readonly method: string;
+  readonly path: string;
+  readonly status?: number;
+  readonly serverMessage?: string;
+  readonly hint?: string;
+
+  constructor(init: CapyDBErrorInit) {
+    super(redact(formatMessage(init)));
+    this.name = "CapyDBError";
+    this.kind = init.kind;
+    this.method = init.method;
+    this.path = init.path;
+    this.status = init.status;
+    this.serverMessage = init.serverMessage === undefined ? undefined : redact(init.serverMessage);
+    this.hint = init.hint;
+  }
+
+  /**
+   * A POST or DELETE whose fate is unknown: the request may have been applied even though no answer
+   * came back (§1.4: 408/504, 5xx, network errors). Such calls are reconciled, never resent blindly.
+   */
+  get maybeApplied(): boolean {
+    if (this.kind === "network") return true;
+    return this.kind === "http" && this.status !== undefined && (this.status === 408 || this.status >= 500);
+  }
+
+  get isNotFound(): boolean {
+    return this.kind === "http" && (this.status === 404 || this.status === 410);
+  }
+
+  get isConflict(): boolean {
+    return this.kind === "http" && (this.status === 409 || this.status === 412 || this.status === 428);
+  }
+
+  /** 401/403: retrying or waiting cannot help, so job waits abort at once. */
+  get isAuth(): boolean {
+    return this.kind === "config" || (this.kind === "http" && (this.status === 401 || this.status === 403));
+  }
+}
+
+function formatMessage(init: CapyDBErrorInit): string {
+  const call = `CapyDB API ${init.method} ${init.path}`;
+  let what: string;
+  switch (init.kind) {
+    case "http":
+      what = `failed with HTTP ${init.status}${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      break;
+    case "network":
+      what = `got no answer${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      break;
+    case "schema":
+      what = `returned a response that could not be understood${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      break;
+    case "config":
+      what = `was not sent${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      break;
+  }
+  return `${call} ${what}.${init.hint ? ` Hint: ${init.hint}` : ""}`;
+}
+
+const CREDENTIAL_SOURCES =
+  "Set it with `pulumi config set --secret capydb:apiKey <key>` or the CAPYDB_API_KEY environment variable";
+
+/** The scope each endpoint needs (capydb-api.md §1.2), for 403 hints. */
+export function scopeFor(method: string, path: string): string {
+  if (path === "/v1/me") return "(any valid key)";
+  if (path.startsWith("/v1/jobs/") || /\/jobs(\?|$)/.test(path)) return "jobs:read";
+  if (path.endsWith("/connections")) return "credentials:read";
+  if (path.includes("/restores")) return "backups:write";
+  return method === "GET" ? "projects:read" : "projects:write";
+}
+
+/** A hint per status: what the user can change to make the call succeed. */
+export function hintFor(method: string, path: string, status: number): string | undefined {
+  if (status === 401) {
+    return `the API key was rejected (missing, invalid, expired or revoked). ${CREDENTIAL_SOURCES}.`;
+  }
+  if (status === 403) {
+    return (
+      `the API key lacks the \`${scopeFor(method, path)}\` scope, or is scoped to another project. ` +
+      "Use a project-scoped key with projects:read, projects:write, credentials:read and jobs:read."
+    );
+  }
+  if (status === 404 && path.startsWith("/v1/projects/")) {
+    return "check `projectId`: the project does not exist or this key cannot see it.";
+  }
+  if (status === 429) return "CapyDB is rate limiting this caller; wait and run the command again.";
+  if (status === 400) return "the request was rejected as invalid; check the resource inputs (and the organization's billing status).";
+  if (status >= 500 || status === 408) return "CapyDB had a server-side problem; run the command again in a moment.";
+  return undefined;
+}
+
+export function missingApiKeyError(method: string, path: string): CapyDBError {
+  return new CapyDBError({
+    kind: "config",
+    method,
+    path,
+    serverMessage: "no CapyDB API key is configured",
+    hint: `${CREDENTIAL_SOURCES}.`,
+  });
+}
+
+export function describeCause(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    return code ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

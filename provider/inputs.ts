@@ -1,0 +1,160 @@
+import { createHash } from "crypto";
+import { parseDuration } from "./duration";
+import { containsUnknown, isUnknown } from "./unknown";
+
+/** Resolved inputs as the provider methods receive them (camelCase; snake_case only on the wire). */
+export interface Timeouts {
+  create?: string;
+  update?: string;
+  delete?: string;
+}
+
+export interface PreviewDatabaseInputs {
+  projectId: string;
+  name: string;
+  mode: "clone" | "empty";
+  ttlHours: number;
+  timeouts?: Timeouts;
+  /** Changing this value resets the preview (re-clone or wipe) in place. */
+  resetTrigger?: string;
+  /** Take over a live preview of the same name instead of failing with "already exists". */
+  adopt?: boolean;
+  /** Set by the SDK: "<stack>-<resource name>", the seed of the stable auto-name. */
+  autoNameSeed?: string;
+}
+
+export const MODES = ["clone", "empty"] as const;
+export const DEFAULT_MODE = "clone";
+export const DEFAULT_TTL_HOURS = 24;
+export const MIN_TTL_HOURS = 1;
+export const MAX_TTL_HOURS = 168;
+export const DEFAULT_TIMEOUT = "20m";
+export const MAX_NAME_LENGTH = 63;
+const NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+/** Keep waits within what a CI job can hold: 24 h. */
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+const TIMEOUT_KEYS = ["create", "update", "delete"] as const;
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+/**
+ * A stable, valid preview name from the SDK's seed: readable slug plus a short hash so that two seeds
+ * never meet after truncation or character folding (e.g. "feat/a" and "feat-a").
+ */
+export function autoName(seed: string): string {
+  const hash = createHash("sha256").update(seed).digest("hex").slice(0, 6);
+  const slug = seed
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, MAX_NAME_LENGTH - hash.length - 1)
+    .replace(/-+$/g, "");
+  return slug ? `${slug}-${hash}` : `preview-${hash}`;
+}
+
+export function resolveTimeoutMs(timeouts: Timeouts | undefined, op: keyof Timeouts): number {
+  const text = timeouts?.[op] ?? DEFAULT_TIMEOUT;
+  return parseDuration(text) ?? parseDuration(DEFAULT_TIMEOUT)!;
+}
+
+/**
+ * check: validates every known input, names the field and the fix, fills defaults for absent keys
+ * and the stable name. Unknown values (preview) are passed through untouched. Never calls the API.
+ */
+export function checkInputs(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+  const failures: CheckFailure[] = [];
+  const inputs: Record<string, unknown> = { ...news };
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+
+  const projectId = news.projectId;
+  if (!isUnknown(projectId)) {
+    if (projectId === undefined || projectId === null || projectId === "") {
+      fail("projectId", "projectId is required: the id of the CapyDB project to branch from (e.g. \"prj_123\").");
+    } else if (typeof projectId !== "string") {
+      fail("projectId", `projectId must be a string such as "prj_123", got ${describe(projectId)}.`);
+    }
+  }
+
+  if (news.name === undefined || news.name === null) {
+    delete inputs.name;
+    // Omitting the name keeps the current one, so that removing an explicit name never replaces.
+    if (typeof olds.name === "string" && olds.name !== "") inputs.name = olds.name;
+    else if (isUnknown(news.autoNameSeed)) inputs.name = news.autoNameSeed;
+    else if (typeof news.autoNameSeed === "string" && news.autoNameSeed !== "") inputs.name = autoName(news.autoNameSeed);
+    else fail("name", "name is required when the resource is not created through the pulumi-capydb SDK.");
+  } else if (!isUnknown(news.name)) {
+    const name = news.name;
+    if (typeof name !== "string" || !NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+      fail(
+        "name",
+        `name must be 1-${MAX_NAME_LENGTH} lowercase letters, digits or '-', starting and ending with a letter or digit ` +
+          `(e.g. "pr-42"), got ${describe(name)}. Omit it to get a stable name from the stack and resource names.`,
+      );
+    }
+  }
+
+  if (news.mode === undefined || news.mode === null) {
+    inputs.mode = DEFAULT_MODE;
+  } else if (!isUnknown(news.mode) && !MODES.includes(news.mode as never)) {
+    fail("mode", `mode must be "clone" (copy of the project's data) or "empty" (blank database), got ${describe(news.mode)}.`);
+  }
+
+  if (news.ttlHours === undefined || news.ttlHours === null) {
+    inputs.ttlHours = DEFAULT_TTL_HOURS;
+  } else if (!isUnknown(news.ttlHours)) {
+    const ttl = news.ttlHours;
+    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < MIN_TTL_HOURS || ttl > MAX_TTL_HOURS) {
+      fail("ttlHours", `ttlHours must be a whole number of hours from ${MIN_TTL_HOURS} to ${MAX_TTL_HOURS} (7 days), got ${describe(ttl)}.`);
+    }
+  }
+
+  if (news.timeouts === undefined || news.timeouts === null) {
+    delete inputs.timeouts;
+  } else if (!isUnknown(news.timeouts)) {
+    const timeouts = news.timeouts;
+    if (typeof timeouts !== "object" || Array.isArray(timeouts)) {
+      fail("timeouts", `timeouts must be an object such as { create: "30m", delete: "10m" }, got ${describe(timeouts)}.`);
+    } else {
+      for (const [key, value] of Object.entries(timeouts as Record<string, unknown>)) {
+        if (!TIMEOUT_KEYS.includes(key as never)) {
+          fail(`timeouts.${key}`, `timeouts.${key} is not a timeout; use create, update or delete.`);
+        } else if (value !== undefined && value !== null && !isUnknown(value)) {
+          const ms = typeof value === "string" ? parseDuration(value) : undefined;
+          if (ms === undefined || ms < 1_000 || ms > MAX_TIMEOUT_MS) {
+            fail(`timeouts.${key}`, `timeouts.${key} must be a duration from 1s to 24h such as "20m", "90s" or "1h30m", got ${describe(value)}.`);
+          }
+        }
+      }
+    }
+  }
+
+  if (news.resetTrigger === undefined || news.resetTrigger === null) {
+    delete inputs.resetTrigger;
+  } else if (!containsUnknown(news.resetTrigger)) {
+    if (typeof news.resetTrigger === "number") inputs.resetTrigger = String(news.resetTrigger);
+    else if (typeof news.resetTrigger !== "string") {
+      fail("resetTrigger", `resetTrigger must be a string or number (change it to reset the preview), got ${describe(news.resetTrigger)}.`);
+    }
+  }
+
+  if (news.adopt === undefined || news.adopt === null) delete inputs.adopt;
+  else if (!isUnknown(news.adopt) && typeof news.adopt !== "boolean") {
+    fail("adopt", `adopt must be true or false, got ${describe(news.adopt)}.`);
+  }
+
+  return { inputs, failures };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,21 @@
+import { redact } from "./redact";
+
+/**
+ * Progress lines for the user. The dynamic-provider plugin has no channel to the engine, and its
+ * stderr reaches the CLI output (CLI >= 3.146), so short prefixed stderr lines are the only log we have.
+ */
+export type LogSink = (line: string) => void;
+
+export const stderrSink: LogSink = (line) => process.stderr.write(line + "\n");
+
+export interface Logger {
+  info(message: string): void;
+}
+
+export function createLogger(scope: string, sink: LogSink = stderrSink): Logger {
+  return { info: (message) => sink(redact(`[capydb] ${scope}: ${message}`)) };
+}
+
+export function formatElapsed(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}

@@ -1,0 +1,73 @@
+import { OperationContext } from "../context";
+import { CapyDBError } from "../errors";
+import { resolveTimeoutMs, Timeouts } from "../inputs";
+import { formatElapsed } from "../log";
+import { conflictDelayMs } from "../retry";
+import { JobFailedError, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
+
+const MAX_DELETE_ATTEMPTS = 3;
+
+/**
+ * Deletes a preview and waits until CapyDB has finished. Gone already (404, or no longer listed) is
+ * success: destroy must never get stuck on a preview that expired.
+ */
+export async function deletePreviewAndWait(
+  ctx: OperationContext,
+  projectId: string,
+  previewId: string,
+  deadline: number,
+  label: string,
+): Promise<void> {
+  const started = ctx.clock.now();
+  for (let attempt = 1; ; attempt++) {
+    let jobId: string | undefined;
+    try {
+      jobId = (await ctx.client.deletePreview(previewId, { deadline }))?.id;
+    } catch (error) {
+      if (!(error instanceof CapyDBError)) throw error;
+      if (error.isNotFound) {
+        ctx.log.info(`${label}: preview ${previewId} is already gone`);
+        return;
+      }
+      if (!error.isConflict && !error.maybeApplied) throw error;
+      // Busy, or the answer was lost: look at the preview before deciding to send DELETE again.
+      const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+      if (!preview) return;
+      if (preview.state === "deleting") {
+        await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
+        return;
+      }
+      if (attempt >= MAX_DELETE_ATTEMPTS && !error.isConflict) throw error;
+      const delay = conflictDelayMs(attempt);
+      if (ctx.clock.now() + delay > deadline) throw error;
+      await ctx.clock.sleep(delay);
+      continue;
+    }
+    ctx.log.info(`${label}: delete of preview ${previewId} accepted${jobId ? ` (job ${jobId})` : ""}`);
+    if (jobId) await waitForJob(ctx, jobId, deadline, label);
+    else await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
+    ctx.log.info(`${label}: preview ${previewId} deleted in ${formatElapsed(ctx.clock.now() - started)}`);
+    return;
+  }
+}
+
+/** delete(id, outputs): everything needed is in the outputs, since current inputs are not sent. */
+export async function deleteOperation(ctx: OperationContext, id: string, props: Record<string, unknown>): Promise<void> {
+  const projectId = String(props.projectId ?? "");
+  const name = typeof props.name === "string" ? props.name : id;
+  const deadline = ctx.clock.now() + resolveTimeoutMs(props.timeouts as Timeouts | undefined, "delete");
+  try {
+    await deletePreviewAndWait(ctx, projectId, id, deadline, `delete ${name}`);
+  } catch (error) {
+    // Throwing keeps the resource in state, so a later destroy can try again: say so.
+    const what =
+      error instanceof JobFailedError || error instanceof WaitTimeoutError || error instanceof CapyDBError
+        ? error.message
+        : String(error);
+    throw new Error(
+      `Deleting preview "${name}" (${id}) did not finish: ${what}\n` +
+        "The preview stays in the stack; run `pulumi destroy` (or `pulumi up`) again to retry" +
+        (error instanceof WaitTimeoutError ? ", or raise `timeouts.delete`." : "."),
+    );
+  }
+}

@@ -1,0 +1,80 @@
+import { PreviewDatabaseInputs } from "./inputs";
+import { ConnectionInfo, PreviewDatabase, known } from "./schemas";
+
+/**
+ * The one table from API fields (snake_case) to resource outputs (camelCase). Unknown or empty API
+ * values become null: outputs must be plain JSON, and `undefined` breaks the gRPC Struct encoding.
+ */
+export const PREVIEW_OUTPUT_FIELDS = [
+  ["projectId", "project_id"],
+  ["name", "name"],
+  ["mode", "mode"],
+  ["state", "state"],
+  ["host", "public_host"],
+  ["directPort", "direct_port"],
+  ["pooledPort", "pooled_port"],
+  ["roleName", "role_name"],
+  ["databaseName", "database_name"],
+  ["sslMode", "ssl_mode"],
+  ["ttlExpiresAt", "ttl_expires_at"],
+  ["createdAt", "created_at"],
+  ["lastError", "last_error"],
+] as const satisfies ReadonlyArray<readonly [string, keyof PreviewDatabase]>;
+
+/** Credential-bearing outputs: the SDK lists exactly these in additionalSecretOutputs. */
+export const SECRET_OUTPUTS = ["directUrl", "pooledUrl", "password"] as const;
+
+export type Outputs = Record<string, unknown>;
+
+export function previewOutputs(preview: PreviewDatabase): Outputs {
+  const out: Outputs = {};
+  for (const [output, field] of PREVIEW_OUTPUT_FIELDS) out[output] = known(preview[field]) ?? null;
+  return out;
+}
+
+export function connectionOutputs(info: ConnectionInfo | undefined): Outputs {
+  return {
+    directUrl: known(info?.direct_url) ?? null,
+    pooledUrl: known(info?.pooled_url) ?? null,
+    password: passwordOf(info?.direct_url) ?? passwordOf(info?.pooled_url) ?? null,
+  };
+}
+
+/** The API has no password field (§3.1): it is the userinfo password of the connection URLs. */
+export function passwordOf(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Inputs echoed into outputs unchanged: diff compares against old outputs, and delete only sees outputs. */
+const ECHOED_INPUTS = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "autoNameSeed"] as const;
+
+export function echoInputs(inputs: Partial<PreviewDatabaseInputs> & Record<string, unknown>): Outputs {
+  const out: Outputs = {};
+  for (const key of ECHOED_INPUTS) if (inputs[key] !== undefined) out[key] = inputs[key];
+  return out;
+}
+
+/**
+ * Complete outputs: echoed inputs, then what the API says, then the secret connection outputs.
+ * The API's projectId/name/mode win over the echo only where it knows them.
+ */
+export function buildOutputs(
+  inputs: Partial<PreviewDatabaseInputs> & Record<string, unknown>,
+  preview: PreviewDatabase | undefined,
+  connections: Outputs,
+  extra: Outputs = {},
+): Outputs {
+  const out: Outputs = { ...echoInputs(inputs) };
+  if (preview) {
+    for (const [key, value] of Object.entries(previewOutputs(preview))) {
+      if (value !== null || !(key in out)) out[key] = value;
+    }
+  }
+  return { ...out, ...connections, ...extra };
+}

@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+/**
+ * CapyDB API response shapes (capydb-api.md §3). Strict only where a missing field would be a bug
+ * (the six fields the API always sends); everything else may be absent, null, "" or 0, and unknown
+ * fields are ignored because the published docs lag behind the server.
+ */
+const optionalString = z.string().nullish();
+const optionalNumber = z.number().nullish();
+
+export const PreviewDatabaseSchema = z.object({
+  id: z.string().min(1),
+  project_id: z.string().min(1),
+  name: z.string(),
+  // Documented as clone|empty, but a new mode must not break refresh of every stack.
+  mode: z.string(),
+  // No enum on purpose: only "ready" is usable and any other value means "not ready" (§4.1).
+  state: z.string(),
+  ttl_expires_at: z.string(),
+  database_name: optionalString,
+  role_name: optionalString,
+  direct_port: optionalNumber,
+  pooled_port: optionalNumber,
+  created_at: optionalString,
+  updated_at: optionalString,
+  public_host: optionalString,
+  ssl_mode: optionalString,
+  last_error: optionalString,
+  source_kind: optionalString,
+  source_database: optionalString,
+});
+export type PreviewDatabase = z.infer<typeof PreviewDatabaseSchema>;
+
+export const JobSchema = z.object({
+  id: z.string().min(1),
+  type: z.string(),
+  state: z.string(),
+  created_at: optionalString,
+  updated_at: optionalString,
+  error: optionalString,
+  project_id: optionalString,
+  preview_database_id: optionalString,
+  attempts: optionalNumber,
+  max_attempts: optionalNumber,
+  last_exit_code: optionalNumber,
+  last_stdout: optionalString,
+  last_stderr: optionalString,
+});
+export type Job = z.infer<typeof JobSchema>;
+
+export const ConnectionInfoSchema = z.object({
+  username: optionalString,
+  direct_url: optionalString,
+  pooled_url: optionalString,
+});
+export type ConnectionInfo = z.infer<typeof ConnectionInfoSchema>;
+
+export const ErrorBodySchema = z.object({ error: z.string() });
+
+// Envelopes, one per endpoint. Lists may be null for an empty project: normalised to [].
+export const ListPreviewsResponse = z.object({
+  preview_databases: z.array(PreviewDatabaseSchema).nullish().transform((v) => v ?? []),
+});
+export const PreviewAndJobResponse = z.object({ preview: PreviewDatabaseSchema, job: JobSchema });
+export const PreviewResponse = z.object({ preview: PreviewDatabaseSchema });
+export const JobResponse = z.object({ job: JobSchema });
+export const ConnectionsResponse = z.object({ connections: ConnectionInfoSchema });
+export const MeResponse = z.object({
+  organization: z.object({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
+  principal: z.object({ scopes: z.array(z.string()).nullish() }).nullish(),
+});
+export const ProjectResponse = z.object({
+  project: z.object({
+    id: z.string(),
+    name: z.string().nullish(),
+    postgres_version: z.string().nullish(),
+    state: z.string().nullish(),
+  }),
+});
+
+/** Job states that end a wait; any other value, known or not, means "still running" (§3.2). */
+export const TERMINAL_JOB_STATES = new Set(["completed", "failed"]);
+
+/** Absent, null, "" and 0 all mean "unknown" for optional fields (§3.1). */
+export function known<T>(value: T | null | undefined): T | null {
+  if (value === undefined || value === null || (value as unknown) === "" || (value as unknown) === 0) return null;
+  return value;
+}

@@ -1,0 +1,145 @@
+import { CapyDBClient } from "./client";
+import { Clock } from "./clock";
+import { CapyDBError } from "./errors";
+import { Logger, formatElapsed } from "./log";
+import { ConnectionInfo, Job, PreviewDatabase, TERMINAL_JOB_STATES } from "./schemas";
+
+/**
+ * Poll schedule for jobs: the first poll at once (fast jobs finish within a poll), then 0.5 s growing
+ * by half each time to a 5 s cap. Preview clones take 12-14 s, so that is 6-8 polls; the Terraform
+ * provider's fixed 5 s adds up to 5 s to every create.
+ */
+export const POLL_FIRST_DELAY_MS = 500;
+export const POLL_GROWTH = 1.5;
+export const POLL_MAX_DELAY_MS = 5_000;
+/** Like the official CLI: a few failed polls in a row mean the job status cannot be known. */
+export const MAX_CONSECUTIVE_POLL_ERRORS = 5;
+/** URLs can lag behind "ready" (§4.7): poll every 2 s, for at most 3 minutes. */
+export const CONNECTIONS_POLL_MS = 2_000;
+export const CONNECTIONS_MAX_WAIT_MS = 3 * 60_000;
+
+export function nextPollDelay(previous: number | undefined): number {
+  if (previous === undefined) return POLL_FIRST_DELAY_MS;
+  return Math.min(POLL_MAX_DELAY_MS, Math.round(previous * POLL_GROWTH));
+}
+
+export interface WaitContext {
+  client: CapyDBClient;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The job reached "failed". */
+export class JobFailedError extends Error {
+  constructor(readonly job: Job) {
+    super(describeJobFailure(job));
+    this.name = "JobFailedError";
+  }
+}
+
+/** The deadline passed while the work was still running; `lastState` says where it was. */
+export class WaitTimeoutError extends Error {
+  constructor(
+    readonly what: string,
+    readonly lastState: string,
+    readonly waitedMs: number,
+  ) {
+    super(`timed out after ${formatElapsed(waitedMs)} waiting for ${what} (last state: ${lastState})`);
+    this.name = "WaitTimeoutError";
+  }
+}
+
+export function stderrTail(stderr: string | null | undefined, lines = 20): string | undefined {
+  if (!stderr) return undefined;
+  const all = stderr.trimEnd().split("\n");
+  return all.slice(-lines).join("\n");
+}
+
+export function describeJobFailure(job: Job): string {
+  let message = `${job.type} job ${job.id} failed: ${job.error || "no error message was given"}`;
+  if (job.last_exit_code != null) message += ` (exit code ${job.last_exit_code})`;
+  const tail = stderrTail(job.last_stderr);
+  if (tail) message += `\n--- stderr (last lines) ---\n${tail}`;
+  return message;
+}
+
+/** Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes. */
+export async function waitForJob(ctx: WaitContext, jobId: string, deadline: number, label: string): Promise<Job> {
+  const started = ctx.clock.now();
+  let delay: number | undefined;
+  let lastState = "unknown";
+  let pollErrors = 0;
+  for (;;) {
+    try {
+      const job = await ctx.client.getJob(jobId, { deadline });
+      pollErrors = 0;
+      if (job.state !== lastState) {
+        ctx.log.info(`${label}: job ${job.id} ${job.state} after ${formatElapsed(ctx.clock.now() - started)}`);
+      }
+      lastState = job.state;
+      if (job.state === "completed") return job;
+      if (job.state === "failed") throw new JobFailedError(job);
+      // Any other state, known or not (pending, running, queued…), means the job is still running.
+    } catch (error) {
+      if (!(error instanceof CapyDBError)) throw error;
+      // A key that stopped working will not start working while we wait.
+      if (error.isAuth) throw error;
+      pollErrors++;
+      if (pollErrors >= MAX_CONSECUTIVE_POLL_ERRORS) throw error;
+    }
+    delay = nextPollDelay(delay);
+    if (ctx.clock.now() + delay > deadline) {
+      throw new WaitTimeoutError(`${label} (job ${jobId})`, lastState, ctx.clock.now() - started);
+    }
+    await ctx.clock.sleep(delay);
+  }
+}
+
+/**
+ * Waits on the preview list until `done(preview)` holds. Used when no job id is known: a create or
+ * delete whose answer was lost, or an old state written before the job finished. `undefined` is
+ * passed when the preview is no longer listed.
+ */
+export async function waitForPreview(
+  ctx: WaitContext,
+  projectId: string,
+  previewId: string,
+  deadline: number,
+  label: string,
+  done: (preview: PreviewDatabase | undefined) => boolean,
+): Promise<PreviewDatabase | undefined> {
+  const started = ctx.clock.now();
+  let delay: number | undefined;
+  let lastState = "unknown";
+  for (;;) {
+    const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+    const state = preview?.state ?? "gone";
+    if (state !== lastState) ctx.log.info(`${label}: preview ${previewId} ${state} after ${formatElapsed(ctx.clock.now() - started)}`);
+    lastState = state;
+    if (done(preview)) return preview;
+    delay = nextPollDelay(delay);
+    if (ctx.clock.now() + delay > deadline) {
+      throw new WaitTimeoutError(`${label} (preview ${previewId})`, lastState, ctx.clock.now() - started);
+    }
+    await ctx.clock.sleep(delay);
+  }
+}
+
+/** Reads connections until both URLs are present (they may lag behind "ready", §4.7). */
+export async function waitForConnections(
+  ctx: WaitContext,
+  previewId: string,
+  deadline: number,
+  label: string,
+): Promise<ConnectionInfo> {
+  const started = ctx.clock.now();
+  const bound = Math.min(deadline, started + CONNECTIONS_MAX_WAIT_MS);
+  for (;;) {
+    const info = await ctx.client.getConnections(previewId, { deadline: bound });
+    if (info.direct_url && info.pooled_url) return info;
+    if (ctx.clock.now() + CONNECTIONS_POLL_MS > bound) {
+      throw new WaitTimeoutError(`${label}: connection URLs of preview ${previewId}`, "URLs missing", ctx.clock.now() - started);
+    }
+    await ctx.clock.sleep(CONNECTIONS_POLL_MS);
+  }
+}

@@ -1,0 +1,9 @@
+export { PreviewDatabase, PreviewDatabaseArgs, PreviewDatabaseTimeouts, PREVIEW_DATABASE_SECRET_OUTPUTS } from "./preview-database";
+export { previewDatabaseProvider } from "./provider-shim";
+export {
+  currentBranch,
+  currentPullRequest,
+  previewNameForBranch,
+  previewNameFromEnvironment,
+  stackNameForBranch,
+} from "./branch";
