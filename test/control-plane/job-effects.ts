@@ -1,0 +1,91 @@
+import type { Backend, PreviewTarget } from "./backend";
+import { newPassword } from "./ids";
+import type { SerialQueue } from "./serial-queue";
+import type { JobRow, PreviewRow, Store } from "./state";
+
+type Outcome = { ok: true; password?: string } | { ok: false; error: string; stderr?: string; exitCode?: number };
+
+export interface JobEffectsDeps {
+  store: Store;
+  backend: Backend;
+  queue: SerialQueue;
+  now: () => number;
+}
+
+export function targetOf(preview: PreviewRow): PreviewTarget {
+  return { projectId: preview.projectId, databaseName: preview.databaseName, roleName: preview.roleName, mode: preview.mode };
+}
+
+/** What finishing a job does: the real database work first, then the states a client sees. */
+export function jobCompleter(deps: JobEffectsDeps): (job: JobRow) => Promise<void> {
+  return async (job) => {
+    const preview = deps.store.previews.get(job.previewId);
+    const outcome = job.injectedFailure ? injected(job) : await deps.queue.run(() => doWork(deps.backend, job, preview));
+    record(job, preview, outcome, deps.now());
+  };
+}
+
+function injected(job: JobRow): Outcome {
+  const failure = job.injectedFailure!;
+  return {
+    ok: false,
+    error: failure.error ?? `${job.type} failed: injected failure`,
+    stderr: failure.stderr ?? "ERROR:  injected failure (capydb local control plane)",
+    exitCode: failure.exitCode ?? 1,
+  };
+}
+
+async function doWork(backend: Backend, job: JobRow, preview: PreviewRow | undefined): Promise<Outcome> {
+  // Checked inside the queue: a reaper or out-of-band removal queued before us has already dropped it.
+  const gone = !preview || preview.deletedAt !== undefined;
+  if (job.kind === "delete" && gone) return { ok: true };
+  if (gone) return { ok: false, error: `${job.type} failed: preview was deleted while the job ran` };
+  try {
+    switch (job.kind) {
+      case "create":
+        await backend.provision(targetOf(preview), preview.password);
+        return { ok: true };
+      case "reset": {
+        const password = newPassword();
+        await backend.reset(targetOf(preview), password);
+        return { ok: true, password };
+      }
+      case "delete":
+        await backend.destroy(targetOf(preview));
+        return { ok: true };
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: `${job.type} failed: ${message}`, stderr: `ERROR:  ${message}`, exitCode: 1 };
+  }
+}
+
+function record(job: JobRow, preview: PreviewRow | undefined, outcome: Outcome, now: number): void {
+  job.state = outcome.ok ? "completed" : "failed";
+  job.completedAt = now;
+  job.updatedAt = now;
+  if (!outcome.ok) {
+    job.error = outcome.error;
+    job.lastStderr = outcome.stderr;
+    job.lastExitCode = outcome.exitCode;
+  }
+  if (!preview) return;
+  if (preview.activeJobId === job.id) preview.activeJobId = undefined;
+  if (preview.deletedAt !== undefined) return;
+  preview.updatedAt = now;
+  preview.hidden = false;
+  if (!outcome.ok) {
+    preview.state = "failed";
+    preview.lastError = outcome.error;
+    return;
+  }
+  preview.lastError = undefined;
+  if (job.kind === "delete") {
+    preview.state = "deleted";
+    preview.deletedAt = now;
+    preview.deletedBy = "api";
+    return;
+  }
+  if (outcome.password) preview.password = outcome.password;
+  preview.state = "ready";
+}

