@@ -1,0 +1,89 @@
+// Layer 3 -> layer 4 bridge: the real RegisterResource inputs (including the exact `__provider` text) for resources
+// built by an SDK module, ready to hand to Stack.up().
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { ResourceGoal } from "./engine";
+import type { PropertyMap } from "./wire";
+
+export interface CaptureResource {
+  name: string;
+  /** Export path of the resource class in `module`, e.g. "PreviewDatabase". */
+  exportName: string;
+  /**
+   * Constructor args as JSON, with two markers the SDK turns into real values:
+   * `{"$secret": v}` -> pulumi.secret(v); `{"$unknown": true}` -> an Output unknown during preview.
+   */
+  args: unknown;
+  /** JSON-safe resource options (deleteBeforeReplace, protect, ...). */
+  opts?: Record<string, unknown>;
+}
+
+export interface CaptureSpec {
+  /** cwd of the child: `module` and `@pulumi/pulumi` resolve from here, as in a user's program. */
+  programDir: string;
+  /** A package specifier ("pulumi-capydb") or an absolute path to a compiled module. */
+  module: string;
+  project?: string;
+  stack?: string;
+  preview?: boolean;
+  resources: CaptureResource[];
+  env?: Record<string, string>;
+}
+
+export interface CapturedResource extends ResourceGoal {
+  custom: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  retainOnDelete?: boolean;
+  protect?: boolean;
+}
+
+const CHILD = path.join(__dirname, "capture-child.js");
+
+export async function captureRegistrations(spec: CaptureSpec): Promise<CapturedResource[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-capture-"));
+  try {
+    const specPath = path.join(dir, "spec.json");
+    const outPath = path.join(dir, "out.json");
+    fs.writeFileSync(specPath, JSON.stringify({
+      module: spec.module,
+      project: spec.project ?? "project",
+      stack: spec.stack ?? "dev",
+      preview: spec.preview ?? false,
+      resources: spec.resources,
+    }));
+    await new Promise<void>((resolve, reject) => {
+      execFile(process.execPath, [CHILD, specPath, outPath], {
+        cwd: spec.programDir,
+        env: { ...process.env, ...(spec.env ?? {}) },
+        maxBuffer: 64 * 1024 * 1024,
+      }, (err, _stdout, stderr) => {
+        if (err) reject(new Error(`capture failed: ${err.message}\n${stderr}`));
+        else resolve();
+      });
+    });
+    const out = JSON.parse(fs.readFileSync(outPath, "utf8")) as { resources: CapturedResource[] };
+    return out.resources.map((r) => ({
+      ...r,
+      inputs: r.inputs as PropertyMap,
+      additionalSecretOutputs: r.additionalSecretOutputs?.length ? r.additionalSecretOutputs : undefined,
+      deleteBeforeReplace: r.deleteBeforeReplace ?? undefined,
+    }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Just the program for Stack.up(): the custom resources, in registration order. */
+export async function captureProgram(spec: CaptureSpec): Promise<ResourceGoal[]> {
+  const all = await captureRegistrations(spec);
+  return all.filter((r) => r.custom).map((r) => ({
+    name: r.name,
+    type: r.type,
+    inputs: r.inputs,
+    additionalSecretOutputs: r.additionalSecretOutputs,
+    deleteBeforeReplace: r.deleteBeforeReplace,
+  }));
+}

@@ -1,0 +1,89 @@
+import { strict as assert } from "assert";
+import { CapyDBClient } from "../../provider/client";
+import { CapyDBError } from "../../provider/errors";
+import { createLogger } from "../../provider/log";
+import { JobFailedError, nextPollDelay, waitForConnections, waitForJob, WaitTimeoutError } from "../../provider/wait";
+import { FakeClock } from "../helpers/fake-clock";
+import { apiJob, TEST_API_KEY } from "../helpers/fixtures";
+import { Handler, startScriptedServer } from "../helpers/scripted-server";
+
+async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clock: FakeClock; log: ReturnType<typeof createLogger>; lines: string[] }, requests: { path: string }[]) => Promise<void>) {
+  const server = await startScriptedServer(handler);
+  const clock = new FakeClock();
+  const lines: string[] = [];
+  try {
+    const client = new CapyDBClient({ apiUrl: server.url, apiKey: TEST_API_KEY, clock });
+    await run({ client, clock, log: createLogger("test", (l) => lines.push(l)), lines }, server.requests);
+  } finally {
+    await server.close();
+  }
+}
+
+describe("job waiter", () => {
+  it("polls at once, then on a growing schedule capped at 5 s", () => {
+    const delays: number[] = [];
+    let d: number | undefined;
+    for (let i = 0; i < 8; i++) delays.push((d = nextPollDelay(d)));
+    assert.deepEqual(delays, [500, 750, 1125, 1688, 2532, 3798, 5000, 5000]);
+  });
+
+  it("treats unknown states as still running and returns the completed job", async () => {
+    const states = ["pending", "queued", "running", "something-new", "completed"];
+    await withWait((_req, i) => ({ body: { job: apiJob({ state: states[i] }) } }), async (ctx, requests) => {
+      const job = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "create pr-42");
+      assert.equal(job.state, "completed");
+      assert.equal(requests.length, 5);
+      assert.deepEqual(ctx.clock.sleeps, [500, 750, 1125, 1688]);
+      assert.ok(ctx.lines.some((l) => l.includes("job job_1 queued")), ctx.lines.join("\n"));
+    });
+  });
+
+  it("throws JobFailedError with the job's error and stderr tail", async () => {
+    const stderr = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join("\n");
+    await withWait(() => ({ body: { job: apiJob({ state: "failed", error: "pg_dump failed", last_stderr: stderr, last_exit_code: 1 }) } }), async (ctx) => {
+      const error = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "x").then(() => undefined, (e) => e);
+      assert.ok(error instanceof JobFailedError);
+      assert.match(error.message, /branch\.create job job_1 failed: pg_dump failed \(exit code 1\)/);
+      assert.match(error.message, /line 30/);
+      assert.ok(!error.message.includes("line 10\n"), "only the tail of stderr");
+    });
+  });
+
+  it("stops at the deadline with the last state", async () => {
+    await withWait(() => ({ body: { job: apiJob({ state: "running" }) } }), async (ctx) => {
+      const start = ctx.clock.now();
+      const error = await waitForJob(ctx, "job_1", start + 10_000, "x").then(() => undefined, (e) => e);
+      assert.ok(error instanceof WaitTimeoutError);
+      assert.equal(error.lastState, "running");
+      assert.ok(ctx.clock.now() <= start + 10_000);
+    });
+  });
+
+  it("aborts at once on 401/403", async () => {
+    await withWait(() => ({ status: 403, body: { error: "forbidden" } }), async (ctx, requests) => {
+      const error = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "x").then(() => undefined, (e) => e);
+      assert.ok(error instanceof CapyDBError && error.status === 403);
+      assert.equal(requests.length, 1);
+    });
+  });
+
+  it("gives up after five poll errors in a row, but not after fewer", async () => {
+    await withWait((_req, i) => (i < 4 ? { status: 404, body: { error: "job not found" } } : { body: { job: apiJob({ state: "completed" }) } }), async (ctx) => {
+      assert.equal((await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "x")).state, "completed");
+    });
+    await withWait(() => ({ status: 404, body: { error: "job not found" } }), async (ctx, requests) => {
+      const error = await waitForJob(ctx, "job_1", ctx.clock.now() + 600_000, "x").then(() => undefined, (e) => e);
+      assert.ok(error instanceof CapyDBError && error.status === 404);
+      assert.equal(requests.length, 5);
+    });
+  });
+
+  it("polls connections every 2 s until both URLs are present", async () => {
+    const full = { username: "u", direct_url: "postgres://u:p4ssw0rd-x@h:5432/db", pooled_url: "postgres://u:p4ssw0rd-x@h:6432/db" };
+    await withWait((_req, i) => ({ body: { connections: i < 2 ? { username: "u" } : full } }), async (ctx) => {
+      const info = await waitForConnections(ctx, "pvw_1", ctx.clock.now() + 600_000, "x");
+      assert.equal(info.pooled_url, full.pooled_url);
+      assert.deepEqual(ctx.clock.sleeps, [2000, 2000]);
+    });
+  });
+});
