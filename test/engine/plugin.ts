@@ -2,7 +2,7 @@
 // the engine's `provider_plugin.go` does. No step logic lives here; see engine.ts.
 import { spawn, type ChildProcess } from "child_process";
 import * as path from "path";
-import { assertJson, secret, type Json, type PropertyMap } from "./wire";
+import { assertJson, clone, secret, type Json, type PropertyMap } from "./wire";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -297,19 +297,17 @@ export class Plugin {
     req.setAcceptresources(true);
     req.setSendsOldInputs(true);
     req.setSendsOldInputsToDelete(true);
-    const resp = await this.call("Configure", "configure", req, {
+    const out = await this.call("Configure", "configure", req, {
       args,
       variables: Object.fromEntries(Object.entries(config).map(([k, v]) => [`pulumi-nodejs:config:${k}`, v])),
       acceptSecrets: true,
       acceptResources: true,
-    });
-    this.configuredWith = key;
-    const out = {
+    }, (resp) => ({
       acceptSecrets: resp.getAcceptsecrets() as boolean,
       supportsPreview: resp.getSupportspreview() as boolean,
       acceptResources: resp.getAcceptresources() as boolean,
-    };
-    this.lastEntry().response = out;
+    }));
+    this.configuredWith = key;
     return out;
   }
 
@@ -323,13 +321,10 @@ export class Plugin {
     req.setOlds(this.struct(olds));
     req.setNews(this.struct(news));
     if (randomSeed) req.setRandomseed(randomSeed);
-    const resp = await this.call("Check", "check", req, { urn, olds, news });
-    const out: CheckResult = {
+    return this.call("Check", "check", req, { urn, olds, news }, (resp): CheckResult => ({
       inputs: this.js(resp.getInputs()),
       failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
-    };
-    this.lastEntry().response = out as unknown as Record<string, unknown>;
-    return out;
+    }));
   }
 
   async diff(urn: string, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap,
@@ -345,18 +340,17 @@ export class Plugin {
     req.setNews(this.struct(news));
     req.setOldInputs(this.struct(oldInputs));
     req.setIgnorechangesList(ignoreChanges);
-    const resp = await this.call("Diff", "diff", req, { urn, id, olds, news, oldInputs, ignoreChanges });
     const C = providerPb.DiffResponse.DiffChanges;
-    const raw = resp.getChanges();
-    const out: DiffResult = {
-      changes: raw === C.DIFF_SOME ? "some" : raw === C.DIFF_NONE ? "none" : "unknown",
-      replaces: resp.getReplacesList(),
-      stables: resp.getStablesList(),
-      diffs: resp.getDiffsList(),
-      deleteBeforeReplace: resp.getDeletebeforereplace(),
-    };
-    this.lastEntry().response = out as unknown as Record<string, unknown>;
-    return out;
+    return this.call("Diff", "diff", req, { urn, id, olds, news, oldInputs, ignoreChanges }, (resp): DiffResult => {
+      const raw = resp.getChanges();
+      return {
+        changes: raw === C.DIFF_SOME ? "some" : raw === C.DIFF_NONE ? "none" : "unknown",
+        replaces: resp.getReplacesList(),
+        stables: resp.getStablesList(),
+        diffs: resp.getDiffsList(),
+        deleteBeforeReplace: resp.getDeletebeforereplace(),
+      };
+    });
   }
 
   async create(urn: string, properties: PropertyMap, opts: { preview?: boolean; timeout?: number } = {}):
@@ -370,10 +364,10 @@ export class Plugin {
     req.setProperties(this.struct(properties));
     req.setTimeout(opts.timeout ?? 0);
     req.setPreview(opts.preview ?? false);
-    const resp = await this.call("Create", "create", req, { urn, properties, ...opts });
-    const out: CreateResult = { id: resp.getId(), properties: this.js(resp.getProperties()) };
-    this.lastEntry().response = out as unknown as Record<string, unknown>;
-    return out;
+    return this.call("Create", "create", req, { urn, properties, ...opts }, (resp): CreateResult => ({
+      id: resp.getId(),
+      properties: this.js(resp.getProperties()),
+    }));
   }
 
   async read(urn: string, id: string, properties: PropertyMap, inputs?: PropertyMap): Promise<ReadResult> {
@@ -386,14 +380,11 @@ export class Plugin {
     req.setType(type);
     req.setProperties(this.struct(properties));
     if (inputs) req.setInputs(this.struct(inputs));
-    const resp = await this.call("Read", "read", req, { urn, id, properties, inputs });
-    const out: ReadResult = {
+    return this.call("Read", "read", req, { urn, id, properties, inputs }, (resp): ReadResult => ({
       id: resp.getId(),
       properties: this.js(resp.getProperties()),
       inputs: resp.hasInputs() ? this.js(resp.getInputs()) : undefined,
-    };
-    this.lastEntry().response = out as unknown as Record<string, unknown>;
-    return out;
+    }));
   }
 
   async update(urn: string, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap,
@@ -411,10 +402,9 @@ export class Plugin {
     req.setTimeout(opts.timeout ?? 0);
     req.setPreview(opts.preview ?? false);
     req.setIgnorechangesList(opts.ignoreChanges ?? []);
-    const resp = await this.call("Update", "update", req, { urn, id, olds, news, oldInputs, ...opts });
-    const out = { properties: this.js(resp.getProperties()) };
-    this.lastEntry().response = out;
-    return out;
+    return this.call("Update", "update", req, { urn, id, olds, news, oldInputs, ...opts }, (resp) => ({
+      properties: this.js(resp.getProperties()),
+    }));
   }
 
   async delete(urn: string, id: string, properties: PropertyMap, oldInputs: PropertyMap,
@@ -429,16 +419,12 @@ export class Plugin {
     req.setProperties(this.struct(properties));
     req.setOldInputs(this.struct(oldInputs));
     req.setTimeout(opts.timeout ?? 0);
-    await this.call("Delete", "delete", req, { urn, id, properties, oldInputs, ...opts });
-    this.lastEntry().response = {};
+    await this.call("Delete", "delete", req, { urn, id, properties, oldInputs, ...opts }, () => ({}));
   }
 
   async getPluginInfo(): Promise<{ version: string }> {
     const req = new this.protos.emptyPb.Empty();
-    const resp = await this.call("GetPluginInfo", "getPluginInfo", req, {});
-    const out = { version: resp.getVersion() as string };
-    this.lastEntry().response = out;
-    return out;
+    return this.call("GetPluginInfo", "getPluginInfo", req, {}, (resp) => ({ version: resp.getVersion() as string }));
   }
 
   async close(): Promise<void> {
@@ -454,10 +440,6 @@ export class Plugin {
 
   // ---- plumbing ---------------------------------------------------------------------------------------------
 
-  private lastEntry(): WireEntry {
-    return this.log[this.log.length - 1];
-  }
-
   private struct(v: PropertyMap): any {
     assertJson(v);
     return this.protos.structPb.Struct.fromJavaScript(v);
@@ -467,7 +449,9 @@ export class Plugin {
     return s ? (s.toJavaScript() as PropertyMap) : {};
   }
 
-  private call(method: string, fn: string, req: any, plain: Record<string, unknown>): Promise<any> {
+  /** One RPC. The log gets deep copies: callers (the engine) go on to mutate what they sent and received. */
+  private call<T>(method: string, fn: string, req: any, plain: Record<string, unknown>,
+    decode: (resp: any) => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error("harness: plugin closed"));
     if (this.exited) {
       return Promise.reject(new Error(`harness: plugin exited (${JSON.stringify(this.exited)})\n${this.stderr}`));
@@ -475,7 +459,7 @@ export class Plugin {
     const entry: WireEntry = {
       seq: ++this.seq,
       method,
-      request: plain,
+      request: clone(plain),
       requestBytes: Buffer.from(req.serializeBinary()),
     };
     this.log.push(entry);
@@ -492,7 +476,15 @@ export class Plugin {
           return;
         }
         entry.responseBytes = Buffer.from(resp.serializeBinary());
-        resolve(resp);
+        let decoded: T;
+        try {
+          decoded = decode(resp);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        entry.response = clone(decoded) as unknown as Record<string, unknown>;
+        resolve(decoded);
       });
     });
   }

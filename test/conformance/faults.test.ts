@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { startControlPlane, type ControlPlane } from "../control-plane";
+import { apiClient, listPreviews, ManualClock, type ApiClient } from "./helpers";
+
+describe("control plane: fault injection and rate limits", () => {
+  let cp: ControlPlane;
+  let api: ApiClient;
+  let clock: ManualClock;
+  const me = () => api.get("/v1/me");
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    cp = await startControlPlane({ now: clock.now });
+    api = apiClient(cp);
+  });
+  afterEach(() => cp.close());
+
+  it("status fault: replaces the answer with the default error body, once by default", async () => {
+    cp.faults.inject({ path: "/v1/me", status: 503 });
+    const faulted = await me();
+    assert.deepEqual([faulted.status, faulted.body], [503, { error: "injected fault" }]);
+    assert.equal((await me()).status, 200);
+  });
+
+  it("body fault: a non-JSON string (proxy HTML) or a JSON object, with custom headers", async () => {
+    cp.faults.inject({ path: "/v1/me", status: 502, body: "<html>Bad Gateway</html>", headers: { "content-type": "text/html" } });
+    cp.faults.inject({ path: "/v1/me", status: 500, body: { error: "database is on fire" }, headers: { "x-request-id": "r1" } });
+    const html = await me();
+    assert.equal(html.status, 502);
+    assert.equal(html.text, "<html>Bad Gateway</html>");
+    assert.equal(html.headers["content-type"], "text/html");
+    assert.equal(html.body, undefined);
+    const json = await me();
+    assert.deepEqual([json.status, json.body, json.headers["x-request-id"]], [500, { error: "database is on fire" }, "r1"]);
+  });
+
+  it("headers-only fault: adds headers to the real answer", async () => {
+    cp.faults.inject({ path: "/v1/me", headers: { "x-extra": "yes" } });
+    const res = await me();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["x-extra"], "yes");
+    assert.ok(res.body.principal);
+  });
+
+  it("delay fault: answers normally, late", async () => {
+    cp.faults.inject({ path: "/v1/me", delayMs: 150 });
+    const started = Date.now();
+    const res = await me();
+    assert.equal(res.status, 200);
+    assert.ok(Date.now() - started >= 140, `took ${Date.now() - started} ms`);
+  });
+
+  it("drop fault: the socket closes without a response and the request is not applied", async () => {
+    cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, drop: true });
+    await assert.rejects(api.post(`/v1/projects/${cp.projectId}/preview-databases`, { name: "dropped" }));
+    assert.deepEqual(await listPreviews(api, cp.projectId), []);
+    assert.equal(cp.requests().find((r) => r.method === "POST")!.status, 0);
+  });
+
+  it("after: respond applies the request, then loses the answer (drop or status)", async () => {
+    const path = `/v1/projects/${cp.projectId}/preview-databases`;
+    cp.faults.inject({ method: "POST", path, drop: true, after: "respond" });
+    await assert.rejects(api.post(path, { name: "lost-response" }));
+    cp.faults.inject({ method: "POST", path, status: 504, after: "respond" });
+    const timeout = await api.post(path, { name: "gateway-timeout" });
+    assert.equal(timeout.status, 504);
+    const names = (await listPreviews(api, cp.projectId)).map((p) => p.name).sort();
+    assert.deepEqual(names, ["gateway-timeout", "lost-response"]);
+  });
+
+  it("times N, method and RegExp path matching; clear() removes remaining rules", async () => {
+    cp.faults.inject({ method: "GET", path: /^\/v1\/jobs\//, status: 500, times: 2 });
+    cp.faults.inject({ method: "DELETE", status: 500, times: 10 });
+    const job = (await api.post(`/v1/projects/${cp.projectId}/preview-databases`, {})).body.job.id;
+    assert.equal((await me()).status, 200, "a GET on another path is untouched");
+    assert.equal((await api.get(`/v1/jobs/${job}`)).status, 500);
+    assert.equal((await api.get(`/v1/jobs/${job}`)).status, 500);
+    assert.equal((await api.get(`/v1/jobs/${job}`)).status, 200);
+    assert.equal((await api.del("/v1/preview-databases/pvw_x")).status, 500);
+    cp.faults.clear();
+    assert.equal((await api.del("/v1/preview-databases/pvw_x")).status, 404);
+  });
+
+  it("rate limit with Retry-After: 429 once the key's budget is spent, until the window passes", async () => {
+    cp.faults.rateLimit({ budget: 2, retryAfterSeconds: 7 });
+    assert.equal((await me()).status, 200);
+    assert.equal((await me()).status, 200);
+    const limited = await me();
+    assert.deepEqual([limited.status, limited.body], [429, { error: "rate limit exceeded" }]);
+    assert.equal(limited.headers["retry-after"], "7");
+    const otherKey = apiClient(cp, cp.projectScopedKey);
+    assert.equal((await otherKey.get("/v1/me")).status, 200, "budgets are per key");
+    clock.advance(7_000);
+    assert.equal((await me()).status, 200);
+    assert.equal(cp.requests().filter((r) => r.fault === "rate-limit").length, 1);
+  });
+
+  it("rate limit without Retry-After", async () => {
+    cp.faults.rateLimit({ budget: 0, retryAfterSeconds: null });
+    const limited = await me();
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers["retry-after"], undefined);
+    cp.faults.clear();
+    assert.equal((await me()).status, 200);
+  });
+
+  it("a rate-limited POST is not applied", async () => {
+    cp.faults.rateLimit({ budget: 0 });
+    const res = await api.post(`/v1/projects/${cp.projectId}/preview-databases`, { name: "limited" });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers["retry-after"], "1");
+    assert.equal(cp.previews.list().length, 0);
+  });
+});
