@@ -6,21 +6,24 @@ import { ConnectionInfo, Job, PreviewDatabase, TERMINAL_JOB_STATES } from "./sch
 
 /**
  * Poll schedule for jobs: the first poll at once (fast jobs finish within a poll), then 0.5 s growing
- * by half each time to a 5 s cap. Preview clones take 12-14 s, so that is 6-8 polls; the Terraform
- * provider's fixed 5 s adds up to 5 s to every create.
+ * by half to a 2 s cap for the first minute, where clones finish (12-14 s): a create is noticed at most
+ * 2 s late, where the Terraform provider's fixed 5 s poll adds up to 5 s. Long jobs then relax to 10 s.
  */
 export const POLL_FIRST_DELAY_MS = 500;
 export const POLL_GROWTH = 1.5;
-export const POLL_MAX_DELAY_MS = 5_000;
+export const POLL_FAST_CAP_MS = 2_000;
+export const POLL_FAST_PHASE_MS = 60_000;
+export const POLL_MAX_DELAY_MS = 10_000;
 /** Like the official CLI: a few failed polls in a row mean the job status cannot be known. */
 export const MAX_CONSECUTIVE_POLL_ERRORS = 5;
 /** URLs can lag behind "ready" (§4.7): poll every 2 s, for at most 3 minutes. */
 export const CONNECTIONS_POLL_MS = 2_000;
 export const CONNECTIONS_MAX_WAIT_MS = 3 * 60_000;
 
-export function nextPollDelay(previous: number | undefined): number {
+export function nextPollDelay(previous: number | undefined, elapsedMs = 0): number {
   if (previous === undefined) return POLL_FIRST_DELAY_MS;
-  return Math.min(POLL_MAX_DELAY_MS, Math.round(previous * POLL_GROWTH));
+  const cap = elapsedMs < POLL_FAST_PHASE_MS ? POLL_FAST_CAP_MS : POLL_MAX_DELAY_MS;
+  return Math.min(cap, Math.round(previous * POLL_GROWTH));
 }
 
 export interface WaitContext {
@@ -87,7 +90,7 @@ export async function waitForJob(ctx: WaitContext, jobId: string, deadline: numb
       pollErrors++;
       if (pollErrors >= MAX_CONSECUTIVE_POLL_ERRORS) throw error;
     }
-    delay = nextPollDelay(delay);
+    delay = nextPollDelay(delay, ctx.clock.now() - started);
     if (ctx.clock.now() + delay > deadline) {
       throw new WaitTimeoutError(`${label} (job ${jobId})`, lastState, ctx.clock.now() - started);
     }
@@ -117,7 +120,7 @@ export async function waitForPreview(
     if (state !== lastState) ctx.log.info(`${label}: preview ${previewId} ${state} after ${formatElapsed(ctx.clock.now() - started)}`);
     lastState = state;
     if (done(preview)) return preview;
-    delay = nextPollDelay(delay);
+    delay = nextPollDelay(delay, ctx.clock.now() - started);
     if (ctx.clock.now() + delay > deadline) {
       throw new WaitTimeoutError(`${label} (preview ${previewId})`, lastState, ctx.clock.now() - started);
     }

@@ -5,7 +5,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-  captureProgram,
   captureRegistrations,
   DeploymentError,
   HarnessError,
@@ -16,6 +15,7 @@ import {
   Stack,
   startPlugin,
   UNKNOWN,
+  type CapturedResource,
   type Plugin,
   type PropertyMap,
   type ResourceGoal,
@@ -36,6 +36,8 @@ describe("engine harness (echo fixture)", function () {
   let goneFile: string;
   let plugin: Plugin;
   let providerText: string;
+  let captured: CapturedResource[];
+  let capturedPreview: CapturedResource[];
 
   const readLog = (): LogLine[] =>
     fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as LogLine);
@@ -55,14 +57,24 @@ describe("engine harness (echo fixture)", function () {
     logFile = path.join(tmp, "echo.log");
     goneFile = path.join(tmp, "gone.txt");
     fs.writeFileSync(logFile, "");
-    const [p, program] = await Promise.all([
+    // Each capture is a child process that loads the SDK (~2 s): batch them, alongside the plugin's start.
+    [plugin, captured, capturedPreview] = await Promise.all([
       startPlugin({ programDir: REPO, project: PROJECT, env: { ECHO_LOG: logFile, ECHO_GONE: goneFile } }),
-      captureProgram({ programDir: REPO, module: ECHO_MODULE, project: PROJECT, resources: [
-        { name: "probe", exportName: "Echo", args: { greeting: "hi" } },
+      captureRegistrations({ programDir: REPO, module: ECHO_MODULE, project: PROJECT, resources: [
+        { name: "a", exportName: "Echo", args: { greeting: "hi", password: { $secret: "pw" }, nested: { k: 1 } },
+          opts: { deleteBeforeReplace: true } },
+        { name: "u", exportName: "Echo", args: { ttl: { $unknown: true }, k: 1 } },
+      ] }),
+      captureRegistrations({ programDir: REPO, module: ECHO_MODULE, project: PROJECT, preview: true, resources: [
+        { name: "a", exportName: "Echo", args: { greeting: "hi" } },
+        { name: "u", exportName: "Echo", args: { ttl: { $unknown: true }, nested: { deep: { $unknown: true }, k: 1 } } },
       ] }),
     ]);
-    plugin = p;
-    providerText = program[0].inputs.__provider as string;
+    // Registration order follows input resolution, not construction order.
+    const byName = (rs: CapturedResource[]) => ["a", "u"].map((n) => rs.find((r) => r.name === n)!);
+    captured = byName(captured);
+    capturedPreview = byName(capturedPreview);
+    providerText = captured[0].inputs.__provider as string;
   });
 
   after(async () => {
@@ -71,17 +83,12 @@ describe("engine harness (echo fixture)", function () {
   });
 
   it("captures the SDK's real RegisterResource inputs: token, __provider text, secrets, options", async () => {
-    const regs = await captureRegistrations({
-      programDir: REPO, module: ECHO_MODULE, project: PROJECT, resources: [
-        { name: "a", exportName: "Echo", args: { greeting: "hi", password: { $secret: "pw" }, nested: { k: 1 } },
-          opts: { deleteBeforeReplace: true } },
-      ],
-    });
-    assert.equal(regs.length, 1);
-    const [r] = regs;
+    const r = captured[0];
+    assert.equal(captured.length, 2, "the marker resource behind $unknown is not reported");
     assert.equal(r.type, ECHO_TYPE);
+    assert.equal(r.custom, true);
     assert.equal(typeof r.inputs.__provider, "string");
-    assert.equal(r.inputs.__provider, providerText, "serialization is deterministic across processes");
+    assert.equal(capturedPreview[0].inputs.__provider, providerText, "serialization is deterministic across processes");
     assert.match(providerText, /exports\.handler/);
     assert.deepEqual(r.inputs.password, secret("pw"));
     assert.deepEqual(r.inputs.nested, { k: 1 });
@@ -90,21 +97,13 @@ describe("engine harness (echo fixture)", function () {
     assert.equal(r.deleteBeforeReplace, true);
   });
 
-  it("captures unknowns during preview at the top level and nested", async () => {
-    const [r] = await captureProgram({
-      programDir: REPO, module: ECHO_MODULE, project: PROJECT, preview: true, resources: [
-        { name: "u", exportName: "Echo", args: { ttl: { $unknown: true }, nested: { deep: { $unknown: true }, k: 1 } } },
-      ],
-    });
+  it("captures unknowns during preview at the top level and nested", () => {
+    const r = capturedPreview[1];
     assert.equal(r.inputs.ttl, UNKNOWN);
     assert.deepEqual(r.inputs.nested, { deep: UNKNOWN, k: 1 });
     // Outside preview the same program drops the never-resolved value instead.
-    const [known] = await captureProgram({
-      programDir: REPO, module: ECHO_MODULE, project: PROJECT, preview: false, resources: [
-        { name: "u", exportName: "Echo", args: { ttl: { $unknown: true }, k: 1 } },
-      ],
-    });
-    assert.ok(!("ttl" in known.inputs));
+    assert.ok(!("ttl" in captured[1].inputs));
+    assert.equal(captured[1].inputs.k, 1);
   });
 
   it("sends Configure first, once, with the whole config; the provider gets it decrypted and namespaced", async () => {
@@ -408,6 +407,35 @@ describe("engine harness (echo fixture)", function () {
     const old = stack.resource("cb")!;
     await assert.rejects(stack.up([echo("cb", { replaceOn: ["zone"], zone: "b", failCreate: "error" })]), DeploymentError);
     assert.deepEqual(stack.resource("cb"), old);
+    await stack.destroy();
+  });
+
+  it("delete-before-replace whose create fails leaves a pending replacement that the next up only creates", async () => {
+    const stack = newStack();
+    await stack.up([echo("pend", { replaceOn: ["zone"], zone: "a", dbr: true })]);
+    const old = stack.resource("pend")!;
+    const err = await stack.up([echo("pend", { replaceOn: ["zone"], zone: "b", dbr: true, failCreate: "error" })])
+      .then(() => undefined, (e) => e);
+    assert.ok(err instanceof DeploymentError);
+    assert.deepEqual(err.failed.rpcs, ["Check", "Diff", "Check", "Delete", "Create"]);
+    const pending = stack.resource("pend")!;
+    assert.equal(pending.id, old.id);
+    assert.equal(pending.pendingReplacement, true);
+    const mark = readLog().length;
+    const res = await stack.up([echo("pend", { replaceOn: ["zone"], zone: "b", dbr: true })]);
+    assert.equal(res.step("pend").op, "replace");
+    assert.deepEqual(opsSince(mark), ["check", "diff", "check", "create"], "the old object is not deleted twice");
+    assert.equal(stack.resource("pend")!.pendingReplacement, undefined);
+    await stack.destroy();
+  });
+
+  it("keeps provider stdout (after the port line) and stderr for assertions", async () => {
+    const stack = newStack();
+    await stack.up([echo("loud", { shout: "hello-from-create" })]);
+    assert.match(plugin.stdout, /echo stdout: hello-from-create/);
+    assert.doesNotMatch(plugin.stdout, /^\d+\n/, "the port line is not part of stdout");
+    assert.match(plugin.stderr, /echo stderr: hello-from-create/);
+    assert.equal((await plugin.getPluginInfo()).version, "3.248.0");
     await stack.destroy();
   });
 

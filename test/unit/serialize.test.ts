@@ -16,7 +16,9 @@ describe("serialized provider (__provider text)", function () {
     // A key in the environment must not be captured even if present when the program runs.
     process.env.CAPYDB_API_KEY = TEST_API_KEY;
     try {
-      const sf = await pulumi.runtime.serializeFunction(() => previewDatabaseProvider, { allowSecrets: true });
+      // Exactly what pulumi.dynamic.Resource serializes: a closure over a local named `provider`.
+      const provider = previewDatabaseProvider;
+      const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
       assert.equal(sf.containsSecrets, false);
       text = sf.text;
     } finally {

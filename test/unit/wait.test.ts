@@ -20,11 +20,14 @@ async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clo
 }
 
 describe("job waiter", () => {
-  it("polls at once, then on a growing schedule capped at 5 s", () => {
+  it("polls at once, then on a growing schedule capped at 2 s for a minute, 10 s after", () => {
     const delays: number[] = [];
     let d: number | undefined;
-    for (let i = 0; i < 8; i++) delays.push((d = nextPollDelay(d)));
-    assert.deepEqual(delays, [500, 750, 1125, 1688, 2532, 3798, 5000, 5000]);
+    for (let i = 0; i < 6; i++) delays.push((d = nextPollDelay(d, 1_000)));
+    assert.deepEqual(delays, [500, 750, 1125, 1688, 2000, 2000]);
+    const late: number[] = [];
+    for (let i = 0; i < 5; i++) late.push((d = nextPollDelay(d, 61_000)));
+    assert.deepEqual(late, [3000, 4500, 6750, 10000, 10000]);
   });
 
   it("treats unknown states as still running and returns the completed job", async () => {
