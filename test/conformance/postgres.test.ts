@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { startEmbeddedPostgres, type PostgresServer } from "../control-plane/embedded-postgres";
 import { apiClient, createReady, type ApiClient } from "./helpers";
 
 async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
@@ -128,5 +129,41 @@ describe("control plane: postgres backend (embedded-postgres)", function () {
     assert.equal(postmasterOn(port), undefined);
     assert.equal(existsSync(`/proc/${postmaster.pid}`), false, "the postmaster process is gone");
     assert.equal(existsSync(postmaster.dataDir), false, "the data directory is removed");
+  });
+});
+
+describe("control plane: postgres backend on an existing server (postgresUrl)", function () {
+  this.timeout(30_000);
+  let server: PostgresServer;
+  let superuserUrl: string;
+
+  before(async () => {
+    server = await startEmbeddedPostgres();
+    superuserUrl = `postgres://${server.user}:${server.password}@${server.host}:${server.port}/postgres`;
+  });
+  after(() => server?.stop());
+
+  const leftovers = () =>
+    query<{ name: string }>(
+      superuserUrl,
+      `SELECT datname AS name FROM pg_database WHERE datname LIKE 'pv\\_%' OR datname LIKE 'capydb\\_%'
+       UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'pv\\_%' OR rolname LIKE 'capydb\\_%'`,
+    );
+
+  it("works against the given server and drops every database and role it made on close()", async () => {
+    const cp = await startControlPlane({ backend: "postgres", postgresUrl: superuserUrl });
+    try {
+      const api = apiClient(cp);
+      const project = (await api.get(`/v1/projects/${cp.projectId}`)).body.project;
+      assert.equal(project.direct_port, server.port);
+      const clone = await createReady(api, cp.projectId, { name: "ext-clone", mode: "clone" });
+      assert.equal(clone.job.state, "completed", clone.job.error);
+      const url = (await api.get(`/v1/preview-databases/${clone.id}/connections`)).body.connections.pooled_url;
+      assert.deepEqual(await query(url, "SELECT count(*)::int AS n FROM customers"), [{ n: 3 }]);
+      assert.ok((await leftovers()).length >= 4, "preview db + role, source db + owner role exist while running");
+    } finally {
+      await cp.close();
+    }
+    assert.deepEqual(await leftovers(), []);
   });
 });

