@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { z } from "zod";
 import { parseDuration } from "./duration";
 import { containsUnknown, isUnknown } from "./unknown";
 
@@ -34,6 +35,23 @@ const NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 /** Keep waits within what a CI job can hold: 24 h. */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 const TIMEOUT_KEYS = ["create", "update", "delete"] as const;
+
+/** One zod schema per input; check runs each only on known values and words the failure itself. */
+const durationText = z.string().refine((text) => {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms >= 1_000 && ms <= MAX_TIMEOUT_MS;
+});
+export const InputSchemas = {
+  projectId: z.string().min(1),
+  name: z.string().max(MAX_NAME_LENGTH).regex(NAME),
+  mode: z.enum(MODES),
+  ttlHours: z.number().int().min(MIN_TTL_HOURS).max(MAX_TTL_HOURS),
+  timeouts: z.record(z.string(), z.unknown()),
+  timeout: durationText,
+  resetTrigger: z.union([z.string(), z.number()]),
+  adopt: z.boolean(),
+};
+const valid = (schema: z.ZodTypeAny, value: unknown) => schema.safeParse(value).success;
 
 export interface CheckFailure {
   property: string;
@@ -76,7 +94,7 @@ export function checkInputs(
   if (!isUnknown(projectId)) {
     if (projectId === undefined || projectId === null || projectId === "") {
       fail("projectId", "projectId is required: the id of the CapyDB project to branch from (e.g. \"prj_123\").");
-    } else if (typeof projectId !== "string") {
+    } else if (!valid(InputSchemas.projectId, projectId)) {
       fail("projectId", `projectId must be a string such as "prj_123", got ${describe(projectId)}.`);
     }
   }
@@ -90,7 +108,7 @@ export function checkInputs(
     else fail("name", "name is required when the resource is not created through the pulumi-capydb SDK.");
   } else if (!isUnknown(news.name)) {
     const name = news.name;
-    if (typeof name !== "string" || !NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+    if (!valid(InputSchemas.name, name)) {
       fail(
         "name",
         `name must be 1-${MAX_NAME_LENGTH} lowercase letters, digits or '-', starting and ending with a letter or digit ` +
@@ -101,7 +119,7 @@ export function checkInputs(
 
   if (news.mode === undefined || news.mode === null) {
     inputs.mode = DEFAULT_MODE;
-  } else if (!isUnknown(news.mode) && !MODES.includes(news.mode as never)) {
+  } else if (!isUnknown(news.mode) && !valid(InputSchemas.mode, news.mode)) {
     fail("mode", `mode must be "clone" (copy of the project's data) or "empty" (blank database), got ${describe(news.mode)}.`);
   }
 
@@ -109,7 +127,7 @@ export function checkInputs(
     inputs.ttlHours = DEFAULT_TTL_HOURS;
   } else if (!isUnknown(news.ttlHours)) {
     const ttl = news.ttlHours;
-    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < MIN_TTL_HOURS || ttl > MAX_TTL_HOURS) {
+    if (!valid(InputSchemas.ttlHours, ttl)) {
       fail("ttlHours", `ttlHours must be a whole number of hours from ${MIN_TTL_HOURS} to ${MAX_TTL_HOURS} (7 days), got ${describe(ttl)}.`);
     }
   }
@@ -118,15 +136,14 @@ export function checkInputs(
     delete inputs.timeouts;
   } else if (!isUnknown(news.timeouts)) {
     const timeouts = news.timeouts;
-    if (typeof timeouts !== "object" || Array.isArray(timeouts)) {
+    if (!valid(InputSchemas.timeouts, timeouts)) {
       fail("timeouts", `timeouts must be an object such as { create: "30m", delete: "10m" }, got ${describe(timeouts)}.`);
     } else {
       for (const [key, value] of Object.entries(timeouts as Record<string, unknown>)) {
         if (!TIMEOUT_KEYS.includes(key as never)) {
           fail(`timeouts.${key}`, `timeouts.${key} is not a timeout; use create, update or delete.`);
         } else if (value !== undefined && value !== null && !isUnknown(value)) {
-          const ms = typeof value === "string" ? parseDuration(value) : undefined;
-          if (ms === undefined || ms < 1_000 || ms > MAX_TIMEOUT_MS) {
+          if (!valid(InputSchemas.timeout, value)) {
             fail(`timeouts.${key}`, `timeouts.${key} must be a duration from 1s to 24h such as "20m", "90s" or "1h30m", got ${describe(value)}.`);
           }
         }
@@ -138,13 +155,13 @@ export function checkInputs(
     delete inputs.resetTrigger;
   } else if (!containsUnknown(news.resetTrigger)) {
     if (typeof news.resetTrigger === "number") inputs.resetTrigger = String(news.resetTrigger);
-    else if (typeof news.resetTrigger !== "string") {
+    else if (!valid(InputSchemas.resetTrigger, news.resetTrigger)) {
       fail("resetTrigger", `resetTrigger must be a string or number (change it to reset the preview), got ${describe(news.resetTrigger)}.`);
     }
   }
 
   if (news.adopt === undefined || news.adopt === null) delete inputs.adopt;
-  else if (!isUnknown(news.adopt) && typeof news.adopt !== "boolean") {
+  else if (!isUnknown(news.adopt) && !valid(InputSchemas.adopt, news.adopt)) {
     fail("adopt", `adopt must be true or false, got ${describe(news.adopt)}.`);
   }
 

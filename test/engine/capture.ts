@@ -67,6 +67,11 @@ async function runCapture(spec: CaptureSpec, program: boolean):
   Promise<{ resources: CapturedResource[]; exports?: Record<string, CapturedExport> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-capture-"));
   try {
+    // Run a copy of the child from outside this package: Node resolves a package's own name from files inside it
+    // (self-reference), so a child living in this checkout would load the checkout's SDK even when cwd is a
+    // fixture program with the package installed.
+    const child = path.join(dir, "capture-child.js");
+    fs.copyFileSync(CHILD, child);
     const specPath = path.join(dir, "spec.json");
     const outPath = path.join(dir, "out.json");
     fs.writeFileSync(specPath, JSON.stringify({
@@ -80,7 +85,7 @@ async function runCapture(spec: CaptureSpec, program: boolean):
       resources: spec.resources,
     }));
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, [CHILD, specPath, outPath], {
+      execFile(process.execPath, [child, specPath, outPath], {
         cwd: spec.programDir,
         env: { ...process.env, ...(spec.env ?? {}) },
         maxBuffer: 64 * 1024 * 1024,

@@ -1,0 +1,131 @@
+// Layer 5: the package as users get it. `npm pack` the repository, install the tarball and @pulumi/pulumi@3.248.0
+// into a fresh program directory, build the `__provider` text there, and run a lifecycle with the plugin started
+// from that directory, so every `require` resolves against the installed copy and never against this checkout.
+import * as assert from "assert/strict";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { startControlPlane, type ControlPlane } from "../control-plane";
+import { captureRegistrations, isSecret, Stack, startPlugin, type CapturedResource, type Plugin } from "./harness";
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+const PULUMI_VERSION = "3.248.0";
+const PROJECT = "capydb-packaged";
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<string> {
+  // npm_* variables from an enclosing `npm test` would redirect the nested npm (prefix, cache, config).
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+describe("packaging: the npm tarball installed in a fresh program", function () {
+  this.timeout(300_000);
+  let tmp: string;
+  let fixture: string;
+  let tarball: string;
+  let cp: ControlPlane;
+  let packaged: CapturedResource;
+  let inRepo: CapturedResource;
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-pack-"));
+    fixture = path.join(tmp, "program");
+    fs.mkdirSync(fixture);
+    // Scripts are skipped: `prepare` would rebuild the whole checkout; the tests run against the current build.
+    const packed = JSON.parse(await run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], REPO));
+    tarball = path.join(tmp, packed[0].filename);
+    fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({
+      name: "capydb-fixture-program", version: "1.0.0", private: true,
+      dependencies: { "pulumi-capydb": `file:${tarball}`, "@pulumi/pulumi": PULUMI_VERSION },
+    }, null, 2));
+    const install = ["install", "--no-audit", "--no-fund", "--ignore-scripts"];
+    await run(npm, [...install, "--offline"], fixture).catch(() => run(npm, [...install, "--prefer-offline"], fixture));
+    cp = await startControlPlane();
+    const args = { projectId: cp.projectId, name: "pv-packaged", ttlHours: 3 };
+    [[packaged], [inRepo]] = await Promise.all([
+      captureRegistrations({ programDir: fixture, module: "pulumi-capydb", project: PROJECT,
+        resources: [{ name: "db", exportName: "PreviewDatabase", args }] }),
+      captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT,
+        resources: [{ name: "db", exportName: "PreviewDatabase", args }] }),
+    ]);
+  });
+
+  after(async () => {
+    await cp?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("ships compiled code only, and resolves both entry points inside the installed package", async () => {
+    const listing = (await run("tar", ["-tzf", tarball], tmp)).split("\n").filter(Boolean);
+    assert.ok(listing.includes("package/dist/provider/index.js"));
+    assert.ok(listing.includes("package/dist/sdk/index.js"));
+    assert.deepEqual(listing.filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f)), [], "no TypeScript sources");
+    assert.deepEqual(listing.filter((f) => /^package\/(test|dist\/test|program|examples)\//.test(f)), []);
+    const installed = fs.realpathSync(path.join(fixture, "node_modules", "pulumi-capydb"));
+    assert.ok(installed.startsWith(fs.realpathSync(fixture)), `installed at ${installed}`);
+    // Resolved by a process whose cwd is the program: resolving here would hit this checkout's self-reference.
+    const specs = ["pulumi-capydb", "pulumi-capydb/provider", "@pulumi/pulumi"];
+    const resolved = JSON.parse(await run(process.execPath, ["-e",
+      `console.log(JSON.stringify(${JSON.stringify(specs)}.map((s) => require("fs").realpathSync(require.resolve(s)))))`,
+    ], fixture)) as string[];
+    for (const [i, r] of resolved.entries()) {
+      assert.ok(r.startsWith(fs.realpathSync(fixture)), `${specs[i]} -> ${r}`);
+    }
+    const version = (await run(process.execPath, ["-p", "require('@pulumi/pulumi/package.json').version"], fixture)).trim();
+    assert.equal(version, PULUMI_VERSION);
+  });
+
+  it("builds, from the installed package, the same tiny shim text as the checkout: only a require of the subpath", () => {
+    const text = packaged.inputs.__provider as string;
+    assert.equal(typeof text, "string");
+    assert.equal(text, inRepo.inputs.__provider, "the shim text does not depend on where the package lives");
+    const golden = path.join(REPO, "test", "golden", "provider-shim.js.txt");
+    if (fs.existsSync(golden)) assert.equal(text, fs.readFileSync(golden, "utf8"));
+    assert.ok(text.length < 4000, `${text.length} bytes`);
+    assert.deepEqual([...new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))], ["pulumi-capydb/provider"]);
+    assert.doesNotMatch(text, /node_modules|\/tmp\/|capydb-pack-|CapyDBClient|undici|zod/);
+    assert.equal(packaged.type, "pulumi-nodejs:dynamic/capydb:PreviewDatabase");
+    assert.deepEqual([...(packaged.additionalSecretOutputs ?? [])].sort(), ["directUrl", "password", "pooledUrl"]);
+  });
+
+  it("runs a lifecycle with the plugin started from the program directory, loading the installed implementation", async () => {
+    const trace = path.join(tmp, "require-trace.log");
+    let plugin: Plugin | undefined;
+    try {
+      plugin = await startPlugin({
+        programDir: fixture, project: PROJECT,
+        env: { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-require.js")}`, TRACE_REQUIRE_LOG: trace },
+      });
+      const stack = new Stack({ plugin, config: { "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url },
+        secretKeys: ["capydb:apiKey"] });
+      const db = { name: "db", type: packaged.type, inputs: packaged.inputs,
+        additionalSecretOutputs: packaged.additionalSecretOutputs };
+      await stack.up([db]);
+      assert.ok(isSecret(stack.resource("db")!.outputs.directUrl));
+      const res = await stack.up([{ ...db, inputs: { ...db.inputs, ttlHours: 5 } }]);
+      assert.equal(res.step("db").op, "update");
+      assert.equal(stack.resource("db")!.outputs.ttlHours, 5);
+      const refreshed = await stack.refresh();
+      assert.equal(refreshed.step("db").result, "same");
+      await stack.destroy();
+      assert.deepEqual(cp.previews.live(cp.projectId), []);
+
+      const resolved = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean)
+        .map((l) => JSON.parse(l) as { request: string; resolved: string });
+      const impl = resolved.filter((r) => r.request === "pulumi-capydb/provider").map((r) => fs.realpathSync(r.resolved));
+      assert.ok(impl.length > 0, "the shim required the implementation");
+      const expected = fs.realpathSync(path.join(fixture, "node_modules", "pulumi-capydb", "dist", "provider", "index.js"));
+      assert.deepEqual([...new Set(impl)], [expected]);
+    } finally {
+      await plugin?.close();
+    }
+  });
+});
