@@ -30,6 +30,11 @@ async function main(specPath: string, outPath: string): Promise<void> {
   const settings = require(path.join(sdkDir, "runtime", "settings"));
 
   const captured: any[] = [];
+  // Which files actually served the program, so packaging tests can prove nothing came from the checkout.
+  const loaded = {
+    module: fs.realpathSync(require.resolve(spec.module, { paths: [cwd] })),
+    pulumi: fs.realpathSync(pulumiMain),
+  };
   await pulumi.runtime.setMocks(
     {
       newResource(args: any) {
@@ -83,7 +88,7 @@ async function main(specPath: string, outPath: string): Promise<void> {
       }
     }
     await settings.waitForRPCs();
-    fs.writeFileSync(outPath, JSON.stringify({ resources: captured, exports }));
+    fs.writeFileSync(outPath, JSON.stringify({ resources: captured, exports, loaded }));
     return;
   }
 
@@ -114,7 +119,7 @@ async function main(specPath: string, outPath: string): Promise<void> {
   await new Promise<void>((resolve) => pulumi.all(made.map((m) => m.urn)).apply(() => resolve()));
   // Registration callbacks may still be in flight for resources whose URN resolved from a cached path.
   await new Promise((r) => setTimeout(r, 50));
-  fs.writeFileSync(outPath, JSON.stringify({ resources: captured }));
+  fs.writeFileSync(outPath, JSON.stringify({ resources: captured, loaded }));
 }
 
 main(process.argv[2], process.argv[3]).then(

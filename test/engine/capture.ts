@@ -56,6 +56,13 @@ export async function captureRegistrations(spec: CaptureSpec): Promise<CapturedR
   return (await runCapture(spec, false)).resources;
 }
 
+/** Like captureRegistrations, plus the real paths of the module and of @pulumi/pulumi that the child loaded. */
+export async function captureWithOrigin(spec: CaptureSpec):
+  Promise<{ resources: CapturedResource[]; loaded: { module: string; pulumi: string } }> {
+  const out = await runCapture(spec, false);
+  return { resources: out.resources, loaded: out.loaded! };
+}
+
 /** Runs `spec.module` as a whole Pulumi program under mocks: its registrations and its stack exports. */
 export async function captureStack(spec: Omit<CaptureSpec, "resources">):
   Promise<{ resources: CapturedResource[]; exports: Record<string, CapturedExport> }> {
@@ -63,8 +70,11 @@ export async function captureStack(spec: Omit<CaptureSpec, "resources">):
   return { resources: out.resources, exports: out.exports ?? {} };
 }
 
-async function runCapture(spec: CaptureSpec, program: boolean):
-  Promise<{ resources: CapturedResource[]; exports?: Record<string, CapturedExport> }> {
+async function runCapture(spec: CaptureSpec, program: boolean): Promise<{
+  resources: CapturedResource[];
+  exports?: Record<string, CapturedExport>;
+  loaded?: { module: string; pulumi: string };
+}> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-capture-"));
   try {
     // Run a copy of the child from outside this package: Node resolves a package's own name from files inside it
@@ -97,6 +107,7 @@ async function runCapture(spec: CaptureSpec, program: boolean):
     const out = JSON.parse(fs.readFileSync(outPath, "utf8")) as {
       resources: CapturedResource[];
       exports?: Record<string, CapturedExport>;
+      loaded?: { module: string; pulumi: string };
     };
     const resources = out.resources.map((r) => ({
       ...r,
@@ -104,7 +115,7 @@ async function runCapture(spec: CaptureSpec, program: boolean):
       additionalSecretOutputs: r.additionalSecretOutputs?.length ? r.additionalSecretOutputs : undefined,
       deleteBeforeReplace: r.deleteBeforeReplace ?? undefined,
     }));
-    return { resources, exports: out.exports };
+    return { resources, exports: out.exports, loaded: out.loaded };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

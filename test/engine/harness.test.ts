@@ -381,6 +381,22 @@ describe("engine harness (echo fixture)", function () {
     await stack.destroy();
   });
 
+  it("`preview --refresh` reads but persists nothing; `up --refresh` persists the refresh first", async () => {
+    const stack = newStack();
+    await stack.up([echo("pr1", { v: 1 })]);
+    const id = stack.resource("pr1")!.id;
+    fs.writeFileSync(goneFile, `${id}\n`);
+    const before = stack.exportState();
+    const res = await stack.preview([echo("pr1", { v: 1 })], { refresh: true });
+    assert.deepEqual(res.steps.map((s) => [s.op, s.result ?? s.status]), [["refresh", "delete"], ["create", "planned"]]);
+    assert.deepEqual(stack.exportState(), before);
+    const up = await stack.up([echo("pr1", { v: 1 })], { refresh: true });
+    assert.deepEqual(up.steps.map((s) => s.op), ["refresh", "create"]);
+    assert.notEqual(stack.resource("pr1")!.id, id);
+    fs.writeFileSync(goneFile, "");
+    await stack.destroy();
+  });
+
   it("removal from the program deletes; destroy deletes in reverse order; a failed delete keeps the resource", async () => {
     const stack = newStack();
     await stack.up([echo("x1", {}), echo("x2", {}), echo("x3", { failDelete: true })]);

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startControlPlane, type ControlPlane } from "../control-plane";
-import { captureRegistrations, isSecret, Stack, startPlugin, type CapturedResource, type Plugin } from "./harness";
+import { captureRegistrations, captureWithOrigin, isSecret, Stack, startPlugin, type CapturedResource, type Plugin } from "./harness";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 const PULUMI_VERSION = "3.248.0";
@@ -34,6 +34,7 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
   let cp: ControlPlane;
   let packaged: CapturedResource;
   let inRepo: CapturedResource;
+  let packagedFrom: { module: string; pulumi: string };
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-pack-"));
@@ -50,12 +51,15 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
     await run(npm, [...install, "--offline"], fixture).catch(() => run(npm, [...install, "--prefer-offline"], fixture));
     cp = await startControlPlane();
     const args = { projectId: cp.projectId, name: "pv-packaged", ttlHours: 3 };
-    [[packaged], [inRepo]] = await Promise.all([
-      captureRegistrations({ programDir: fixture, module: "pulumi-capydb", project: PROJECT,
+    let fromFixture: { resources: CapturedResource[]; loaded: { module: string; pulumi: string } };
+    [fromFixture, [inRepo]] = await Promise.all([
+      captureWithOrigin({ programDir: fixture, module: "pulumi-capydb", project: PROJECT,
         resources: [{ name: "db", exportName: "PreviewDatabase", args }] }),
       captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT,
         resources: [{ name: "db", exportName: "PreviewDatabase", args }] }),
     ]);
+    [packaged] = fromFixture.resources;
+    packagedFrom = fromFixture.loaded;
   });
 
   after(async () => {
@@ -86,6 +90,9 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
   it("builds, from the installed package, the same tiny shim text as the checkout: only a require of the subpath", () => {
     const text = packaged.inputs.__provider as string;
     assert.equal(typeof text, "string");
+    for (const file of Object.values(packagedFrom)) {
+      assert.ok(file.startsWith(fs.realpathSync(fixture)), `the program loaded ${file}`);
+    }
     assert.equal(text, inRepo.inputs.__provider, "the shim text does not depend on where the package lives");
     const golden = path.join(REPO, "test", "golden", "provider-shim.js.txt");
     if (fs.existsSync(golden)) assert.equal(text, fs.readFileSync(golden, "utf8"));
@@ -104,6 +111,7 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
         programDir: fixture, project: PROJECT,
         env: { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-require.js")}`, TRACE_REQUIRE_LOG: trace },
       });
+      assert.ok(fs.realpathSync(plugin.script).startsWith(fs.realpathSync(fixture)), plugin.script);
       const stack = new Stack({ plugin, config: { "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url },
         secretKeys: ["capydb:apiKey"] });
       const db = { name: "db", type: packaged.type, inputs: packaged.inputs,

@@ -139,6 +139,8 @@ export class Plugin {
   private closed = false;
 
   private constructor(
+    /** The dynamic-provider script that was started, resolved from the program directory. */
+    readonly script: string,
     readonly child: ChildProcess,
     readonly port: number,
     readonly programDir: string,
@@ -243,7 +245,7 @@ export class Plugin {
       protos.grpc.credentials.createInsecure(),
       { "grpc.max_receive_message_length": MAX_MESSAGE },
     );
-    return new Plugin(child, port, programDir, project, opts.stack ?? "dev", protos, client, rest, stderr);
+    return new Plugin(script, child, port, programDir, project, opts.stack ?? "dev", protos, client, rest, stderr);
   }
 
   urn(type: string, name: string, stack = this.stackName, project = this.project): string {
