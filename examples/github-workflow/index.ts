@@ -8,5 +8,5 @@ const db = new capydb.PreviewDatabase("db", {
   ttlHours: 72,
 });
 
-export const databaseUrl = db.pooledUrl;
-export const databaseUrlUnpooled = db.directUrl;
+export const databaseUrl = pulumi.secret(db.pooledUrl);
+export const databaseUrlUnpooled = pulumi.secret(db.directUrl);

@@ -25,5 +25,6 @@ const db = new capydb.PreviewDatabase("db", {
 
 export const host = db.host;
 export const ttlExpiresAt = db.ttlExpiresAt;
-export const databaseUrl = db.pooledUrl; // secret
-export const databaseUrlUnpooled = db.directUrl; // secret
+// Already secret through additionalSecretOutputs; pulumi.secret keeps them secret whatever reads them.
+export const databaseUrl = pulumi.secret(db.pooledUrl);
+export const databaseUrlUnpooled = pulumi.secret(db.directUrl);

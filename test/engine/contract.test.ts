@@ -1,13 +1,17 @@
 // Layer 4 contract tests: the real SDK's registrations, the real dynamic-provider plugin and our provider, against
 // the local control plane, driven the way the Pulumi engine drives them.
 import * as assert from "assert/strict";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import {
   captureRegistrations,
+  captureWithOrigin,
   DeploymentError,
   isSecret,
   reveal,
+  sdkDirFrom,
   Stack,
   startPlugin,
   UNKNOWN,
@@ -19,6 +23,13 @@ import {
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
+// Compatibility run (scripts/compat.sh): a program directory outside this checkout with the packed tarball and
+// another @pulumi/pulumi installed. The plugin, the captures and the client-side protos then all come from there,
+// and every child runs on the Node binary running mocha. Unset: the checkout itself, as before.
+const COMPAT_DIR = process.env.CAPYDB_COMPAT_PROGRAM_DIR ? path.resolve(process.env.CAPYDB_COMPAT_PROGRAM_DIR) : undefined;
+const PROGRAM_DIR = COMPAT_DIR ?? REPO;
+// Compat only: where the plugin resolves `pulumi-capydb*` (trace-require.ts), checked after the suite has run.
+const TRACE = COMPAT_DIR ? path.join(os.tmpdir(), `capydb-compat-trace-${process.pid}.jsonl`) : undefined;
 const TYPE = "pulumi-nodejs:dynamic/capydb:PreviewDatabase";
 const PROJECT = "capydb-contract";
 const STACK = "dev";
@@ -55,14 +66,17 @@ describe("contract: PreviewDatabase through the dynamic-provider plugin", functi
     proxy = await startRecordingProxy(cp.url);
     const pid = cp.projectId;
     const [p, live, planned] = await Promise.all([
-      startPlugin({ programDir: REPO, project: PROJECT, stack: STACK }),
-      captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT, stack: STACK, resources: [
+      startPlugin({ programDir: PROGRAM_DIR, project: PROJECT, stack: STACK,
+        sdkDir: COMPAT_DIR ? sdkDirFrom(COMPAT_DIR) : undefined,
+        env: TRACE ? { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-require.js")}`, TRACE_REQUIRE_LOG: TRACE }
+          : undefined }),
+      captureRegistrations({ programDir: PROGRAM_DIR, module: "pulumi-capydb", project: PROJECT, stack: STACK, resources: [
         { name: "db", exportName: "PreviewDatabase", args: { projectId: pid, ttlHours: 24 } },
         { name: "stall", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-stall", timeouts: { create: "2s" } } },
         { name: "stall2", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-stall-destroy", timeouts: { create: "2s" } } },
         { name: "stall3", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-stall-refresh", timeouts: { create: "2s" } } },
       ] }),
-      captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT, stack: STACK, preview: true,
+      captureRegistrations({ programDir: PROGRAM_DIR, module: "pulumi-capydb", project: PROJECT, stack: STACK, preview: true,
         resources: [
           { name: "fresh", exportName: "PreviewDatabase",
             args: { projectId: { $unknown: true }, ttlHours: { $unknown: true }, timeouts: { create: { $unknown: true } } } },
@@ -78,7 +92,25 @@ describe("contract: PreviewDatabase through the dynamic-provider plugin", functi
     await plugin?.close();
     await proxy?.close();
     await cp?.close();
+    if (TRACE) fs.rmSync(TRACE, { force: true });
   });
+
+  if (COMPAT_DIR) {
+    it("compat: plugin, SDK and provider all load from the compat program, not from this checkout", async () => {
+      const real = (p: string) => fs.realpathSync(p);
+      const inside = (p: string, dir: string) => real(p).startsWith(real(dir) + path.sep);
+      const sdkDir = sdkDirFrom(COMPAT_DIR);
+      const sdkVersion = JSON.parse(fs.readFileSync(path.join(sdkDir, "package.json"), "utf8")).version as string;
+      console.log(`      compat: node ${process.version}, @pulumi/pulumi ${sdkVersion} (${sdkDir})`);
+      assert.ok(inside(plugin.script, COMPAT_DIR), `plugin script ${plugin.script}`);
+      const expectNode = process.env.CAPYDB_COMPAT_NODE_MAJOR;
+      if (expectNode) assert.equal(process.versions.node.split(".")[0], expectNode, `running on ${process.version}`);
+      const { loaded } = await captureWithOrigin({ programDir: COMPAT_DIR, module: "pulumi-capydb", project: PROJECT,
+        resources: [{ name: "probe", exportName: "PreviewDatabase", args: { projectId: cp.projectId } }] });
+      assert.ok(inside(loaded.module, COMPAT_DIR), `pulumi-capydb loaded from ${loaded.module}`);
+      assert.ok(inside(loaded.pulumi, COMPAT_DIR), `@pulumi/pulumi loaded from ${loaded.pulumi}`);
+    });
+  }
 
   it("registers with the expected token, options and a tiny shim as __provider", () => {
     const db = regs.db;
@@ -348,4 +380,16 @@ describe("contract: PreviewDatabase through the dynamic-provider plugin", functi
       assert.ok(deletes[deletes.length - 1] < 300, `deletes: ${deletes}`);
     });
   });
+
+  if (COMPAT_DIR) {
+    describe("compat: after the lifecycle", () => {
+      it("the plugin ran the provider installed in the compat program", () => {
+        const lines = fs.existsSync(TRACE!) ? fs.readFileSync(TRACE!, "utf8").split("\n").filter(Boolean) : [];
+        const hits = lines.map((l) => JSON.parse(l) as { request: string; resolved: string });
+        assert.ok(hits.some((h) => h.request === "pulumi-capydb/provider"), `trace: ${lines.join("\n")}`);
+        const root = fs.realpathSync(COMPAT_DIR) + path.sep;
+        for (const h of hits) assert.ok(fs.realpathSync(h.resolved).startsWith(root), `${h.request} -> ${h.resolved}`);
+      });
+    });
+  }
 });
