@@ -2,6 +2,7 @@ import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
+import { passwordOf } from "./outputs";
 import { registerSecret } from "./redact";
 import { failureRetryDelayMs, parseRetryAfter, rateLimitDelayMs, shouldRetryFailure } from "./retry";
 import {
@@ -110,8 +111,11 @@ export class CapyDBClient {
   async getConnections(previewId: string, opts?: CallOptions): Promise<ConnectionInfo> {
     const path = apiPath`/v1/preview-databases/${previewId}/connections`;
     const info = (await this.call("GET", path, ConnectionsResponse, undefined, opts)).connections;
-    registerSecret(info.direct_url);
-    registerSecret(info.pooled_url);
+    // Whole URLs and bare passwords: either could be echoed back in a later error message.
+    for (const url of [info.direct_url, info.pooled_url]) {
+      registerSecret(url);
+      registerSecret(passwordOf(url));
+    }
     return info;
   }
 

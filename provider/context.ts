@@ -9,6 +9,6 @@ export interface OperationContext {
   log: Logger;
 }
 
-export function withScope(ctx: { client: CapyDBClient; clock: Clock; sink?: LogSink }, scope: string): OperationContext {
-  return { client: ctx.client, clock: ctx.clock, log: createLogger(scope, ctx.sink) };
+export function operationContext(ctx: { client: CapyDBClient; clock: Clock; sink?: LogSink }): OperationContext {
+  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink) };
 }

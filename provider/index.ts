@@ -7,7 +7,7 @@
 import { CapyDBClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { resolveCredentials, CredentialSource } from "./credentials";
-import { withScope } from "./context";
+import { operationContext } from "./context";
 import { diffPreview } from "./diff";
 import { checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { LogSink, stderrSink } from "./log";
@@ -57,7 +57,7 @@ export function createProvider(deps: ProviderDeps = {}) {
     }
     return cached.client;
   }
-  const ctx = (scope: string) => withScope({ client: client(), clock, sink }, scope);
+  const ctx = () => operationContext({ client: client(), clock, sink });
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {
@@ -74,17 +74,17 @@ export function createProvider(deps: ProviderDeps = {}) {
     async create(inputs: Props) {
       assertKnown(inputs, "create");
       const typed = inputs as PreviewDatabaseInputs & Props;
-      return createOperation(ctx(`create ${typed.name}`), typed);
+      return createOperation(ctx(), typed);
     },
     async read(id: string, props: Props) {
-      return readOperation(ctx(`read ${props?.name ?? id}`), id, props ?? {});
+      return readOperation(ctx(), id, props ?? {});
     },
     async update(id: string, olds: Props, news: Props) {
       assertKnown(news, "update");
-      return updateOperation(ctx(`update ${news.name ?? id}`), id, olds ?? {}, news as PreviewDatabaseInputs & Props);
+      return updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props);
     },
     async delete(id: string, props: Props): Promise<void> {
-      await deleteOperation(ctx(`delete ${props?.name ?? id}`), id, props ?? {});
+      await deleteOperation(ctx(), id, props ?? {});
     },
   };
 }

@@ -12,8 +12,9 @@ export interface Logger {
   info(message: string): void;
 }
 
-export function createLogger(scope: string, sink: LogSink = stderrSink): Logger {
-  return { info: (message) => sink(redact(`[capydb] ${scope}: ${message}`)) };
+/** Each message names its operation and preview itself ("create pr-42: job … running after 3.2s"). */
+export function createLogger(sink: LogSink = stderrSink): Logger {
+  return { info: (message) => sink(redact(`[capydb] ${message}`)) };
 }
 
 export function formatElapsed(ms: number): string {

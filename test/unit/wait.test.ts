@@ -13,7 +13,7 @@ async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clo
   const lines: string[] = [];
   try {
     const client = new CapyDBClient({ apiUrl: server.url, apiKey: TEST_API_KEY, clock });
-    await run({ client, clock, log: createLogger("test", (l) => lines.push(l)), lines }, server.requests);
+    await run({ client, clock, log: createLogger((l) => lines.push(l)), lines }, server.requests);
   } finally {
     await server.close();
   }
