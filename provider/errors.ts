@@ -64,7 +64,8 @@ export class CapyDBError extends Error {
 }
 
 function formatMessage(init: CapyDBErrorInit): string {
-  const call = `CapyDB API ${init.method} ${init.path}`;
+  // Configuration problems are found before any request: there is no call to name.
+  const call = init.method === "-" ? "CapyDB provider configuration" : `CapyDB API ${init.method} ${init.path}`;
   let what: string;
   switch (init.kind) {
     case "http":
@@ -77,14 +78,14 @@ function formatMessage(init: CapyDBErrorInit): string {
       what = `returned a response that could not be understood${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
     case "config":
-      what = `was not sent${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      what = init.method === "-" ? `is invalid: ${init.serverMessage}` : `was not sent${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
   }
   return `${call} ${what}.${init.hint ? ` Hint: ${init.hint}` : ""}`;
 }
 
 const CREDENTIAL_SOURCES =
-  "Set it with `pulumi config set --secret capydb:apiKey <key>` or the CAPYDB_API_KEY environment variable";
+  "set it with `pulumi config set --secret capydb:apiKey <key>` or the CAPYDB_API_KEY environment variable";
 
 /** The scope each endpoint needs (capydb-api.md §1.2), for 403 hints. */
 export function scopeFor(method: string, path: string): string {
@@ -98,12 +99,13 @@ export function scopeFor(method: string, path: string): string {
 /** A hint per status: what the user can change to make the call succeed. */
 export function hintFor(method: string, path: string, status: number): string | undefined {
   if (status === 401) {
-    return `the API key was rejected (missing, invalid, expired or revoked). ${CREDENTIAL_SOURCES}.`;
+    return `the API key was rejected (missing, invalid, expired or revoked); ${CREDENTIAL_SOURCES}.`;
   }
   if (status === 403) {
     return (
-      `the API key lacks the \`${scopeFor(method, path)}\` scope, or is scoped to another project. ` +
-      "Use a project-scoped key with projects:read, projects:write, credentials:read and jobs:read."
+      `the API key lacks the \`${scopeFor(method, path)}\` scope or is scoped to another project ` +
+      "(use a project-scoped key with projects:read, projects:write, credentials:read and jobs:read), " +
+      "or CapyDB refused the action itself, for example at the plan's preview limit (see its message)."
     );
   }
   if (status === 404 && path.startsWith("/v1/projects/")) {

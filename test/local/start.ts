@@ -77,7 +77,8 @@ async function runRootProgram(cp: ControlPlane, capydbEnv: Record<string, string
   const steps: [string, string[]][] = [
     ["pulumi", ["stack", "select", "--create", "dev"]],
     ["pulumi", ["config", "set", "capydb:projectId", cp.projectId]],
-    ["pulumi", ["up", "--yes"]],
+    // --refresh: previews from an earlier run died with that run's Postgres; refresh forgets them.
+    ["pulumi", ["up", "--yes", "--refresh"]],
   ];
   for (const [command, args] of steps) {
     info(`$ ${command} ${args.join(" ")}`);

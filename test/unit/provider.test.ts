@@ -208,6 +208,27 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     assert.match(String(err401?.message), /pulumi config set --secret capydb:apiKey/);
   });
 
+  it("reports the plan's preview limit with CapyDB's message and leaves nothing behind", async () => {
+    await cp.close();
+    cp = await startControlPlane({ now: () => clock.now(), previewLimit: 1 });
+    provider = await newProvider();
+    await provider.create(await checked({ name: "pr-first" }));
+    const error = await provider.create(await checked({ name: "pr-second" })).then(() => undefined, (e) => e);
+    assert.match(String(error?.message), /POST \/v1\/projects\/prj_\w+\/preview-databases failed with HTTP 403: preview limit reached for this plan/);
+    assert.match(String(error?.message), /preview limit/);
+    assert.equal(error?.id, undefined);
+    assert.deepEqual(cp.previews.live().map((p) => p.name), ["pr-first"]);
+  });
+
+  it("rejects an API URL that is not http(s), naming the config key, before any request", async () => {
+    for (const apiUrl of ["ftp://example.com", "not a url", `http://user:${cp.projectScopedKey}@127.0.0.1/`]) {
+      const p = await newProvider({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": apiUrl });
+      const error = await p.read("pvw_1", { projectId: cp.projectId }).then(() => undefined, (e) => e);
+      assert.match(String(error?.message), /capydb:apiUrl/);
+      assert.ok(!String(error?.message).includes(cp.projectScopedKey));
+    }
+  });
+
   it("refuses unknown inputs outside preview, before any API call", async () => {
     cp.clearRequests();
     await assert.rejects(provider.create({ projectId: cp.projectId, name: "a", mode: "clone", ttlHours: UNKNOWN }), /not known/);
