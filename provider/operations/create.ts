@@ -3,7 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
-import { failureRetryDelayMs } from "../retry";
+import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { retryWhileBusy } from "./conflict";
@@ -38,6 +38,7 @@ async function submitCreate(
   label: string,
 ): Promise<{ preview: PreviewDatabase; job?: Job; adopted: boolean }> {
   const { projectId, name } = inputs;
+  let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       const { preview, job } = await ctx.client.createPreview(
@@ -57,7 +58,13 @@ async function submitCreate(
               "Choose another `name`, delete that preview, or set `adopt: true` to manage it with this resource.",
           );
         }
-        throw error;
+        // No live holder of the name: a namesake still being deleted, or the project is busy. Both pass.
+        const delay = conflictDelayMs(++conflicts);
+        if (ctx.clock.now() + delay > deadline) throw error;
+        ctx.log.info(`${label}: ${error.serverMessage ?? "conflict"}; retrying in ${Math.round(delay / 1000)}s`);
+        await ctx.clock.sleep(delay);
+        attempt--;
+        continue;
       }
       if (!error.maybeApplied) throw error;
       const existing = await findByName(ctx, projectId, name, deadline);

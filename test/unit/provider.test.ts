@@ -133,6 +133,14 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     assert.equal(cp.previews.live().length, 1);
   });
 
+  it("waits out a conflict when no live preview holds the name (a namesake still being deleted)", async () => {
+    cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, status: 409, body: { error: "project has an active operation" }, times: 2 });
+    const { outs } = await provider.create(await checked({ name: "pr-wait" }));
+    assert.equal(outs.state, "ready");
+    assert.equal(count("POST", /preview-databases$/), 3);
+    assert.ok(lines.some((l) => l.includes("project has an active operation; retrying")));
+  });
+
   it("reconciles a create whose answer was lost instead of sending it again", async () => {
     cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, status: 502, body: "<html>bad gateway</html>", after: "respond" });
     const { id, outs } = await provider.create(await checked({ name: "pr-lost" }));
