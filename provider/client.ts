@@ -12,11 +12,9 @@ import {
   Job,
   JobResponse,
   ListPreviewsResponse,
-  MeResponse,
   PreviewAndJobResponse,
   PreviewDatabase,
   PreviewResponse,
-  ProjectResponse,
 } from "./schemas";
 import { USER_AGENT } from "./version";
 
@@ -68,14 +66,6 @@ export class CapyDBClient {
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.dispatcher = options.dispatcher;
     this.random = options.random ?? Math.random;
-  }
-
-  me(opts?: CallOptions) {
-    return this.call("GET", "/v1/me", MeResponse, undefined, opts);
-  }
-
-  async getProject(projectId: string, opts?: CallOptions) {
-    return (await this.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, opts)).project;
   }
 
   async listPreviews(projectId: string, opts?: CallOptions): Promise<PreviewDatabase[]> {

@@ -15,6 +15,8 @@ import { createOperation } from "./operations/create";
 import { deleteOperation } from "./operations/delete";
 import { readOperation } from "./operations/read";
 import { updateOperation } from "./operations/update";
+import { SECRET_OUTPUTS } from "./outputs";
+import { registerSecret } from "./redact";
 import { containsUnknown } from "./unknown";
 
 export { CapyDBClient } from "./client";
@@ -77,16 +79,30 @@ export function createProvider(deps: ProviderDeps = {}) {
       return createOperation(ctx(), typed);
     },
     async read(id: string, props: Props) {
+      registerStoredSecrets(props);
       return readOperation(ctx(), id, props ?? {});
     },
     async update(id: string, olds: Props, news: Props) {
       assertKnown(news, "update");
+      registerStoredSecrets(olds);
       return updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props);
     },
     async delete(id: string, props: Props): Promise<void> {
+      registerStoredSecrets(props);
       await deleteOperation(ctx(), id, props ?? {});
     },
   };
+}
+
+/**
+ * Credentials from state reach read/update/delete before any API call has shown them to this process:
+ * register them so that redact() masks them even as bare strings in a server's error message.
+ */
+function registerStoredSecrets(props: Props | undefined): void {
+  for (const key of SECRET_OUTPUTS) {
+    const value = props?.[key];
+    if (typeof value === "string") registerSecret(value);
+  }
 }
 
 /** The engine never sends unknowns outside preview; if one slips through, fail before any API call. */

@@ -21,8 +21,7 @@ export const PREVIEW_OUTPUT_FIELDS = [
   ["lastError", "last_error"],
 ] as const satisfies ReadonlyArray<readonly [string, keyof PreviewDatabase]>;
 
-/** Credential-bearing outputs: the SDK lists exactly these in additionalSecretOutputs. */
-export const SECRET_OUTPUTS = ["directUrl", "pooledUrl", "password"] as const;
+export { SECRET_OUTPUTS } from "./secret-outputs";
 
 export type Outputs = Record<string, unknown>;
 

@@ -15,7 +15,8 @@ const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 
 export function redact(text: string): string {
   let out = text.replace(URL_CREDENTIALS, "$1$2:***@").replace(BEARER, "$1***");
-  for (const secret of known) {
+  // Longest first, so a secret that contains another is masked whole.
+  for (const secret of [...known].sort((a, b) => b.length - a.length)) {
     if (out.includes(secret)) out = out.split(secret).join("***");
   }
   return out;

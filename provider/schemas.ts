@@ -65,21 +65,6 @@ export const PreviewAndJobResponse = z.object({ preview: PreviewDatabaseSchema, 
 export const PreviewResponse = z.object({ preview: PreviewDatabaseSchema });
 export const JobResponse = z.object({ job: JobSchema });
 export const ConnectionsResponse = z.object({ connections: ConnectionInfoSchema });
-export const MeResponse = z.object({
-  organization: z.object({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
-  principal: z.object({ scopes: z.array(z.string()).nullish() }).nullish(),
-});
-export const ProjectResponse = z.object({
-  project: z.object({
-    id: z.string(),
-    name: z.string().nullish(),
-    postgres_version: z.string().nullish(),
-    state: z.string().nullish(),
-  }),
-});
-
-/** Job states that end a wait; any other value, known or not, means "still running" (§3.2). */
-export const TERMINAL_JOB_STATES = new Set(["completed", "failed"]);
 
 /** Absent, null, "" and 0 all mean "unknown" for optional fields (§3.1). */
 export function known<T>(value: T | null | undefined): T | null {

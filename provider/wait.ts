@@ -2,7 +2,7 @@ import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { CapyDBError } from "./errors";
 import { Logger, formatElapsed } from "./log";
-import { ConnectionInfo, Job, PreviewDatabase, TERMINAL_JOB_STATES } from "./schemas";
+import { ConnectionInfo, Job, PreviewDatabase } from "./schemas";
 
 /**
  * Poll schedule for jobs: the first poll at once (fast jobs finish within a poll), then 0.5 s growing
@@ -66,36 +66,57 @@ export function describeJobFailure(job: Job): string {
   return message;
 }
 
-/** Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes. */
-export async function waitForJob(ctx: WaitContext, jobId: string, deadline: number, label: string): Promise<Job> {
+/** One observation of a poll: the state to report, and the result once the wait is over. */
+type Observation<T> = { state: string; done: false } | { state: string; done: true; result: T };
+
+/**
+ * The poll loop shared by job and preview waits: observe, log state changes, stop when done, sleep on
+ * the schedule of nextPollDelay, give up at the deadline with the last state seen.
+ */
+async function pollUntil<T>(
+  ctx: WaitContext,
+  deadline: number,
+  label: string,
+  subject: string,
+  observe: () => Promise<Observation<T> | undefined>,
+): Promise<T> {
   const started = ctx.clock.now();
   let delay: number | undefined;
   let lastState = "unknown";
-  let pollErrors = 0;
   for (;;) {
-    try {
-      const job = await ctx.client.getJob(jobId, { deadline });
-      pollErrors = 0;
-      if (job.state !== lastState) {
-        ctx.log.info(`${label}: job ${job.id} ${job.state} after ${formatElapsed(ctx.clock.now() - started)}`);
-      }
-      lastState = job.state;
-      if (job.state === "completed") return job;
-      if (job.state === "failed") throw new JobFailedError(job);
-      // Any other state, known or not (pending, running, queued…), means the job is still running.
-    } catch (error) {
-      if (!(error instanceof CapyDBError)) throw error;
-      // A key that stopped working will not start working while we wait.
-      if (error.isAuth) throw error;
-      pollErrors++;
-      if (pollErrors >= MAX_CONSECUTIVE_POLL_ERRORS) throw error;
+    // undefined: nothing could be observed this time (a tolerated poll error).
+    const seen = await observe();
+    if (seen && seen.state !== lastState) {
+      ctx.log.info(`${label}: ${subject} ${seen.state} after ${formatElapsed(ctx.clock.now() - started)}`);
+      lastState = seen.state;
     }
+    if (seen?.done) return seen.result;
     delay = nextPollDelay(delay, ctx.clock.now() - started);
     if (ctx.clock.now() + delay > deadline) {
-      throw new WaitTimeoutError(`${label} (job ${jobId})`, lastState, ctx.clock.now() - started);
+      throw new WaitTimeoutError(`${label} (${subject})`, lastState, ctx.clock.now() - started);
     }
     await ctx.clock.sleep(delay);
   }
+}
+
+/** Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes. */
+export async function waitForJob(ctx: WaitContext, jobId: string, deadline: number, label: string): Promise<Job> {
+  let pollErrors = 0;
+  return pollUntil<Job>(ctx, deadline, label, `job ${jobId}`, async () => {
+    let job: Job;
+    try {
+      job = await ctx.client.getJob(jobId, { deadline });
+    } catch (error) {
+      if (!(error instanceof CapyDBError)) throw error;
+      // A key that stopped working will not start working while we wait.
+      if (error.isAuth || ++pollErrors >= MAX_CONSECUTIVE_POLL_ERRORS) throw error;
+      return undefined;
+    }
+    pollErrors = 0;
+    if (job.state === "failed") throw new JobFailedError(job);
+    // Any other state, known or not (pending, running, queued…), means the job is still running.
+    return job.state === "completed" ? { state: job.state, done: true, result: job } : { state: job.state, done: false };
+  });
 }
 
 /**
@@ -111,21 +132,11 @@ export async function waitForPreview(
   label: string,
   done: (preview: PreviewDatabase | undefined) => boolean,
 ): Promise<PreviewDatabase | undefined> {
-  const started = ctx.clock.now();
-  let delay: number | undefined;
-  let lastState = "unknown";
-  for (;;) {
+  return pollUntil<PreviewDatabase | undefined>(ctx, deadline, label, `preview ${previewId}`, async () => {
     const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
     const state = preview?.state ?? "gone";
-    if (state !== lastState) ctx.log.info(`${label}: preview ${previewId} ${state} after ${formatElapsed(ctx.clock.now() - started)}`);
-    lastState = state;
-    if (done(preview)) return preview;
-    delay = nextPollDelay(delay, ctx.clock.now() - started);
-    if (ctx.clock.now() + delay > deadline) {
-      throw new WaitTimeoutError(`${label} (preview ${previewId})`, lastState, ctx.clock.now() - started);
-    }
-    await ctx.clock.sleep(delay);
-  }
+    return done(preview) ? { state, done: true, result: preview } : { state, done: false };
+  });
 }
 
 /** Reads connections until both URLs are present (they may lag behind "ready", §4.7). */

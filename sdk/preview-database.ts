@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_OUTPUTS } from "../provider/secret-outputs";
 import { previewDatabaseProvider } from "./provider-shim";
 
 export interface PreviewDatabaseTimeouts {
@@ -31,7 +32,7 @@ export interface PreviewDatabaseArgs {
 }
 
 /** Outputs that carry credentials; the engine stores them encrypted. */
-export const PREVIEW_DATABASE_SECRET_OUTPUTS = ["directUrl", "pooledUrl", "password"];
+export const PREVIEW_DATABASE_SECRET_OUTPUTS: string[] = [...SECRET_OUTPUTS];
 
 /**
  * A CapyDB preview database: a disposable Postgres database branched from a project, with a TTL.

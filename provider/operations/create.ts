@@ -6,7 +6,6 @@ import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
-import { retryWhileBusy } from "./conflict";
 import { deletePreviewAndWait } from "./delete";
 import { partialFailure } from "./partial-failure";
 
@@ -88,8 +87,9 @@ export async function finishReady(
   deadline: number,
   label: string,
   lastJobId: string | null,
+  current?: PreviewDatabase,
 ): Promise<Outputs> {
-  const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+  const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline }));
   if (!preview) throw new PreviewGoneError(previewId, projectId);
   const connections = await waitForConnections(ctx, previewId, deadline, label);
   return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
@@ -173,9 +173,8 @@ async function cleanUpFailedCreate(
 ): Promise<Error> {
   const cleanupDeadline = ctx.clock.now() + resolveTimeoutMs(inputs.timeouts, "delete");
   try {
-    await retryWhileBusy(ctx, cleanupDeadline, label, () =>
-      deletePreviewAndWait(ctx, inputs.projectId, previewId, cleanupDeadline, `${label} (cleanup)`),
-    );
+    // deletePreviewAndWait already waits out a busy preview (409) until its deadline.
+    await deletePreviewAndWait(ctx, inputs.projectId, previewId, cleanupDeadline, `${label} (cleanup)`);
     return new Error(
       `Creating preview "${inputs.name}" failed: ${failure.message}\n` +
         `The failed preview ${previewId} was deleted, so nothing is left behind. Fix the cause and run \`pulumi up\` again.`,

@@ -3,13 +3,18 @@ import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 
 /** An empty id tells the engine the object is gone, so refresh drops it from state. */
-const GONE = { id: "", props: {} };
+const GONE: ReadResult = { id: "", props: {} };
+
+export interface ReadResult {
+  id: string;
+  props: Outputs;
+}
 
 /**
  * read(id, outputs): lists the project and filters (there is no GET by id, §4.3). Not listed, or the
  * project itself gone, means expired or deleted outside Pulumi.
  */
-export async function readOperation(ctx: OperationContext, id: string, props: Record<string, unknown>) {
+export async function readOperation(ctx: OperationContext, id: string, props: Record<string, unknown>): Promise<ReadResult> {
   const projectId = String(props.projectId ?? "");
   const name = typeof props.name === "string" ? props.name : id;
   const label = `read ${name}`;

@@ -2,7 +2,8 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
-import { buildOutputs, connectionOutputs } from "../outputs";
+import { echoInputs } from "../outputs";
+import { PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForJob, WaitTimeoutError } from "../wait";
 import { retryWhileBusy } from "./conflict";
 import { awaitCreated, finishReady, PreviewGoneError } from "./create";
@@ -42,7 +43,8 @@ export async function updateOperation(
         throw partialFailure(
           `Preview "${name}" (${id}) is still not ready: ${error.message}\nRun \`pulumi up\` again to keep waiting, or \`pulumi destroy\` to delete it.`,
           id,
-          { ...buildOutputs(news, undefined, connectionOutputs(undefined), { lastJobId }), ...pick(olds), state: olds.state ?? null },
+          // The old outputs still describe the preview; only the echoed inputs move on.
+          { ...olds, ...echoInputs(news), lastJobId },
           news,
         );
       }
@@ -64,12 +66,14 @@ export async function updateOperation(
       lastJobId = job.id;
       await waitForJob(ctx, job.id, deadline, label);
     }
+    // The extend answer is the freshest view of the preview; without one, finishReady lists it.
+    let extended: PreviewDatabase | undefined;
     if (news.ttlHours !== olds.ttlHours) {
       // Extend is absolute (expiry = now + ttl_hours) and may shorten: send the target, never a difference.
       ctx.log.info(`${label}: extending preview ${id} to ${news.ttlHours}h from now`);
-      await busy(() => ctx.client.extendPreview(id, news.ttlHours, { deadline }));
+      extended = await busy(() => ctx.client.extendPreview(id, news.ttlHours, { deadline }));
     }
-    const outs = await finishReady(ctx, news, projectId, id, deadline, label, lastJobId);
+    const outs = await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
     ctx.log.info(`${label}: done in ${formatElapsed(ctx.clock.now() - started)}`);
     return { outs };
   } catch (error) {
@@ -77,13 +81,4 @@ export async function updateOperation(
     if (error instanceof PreviewGoneError) throw goneError(name, id);
     throw error;
   }
-}
-
-/** Outputs that describe the preview itself (not inputs), carried over into a partial-failure record. */
-function pick(olds: Record<string, unknown>): Record<string, unknown> {
-  const keep: Record<string, unknown> = {};
-  for (const key of ["host", "directPort", "pooledPort", "roleName", "databaseName", "sslMode", "ttlExpiresAt", "createdAt"]) {
-    if (olds[key] !== undefined) keep[key] = olds[key];
-  }
-  return keep;
 }

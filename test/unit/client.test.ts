@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { FakeClock } from "../helpers/fake-clock";
@@ -35,7 +37,8 @@ describe("CapyDBClient", () => {
       assert.equal(req.headers.authorization, `Bearer ${TEST_API_KEY}`);
       assert.equal(req.headers.accept, "application/json");
       assert.equal(req.headers["content-type"], undefined, "no content-type without a body");
-      assert.match(String(req.headers["user-agent"]), /^pulumi-capydb\/\d+\.\d+\.\d+/);
+      const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "..", "package.json"), "utf8"));
+      assert.ok(String(req.headers["user-agent"]).startsWith(`pulumi-capydb/${version} `), String(req.headers["user-agent"]));
     });
   });
 

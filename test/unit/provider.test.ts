@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { createProvider } from "../../provider";
+import { CapyDBClient, createProvider } from "../../provider";
 import { UNKNOWN } from "../../provider/unknown";
 import { ControlPlane, startControlPlane } from "../control-plane";
 import { FakeClock } from "../helpers/fake-clock";
@@ -62,7 +62,9 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     const news = await checked({ name: "pr-42", ttlHours: 72 }, inputs);
     assert.deepEqual(await provider.diff(id, outs, news), { changes: true, replaces: [], deleteBeforeReplace: false });
     clock.advance(3_600_000);
+    cp.clearRequests();
     const updated = await provider.update(id, outs, news);
+    assert.equal(count("GET", /preview-databases$/), 0, "the extend answer is used, the project is not listed again");
     assert.equal(updated.outs.ttlHours, 72);
     assert.equal(Date.parse(String(updated.outs.ttlExpiresAt)), clock.now() + 72 * 3_600_000, "expiry = update time + ttlHours");
     assert.equal(count("POST", /\/extend$/), 1);
@@ -74,6 +76,17 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
 
     await provider.delete(id, updated.outs); // already gone: success
     assert.ok(lines.some((l) => l.includes("already gone")));
+  });
+
+  it("read publishes credentials rotated outside Pulumi", async () => {
+    const { id, outs } = await provider.create(await checked({ name: "pr-rotated" }));
+    const client = new CapyDBClient({ apiUrl: cp.url, apiKey: cp.apiKey, clock });
+    const job = await client.resetPreview(id);
+    while ((await client.getJob(job.id)).state !== "completed") await clock.sleep(10);
+    const read = await provider.read(id, outs);
+    assert.equal(read.id, id);
+    assert.notEqual(read.props.password, outs.password);
+    assert.ok(String(read.props.pooledUrl).includes(String(read.props.password)));
   });
 
   it("waits for the delete job and leaves nothing behind", async () => {
@@ -235,6 +248,17 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
       assert.match(String(error?.message), /capydb:apiUrl/);
       assert.ok(!String(error?.message).includes(cp.projectScopedKey));
     }
+  });
+
+  it("masks a stored password that a server error repeats, even in a fresh process", async () => {
+    const { id, outs } = await provider.create(await checked({ name: "pr-echo" }));
+    const fresh = await newProvider();
+    // Never seen by this process through the API: only the stored outputs carry it.
+    const password = `stored-only-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    cp.faults.inject({ path: /.*/, status: 400, body: { error: `rejected password ${password}` }, times: 5 });
+    const error = await fresh.read(id, { ...outs, password }).then(() => undefined, (e) => e);
+    assert.match(String(error?.message), /rejected password \*\*\*/);
+    assert.ok(!String(error?.message).includes(password));
   });
 
   it("refuses unknown inputs outside preview, before any API call", async () => {
