@@ -216,12 +216,7 @@ export class Stack {
   async up(program: ResourceGoal[], opts: UpOptions = {}): Promise<OperationResult> {
     const preview = opts.preview ?? false;
     this.validateProgram(program, preview);
-    const store = preview ? clone(this.state) : this.state;
-    const steps: StepRecord[] = [];
-    const result = makeResult(preview ? "preview" : "up", steps);
-    await this.ensureConfigured();
-
-    try {
+    return this.operate(preview ? "preview" : "up", preview, async (store, steps) => {
       if (opts.refresh) await this.refreshInto(store, steps, preview, false);
 
       // Condemned resources left by an earlier failed deployment go first.
@@ -251,37 +246,37 @@ export class Stack {
       for (const old of toDelete) {
         await this.deleteStep(store, old, condemnedNow.includes(old) ? "replaced" : "removed", preview, steps);
       }
-    } catch (e) {
-      throw this.asDeploymentError(e, result);
-    }
-    return result;
+    });
   }
 
   async refresh(opts: { preview?: boolean; legacyRefreshDiff?: boolean } = {}): Promise<OperationResult> {
     const preview = opts.preview ?? false;
-    const store = preview ? clone(this.state) : this.state;
-    const steps: StepRecord[] = [];
-    const result = makeResult("refresh", steps);
-    await this.ensureConfigured();
-    try {
-      await this.refreshInto(store, steps, preview, opts.legacyRefreshDiff ?? false);
-    } catch (e) {
-      throw this.asDeploymentError(e, result);
-    }
-    return result;
+    return this.operate("refresh", preview, (store, steps) =>
+      this.refreshInto(store, steps, preview, opts.legacyRefreshDiff ?? false));
   }
 
   async destroy(opts: { preview?: boolean; refresh?: boolean } = {}): Promise<OperationResult> {
     const preview = opts.preview ?? false;
-    const store = preview ? clone(this.state) : this.state;
-    const steps: StepRecord[] = [];
-    const result = makeResult("destroy", steps);
-    await this.ensureConfigured();
-    try {
+    return this.operate("destroy", preview, async (store, steps) => {
       if (opts.refresh) await this.refreshInto(store, steps, preview, false);
       for (const old of [...store.resources].reverse()) {
         await this.deleteStep(store, old, old.delete ? "pending-delete" : "destroy", preview, steps);
       }
+    });
+  }
+
+  /**
+   * One CLI command: a preview works on a copy of the state, a real run on the state itself; Configure
+   * comes first; a failed step becomes a DeploymentError that still carries the steps run so far.
+   */
+  private async operate(kind: OperationResult["kind"], preview: boolean,
+    body: (store: StateFile, steps: StepRecord[]) => Promise<void>): Promise<OperationResult> {
+    const store = preview ? clone(this.state) : this.state;
+    const steps: StepRecord[] = [];
+    const result = makeResult(kind, steps);
+    await this.ensureConfigured();
+    try {
+      await body(store, steps);
     } catch (e) {
       throw this.asDeploymentError(e, result);
     }

@@ -313,13 +313,20 @@ export class Plugin {
     return out;
   }
 
-  async check(urn: string, olds: PropertyMap, news: PropertyMap, randomSeed?: Buffer): Promise<CheckResult> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.CheckRequest();
+  /** A resource request addressed as the engine addresses it: URN, and the name and type parsed from it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private addressed(request: string, urn: string, id?: string): any {
+    const req = new this.protos.providerPb[request]();
     const { name, type } = parseUrn(urn);
+    if (id !== undefined) req.setId(id);
     req.setUrn(urn);
     req.setName(name);
     req.setType(type);
+    return req;
+  }
+
+  async check(urn: string, olds: PropertyMap, news: PropertyMap, randomSeed?: Buffer): Promise<CheckResult> {
+    const req = this.addressed("CheckRequest", urn);
     req.setOlds(this.struct(olds));
     req.setNews(this.struct(news));
     if (randomSeed) req.setRandomseed(randomSeed);
@@ -331,18 +338,12 @@ export class Plugin {
 
   async diff(urn: string, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap,
     ignoreChanges: string[] = []): Promise<DiffResult> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.DiffRequest();
-    const { name, type } = parseUrn(urn);
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(name);
-    req.setType(type);
+    const req = this.addressed("DiffRequest", urn, id);
     req.setOlds(this.struct(olds));
     req.setNews(this.struct(news));
     req.setOldInputs(this.struct(oldInputs));
     req.setIgnorechangesList(ignoreChanges);
-    const C = providerPb.DiffResponse.DiffChanges;
+    const C = this.protos.providerPb.DiffResponse.DiffChanges;
     return this.call("Diff", "diff", req, { urn, id, olds, news, oldInputs, ignoreChanges }, (resp): DiffResult => {
       const raw = resp.getChanges();
       return {
@@ -357,12 +358,7 @@ export class Plugin {
 
   async create(urn: string, properties: PropertyMap, opts: { preview?: boolean; timeout?: number } = {}):
     Promise<CreateResult> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.CreateRequest();
-    const { name, type } = parseUrn(urn);
-    req.setUrn(urn);
-    req.setName(name);
-    req.setType(type);
+    const req = this.addressed("CreateRequest", urn);
     req.setProperties(this.struct(properties));
     req.setTimeout(opts.timeout ?? 0);
     req.setPreview(opts.preview ?? false);
@@ -373,13 +369,7 @@ export class Plugin {
   }
 
   async read(urn: string, id: string, properties: PropertyMap, inputs?: PropertyMap): Promise<ReadResult> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.ReadRequest();
-    const { name, type } = parseUrn(urn);
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(name);
-    req.setType(type);
+    const req = this.addressed("ReadRequest", urn, id);
     req.setProperties(this.struct(properties));
     if (inputs) req.setInputs(this.struct(inputs));
     return this.call("Read", "read", req, { urn, id, properties, inputs }, (resp): ReadResult => ({
@@ -391,13 +381,7 @@ export class Plugin {
 
   async update(urn: string, id: string, olds: PropertyMap, news: PropertyMap, oldInputs: PropertyMap,
     opts: { preview?: boolean; timeout?: number; ignoreChanges?: string[] } = {}): Promise<{ properties: PropertyMap }> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.UpdateRequest();
-    const { name, type } = parseUrn(urn);
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(name);
-    req.setType(type);
+    const req = this.addressed("UpdateRequest", urn, id);
     req.setOlds(this.struct(olds));
     req.setNews(this.struct(news));
     req.setOldInputs(this.struct(oldInputs));
@@ -411,13 +395,7 @@ export class Plugin {
 
   async delete(urn: string, id: string, properties: PropertyMap, oldInputs: PropertyMap,
     opts: { timeout?: number } = {}): Promise<void> {
-    const { providerPb } = this.protos;
-    const req = new providerPb.DeleteRequest();
-    const { name, type } = parseUrn(urn);
-    req.setId(id);
-    req.setUrn(urn);
-    req.setName(name);
-    req.setType(type);
+    const req = this.addressed("DeleteRequest", urn, id);
     req.setProperties(this.struct(properties));
     req.setOldInputs(this.struct(oldInputs));
     req.setTimeout(opts.timeout ?? 0);
