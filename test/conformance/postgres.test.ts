@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import { startEmbeddedPostgres, type PostgresServer } from "../control-plane/embedded-postgres";
+import { postmasterOn } from "../helpers/postmaster";
 import { apiClient, createReady, type ApiClient } from "./helpers";
 
 async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
@@ -14,29 +15,6 @@ async function query<T extends Record<string, unknown>>(url: string, sql: string
   } finally {
     await client.end();
   }
-}
-
-interface Postmaster {
-  pid: number;
-  dataDir: string;
-}
-
-/** Finds the postmaster serving `port` from /proc, so other Postgres servers on the machine do not matter. */
-function postmasterOn(port: number): Postmaster | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // the process ended while we looked
-    }
-    if (!argv[0]?.endsWith("/postgres")) continue;
-    const portArg = argv[argv.indexOf("-p") + 1];
-    const dataDir = argv[argv.indexOf("-D") + 1];
-    if (portArg === String(port) && dataDir) return { pid: Number(entry), dataDir };
-  }
-  return undefined;
 }
 
 describe("control plane: postgres backend (embedded-postgres)", function () {
