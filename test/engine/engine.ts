@@ -135,6 +135,12 @@ export interface UpOptions {
   parallel?: boolean;
 }
 
+/** What the engine does to outputs it gets back: re-mark same-named secret inputs, then additionalSecretOutputs. */
+function remarkSecrets(outputs: PropertyMap, inputs: PropertyMap, additional: string[] | undefined): void {
+  annotateSecrets(outputs, inputs);
+  applyAdditionalSecretOutputs(outputs, additional);
+}
+
 function makeResult(kind: OperationResult["kind"], steps: StepRecord[]): OperationResult {
   return {
     kind,
@@ -376,8 +382,7 @@ export class Stack {
         this.fail(step, new Error(`plugin for package 'pulumi-nodejs' returned empty resource.ID from create '${urn}'`));
       }
       const outputs = r.properties;
-      annotateSecrets(outputs, checked);
-      applyAdditionalSecretOutputs(outputs, goal.additionalSecretOutputs);
+      remarkSecrets(outputs, checked, goal.additionalSecretOutputs);
       const created: ResourceState = { ...base, id: r.id, inputs: checked, outputs };
       this.put(store, created, replacing);
       step.id = r.id;
@@ -385,19 +390,7 @@ export class Stack {
       return created;
     } catch (e) {
       if (e instanceof ProviderError && e.initFailure) {
-        const outputs = e.initFailure.properties;
-        annotateSecrets(outputs, checked);
-        applyAdditionalSecretOutputs(outputs, goal.additionalSecretOutputs);
-        const created: ResourceState = {
-          ...base, id: e.initFailure.id, inputs: checked, outputs, initErrors: e.initFailure.reasons,
-        };
-        this.put(store, created, replacing);
-        step.id = created.id;
-        step.outputs = outputs;
-        step.initFailure = e.initFailure;
-        step.status = "partial";
-        step.error = e;
-        throw new StepFailed(step);
+        this.recordInitFailure(store, step, e, checked, goal, { ...base, id: e.initFailure.id }, replacing);
       }
       throw e;
     }
@@ -418,29 +411,36 @@ export class Stack {
         this.plugin.update(urn, old.id, this.send(old.outputs, false), this.send(checked, false),
           this.send(old.inputs, false)));
       const outputs = r.properties;
-      annotateSecrets(outputs, checked);
-      applyAdditionalSecretOutputs(outputs, goal.additionalSecretOutputs);
+      remarkSecrets(outputs, checked, goal.additionalSecretOutputs);
       const next: ResourceState = { ...old, inputs: checked, outputs, additionalSecretOutputs: goal.additionalSecretOutputs };
       delete next.initErrors;
       this.put(store, next);
       step.outputs = outputs;
     } catch (e) {
       if (e instanceof ProviderError && e.initFailure) {
-        const outputs = e.initFailure.properties;
-        annotateSecrets(outputs, checked);
-        applyAdditionalSecretOutputs(outputs, goal.additionalSecretOutputs);
-        this.put(store, {
-          ...old, inputs: checked, outputs, initErrors: e.initFailure.reasons,
-          additionalSecretOutputs: goal.additionalSecretOutputs,
-        });
-        step.outputs = outputs;
-        step.initFailure = e.initFailure;
-        step.status = "partial";
-        step.error = e;
-        throw new StepFailed(step);
+        this.recordInitFailure(store, step, e, checked, goal, { ...old, additionalSecretOutputs: goal.additionalSecretOutputs });
       }
       throw e;
     }
+  }
+
+  /**
+   * A partial failure from Create or Update: the engine keeps the resource with the reported id and
+   * properties as outputs (secrets re-marked) and its init errors, then fails the step.
+   */
+  private recordInitFailure(store: StateFile, step: StepRecord, e: ProviderError, checked: PropertyMap,
+    goal: ResourceGoal, base: Omit<ResourceState, "inputs" | "outputs">, replacing?: ResourceState): never {
+    const failure = e.initFailure!;
+    const outputs = failure.properties;
+    remarkSecrets(outputs, checked, goal.additionalSecretOutputs);
+    const state: ResourceState = { ...base, inputs: checked, outputs, initErrors: failure.reasons };
+    this.put(store, state, replacing);
+    step.id = state.id;
+    step.outputs = outputs;
+    step.initFailure = failure;
+    step.status = "partial";
+    step.error = e;
+    throw new StepFailed(step);
   }
 
   private async replaceInto(store: StateFile, step: StepRecord, goal: ResourceGoal, urn: string,
@@ -518,8 +518,7 @@ export class Stack {
         continue;
       }
       const outputs = r.properties;
-      annotateSecrets(outputs, old.outputs);
-      applyAdditionalSecretOutputs(outputs, old.additionalSecretOutputs);
+      remarkSecrets(outputs, old.outputs, old.additionalSecretOutputs);
       let inputs = old.inputs;
       if (r.inputs) {
         inputs = r.inputs;
