@@ -68,6 +68,46 @@ describe("control plane: fault injection and rate limits", () => {
     assert.deepEqual(names, ["gateway-timeout", "lost-response"]);
   });
 
+  it("rewrite: the request is applied, and its 2xx answer comes back in any shape (in-process only)", async () => {
+    const path = `/v1/projects/${cp.projectId}/preview-databases`;
+    cp.faults.inject({ method: "POST", path, rewrite: () => "not json at all" });
+    const created = await api.post(path, { name: "rewritten" });
+    assert.deepEqual([created.status, created.text], [201, "not json at all"]);
+    assert.deepEqual((await listPreviews(api, cp.projectId)).map((p) => p.name), ["rewritten"], "applied");
+    cp.faults.inject({ method: "GET", path, rewrite: (body, status) => ({ seen: (body as { preview_databases: unknown[] }).preview_databases.length, status }) });
+    const listed = await api.get(path);
+    assert.deepEqual([listed.status, listed.body], [200, { seen: 1, status: 200 }]);
+    assert.equal(cp.requests().filter((r) => r.fault === "injected").length, 2);
+  });
+
+  it("applyAfterMs: answers with the fault now, applies the request once the control-plane clock has moved on", async () => {
+    const path = `/v1/projects/${cp.projectId}/preview-databases`;
+    cp.faults.inject({ method: "POST", path, status: 504, applyAfterMs: 1_000 });
+    const late = await api.post(path, { name: "late" });
+    assert.equal(late.status, 504);
+    assert.equal(cp.faults.deferredCount(), 1);
+    assert.deepEqual(await listPreviews(api, cp.projectId), [], "not applied before its time");
+    clock.advance(1_000);
+    assert.deepEqual((await listPreviews(api, cp.projectId)).map((p) => p.name), ["late"], "applied before the next request");
+    assert.equal(cp.faults.deferredCount(), 0);
+    const applied = cp.requests().filter((r) => r.fault === "applied-late");
+    assert.deepEqual(applied.map((r) => [r.method, r.status]), [["POST", 201]]);
+  });
+
+  it("applyAfterMs with drop, and applyDeferred() lands what is still held", async () => {
+    const path = `/v1/projects/${cp.projectId}/preview-databases`;
+    cp.faults.inject({ method: "POST", path, drop: true, applyAfterMs: 60_000 });
+    await assert.rejects(api.post(path, { name: "held" }));
+    assert.deepEqual(cp.previews.live(), []);
+    await cp.faults.applyDeferred();
+    assert.deepEqual(cp.previews.live().map((p) => p.name), ["held"]);
+  });
+
+  it("skip N: the first N matching requests pass, then the rule applies", async () => {
+    cp.faults.inject({ path: "/v1/me", status: 503, skip: 2 });
+    assert.deepEqual([(await me()).status, (await me()).status, (await me()).status, (await me()).status], [200, 200, 503, 200]);
+  });
+
   it("times N, method and RegExp path matching; clear() removes remaining rules", async () => {
     cp.faults.inject({ method: "GET", path: /^\/v1\/jobs\//, status: 500, times: 2 });
     cp.faults.inject({ method: "DELETE", status: 500, times: 10 });

@@ -32,6 +32,7 @@ export function adminHandler(plane: () => ControlPlane): (req: ApiRequest) => Pr
     .add("GET", `${ADMIN_PREFIX}/info`, () => json(200, { url: plane().url, project_id: plane().projectId }))
     .add("POST", `${ADMIN_PREFIX}/faults`, (req) => (plane().faults.inject(faultRule(body(req))), ok()))
     .add("DELETE", `${ADMIN_PREFIX}/faults`, () => (plane().faults.clear(), ok()))
+    .add("POST", `${ADMIN_PREFIX}/faults/apply-deferred`, async () => (await plane().faults.applyDeferred(), ok()))
     .add("POST", `${ADMIN_PREFIX}/rate-limit`, (req) => (plane().faults.rateLimit(body(req) as unknown as RateLimitOptions), ok()))
     .add("POST", `${ADMIN_PREFIX}/jobs/fail-next`, (req) => {
       const { kind, error, stderr, exitCode } = body(req) as Record<string, never>;

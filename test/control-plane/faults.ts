@@ -9,11 +9,14 @@ export interface ActiveFault {
   status: number;
   body?: string | object;
   headers: Record<string, string>;
+  rewrite?: (body: unknown, status: number) => unknown;
+  applyAfterMs?: number;
 }
 
 interface StoredRule {
   rule: FaultRule;
   remaining: number;
+  skip: number;
 }
 
 /** Scripted misbehaviour, consumed in insertion order, one rule per matching request. */
@@ -23,7 +26,8 @@ export class FaultRegistry {
   inject(rule: FaultRule): void {
     const times = rule.times ?? 1;
     if (!(times >= 1)) throw new Error("fault rule times must be at least 1");
-    this.rules.push({ rule: { ...rule }, remaining: times });
+    if (rule.skip !== undefined && !(rule.skip >= 0)) throw new Error("fault rule skip must be at least 0");
+    this.rules.push({ rule: { ...rule }, remaining: times, skip: rule.skip ?? 0 });
   }
 
   clear(): void {
@@ -33,18 +37,54 @@ export class FaultRegistry {
   take(method: string, path: string): ActiveFault | undefined {
     const stored = this.rules.find((s) => matches(s.rule, method, path));
     if (!stored) return undefined;
+    if (stored.skip > 0) {
+      stored.skip--;
+      return undefined;
+    }
     if (--stored.remaining <= 0) this.rules = this.rules.filter((s) => s !== stored);
     const { rule } = stored;
     const drop = rule.drop === true;
+    const deferred = rule.applyAfterMs !== undefined;
     return {
-      replaces: drop || rule.status !== undefined || rule.body !== undefined,
+      replaces: drop || rule.status !== undefined || rule.body !== undefined || deferred,
       drop,
-      afterRespond: rule.after === "respond",
+      afterRespond: rule.after === "respond" || rule.rewrite !== undefined,
       delayMs: rule.delayMs ?? 0,
       status: rule.status ?? 500,
       body: rule.body,
       headers: { ...(rule.headers ?? {}) },
+      rewrite: rule.rewrite,
+      applyAfterMs: rule.applyAfterMs,
     };
+  }
+}
+
+/** Requests an applyAfterMs fault answered without applying: applied later, in arrival order. */
+export class DeferredRequests<R> {
+  private held: { dueAt: number; request: R }[] = [];
+
+  constructor(
+    private readonly now: () => number,
+    private readonly apply: (request: R) => Promise<void>,
+  ) {}
+
+  hold(request: R, afterMs: number): void {
+    this.held.push({ dueAt: this.now() + afterMs, request });
+    // Stable: equal due times keep arrival order.
+    this.held.sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  get count(): number {
+    return this.held.length;
+  }
+
+  /** Applies the requests due by now (all of them with `all`), oldest first. */
+  async applyDue(all = false): Promise<void> {
+    const now = this.now();
+    while (this.held.length > 0 && (all || this.held[0].dueAt <= now)) {
+      const next = this.held.shift()!;
+      await this.apply(next.request);
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ADMIN_PREFIX } from "./admin-routes";
 import { presentedKey } from "./auth";
-import type { ActiveFault, FaultRegistry, RateLimiter } from "./faults";
+import type { ActiveFault, DeferredRequests, FaultRegistry, RateLimiter } from "./faults";
 import { HttpError } from "./http-error";
 import { hashKey } from "./ids";
 import type { RequestLog } from "./request-log";
@@ -16,6 +16,8 @@ export interface HttpServerDeps {
   api: (req: ApiRequest) => Promise<Reply>;
   admin: (req: ApiRequest) => Promise<Reply>;
   faults: FaultRegistry;
+  /** Requests held by applyAfterMs faults; those due are applied before each API request. */
+  deferred: DeferredRequests<ApiRequest>;
   rateLimiter: RateLimiter;
   log: RequestLog;
   now: () => number;
@@ -72,6 +74,9 @@ async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http
     return send(res, await settle(() => deps.admin(apiReq)));
   }
 
+  // A late create lands before whatever the client sends next, as it would on a slow server.
+  await deps.deferred.applyDue();
+
   const presented = presentedKey(req.headers);
   const entry: Omit<RequestLogEntry, "status"> = {
     method,
@@ -87,6 +92,7 @@ async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http
   if (fault && !fault.afterRespond) {
     await sleep(fault.delayMs);
     if (fault.replaces) outcome = faultOutcome(fault);
+    if (fault.applyAfterMs !== undefined) deps.deferred.hold(apiReq, fault.applyAfterMs);
   }
   if (outcome === undefined) {
     const decision = deps.rateLimiter.check(presented.key ? hashKey(presented.key) : "anonymous");
@@ -99,10 +105,11 @@ async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http
       if (fault?.afterRespond) {
         await sleep(fault.delayMs);
         if (fault.replaces) outcome = faultOutcome(fault);
+        else if (fault.rewrite) outcome = rewritten(outcome, fault.rewrite);
       }
     }
   }
-  if (fault?.replaces) entry.fault = "injected";
+  if (fault?.replaces || fault?.rewrite) entry.fault = "injected";
   else if (fault && outcome !== "drop") outcome.headers = { ...outcome.headers, ...fault.headers };
 
   if (outcome === "drop") {
@@ -118,6 +125,22 @@ function faultOutcome(fault: ActiveFault): Outcome {
   if (fault.drop) return "drop";
   if (typeof fault.body === "string") return { status: fault.status, raw: fault.body, headers: fault.headers };
   return { status: fault.status, body: fault.body ?? { error: "injected fault" }, headers: fault.headers };
+}
+
+/** The real answer's status, with its body replaced by what `rewrite` makes of it. */
+function rewritten(reply: Reply, rewrite: (body: unknown, status: number) => unknown): Reply {
+  let body = reply.body;
+  if (body === undefined && reply.raw !== undefined) {
+    try {
+      body = JSON.parse(reply.raw);
+    } catch {
+      body = reply.raw;
+    }
+  }
+  const next = rewrite(body, reply.status);
+  const headers = { ...(reply.headers ?? {}) };
+  if (typeof next === "string") return { status: reply.status, raw: next, headers };
+  return { status: reply.status, body: next, headers };
 }
 
 function errorReply(status: number, message: string): Reply {

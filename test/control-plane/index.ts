@@ -2,7 +2,8 @@ import { adminHandler } from "./admin-routes";
 import { apiHandler } from "./api-routes";
 import { KeyStore } from "./auth";
 import type { Backend } from "./backend";
-import { FaultRegistry, RateLimiter } from "./faults";
+import { presentedKey } from "./auth";
+import { DeferredRequests, FaultRegistry, RateLimiter } from "./faults";
 import { HttpError } from "./http-error";
 import { startHttpServer } from "./http-server";
 import { newId } from "./ids";
@@ -12,6 +13,7 @@ import { MemoryBackend } from "./memory-backend";
 import { PostgresBackend } from "./postgres-backend";
 import { PreviewService } from "./previews";
 import { RequestLog } from "./request-log";
+import type { ApiRequest } from "./router";
 import { SerialQueue } from "./serial-queue";
 import { jobSnapshot, previewSnapshot, Store, type PreviewRow } from "./state";
 import type { ControlPlane, ControlPlaneOptions, JobKind } from "./types";
@@ -95,11 +97,23 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
 
     let plane: ControlPlane | undefined;
+    const api = apiHandler({ store, keys, backend, jobs, previews, explicitNulls, listAdvancesJobs: opts.listAdvancesJobs ?? true });
+    // A held request is applied as the server would have: its answer goes nowhere, the log says so.
+    const deferred = new DeferredRequests<ApiRequest>(now, async (req) => {
+      let status: number;
+      try {
+        status = (await api(req)).status;
+      } catch (err) {
+        status = err instanceof HttpError ? err.status : 500;
+      }
+      log.record({ method: req.method, path: req.path, at: now(), wallAt: Date.now(), auth: presentedKey(req.headers).via, status, fault: "applied-late" });
+    });
     const server = await startHttpServer({
       port: opts.port ?? 0,
-      api: apiHandler({ store, keys, backend, jobs, previews, explicitNulls, listAdvancesJobs: opts.listAdvancesJobs ?? true }),
+      api,
       admin: adminHandler(() => plane!),
       faults,
+      deferred,
       rateLimiter,
       log,
       now,
@@ -133,6 +147,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           rateLimiter.clear();
         },
         rateLimit: (limit) => rateLimiter.configure(limit),
+        applyDeferred: () => deferred.applyDue(true),
+        deferredCount: () => deferred.count,
       },
       jobs: {
         failNext: (kind, failure) => jobs.failNext(kind, failure),

@@ -39,8 +39,23 @@ export interface FaultRule {
   drop?: boolean;
   /** How many matching requests the rule applies to; default 1. */
   times?: number;
+  /** Let this many matching requests through untouched before the rule applies; default 0. */
+  skip?: number;
   /** Run the real handler first (the request IS applied), then answer with the fault. */
   after?: "respond";
+  /**
+   * In-process only (a function cannot cross the HTTP control surface): run the real handler (the
+   * request IS applied), then answer with its status and `rewrite(body)` as the body: a string is
+   * sent as is (not JSON), anything else as JSON. A 2xx answer rewritten into any shape.
+   */
+  rewrite?: (body: unknown, status: number) => unknown;
+  /**
+   * Answer with the fault now (status/body, or drop), and apply the real request later: just before
+   * the first API request handled once this many ms have passed on the control-plane clock (so a
+   * fake clock drives it), or when `faults.applyDeferred()` is called. A create the server applies
+   * after the client has given up on it.
+   */
+  applyAfterMs?: number;
 }
 
 export interface RateLimitOptions {
@@ -54,9 +69,13 @@ export interface RateLimitOptions {
 
 export interface FaultControl {
   inject(rule: FaultRule): void;
-  /** Removes every rule and switches rate limiting off. */
+  /** Removes every rule and switches rate limiting off (requests already deferred stay deferred). */
   clear(): void;
   rateLimit(opts: RateLimitOptions): void;
+  /** Applies every request an `applyAfterMs` fault is still holding, now, in order. */
+  applyDeferred(): Promise<void>;
+  /** How many requests `applyAfterMs` faults are still holding. */
+  deferredCount(): number;
 }
 
 export interface JobFailure {
@@ -114,7 +133,8 @@ export interface RequestLogEntry {
   /** Wall clock, for measuring real client backoff when `now` is fake. */
   wallAt: number;
   auth: AuthVia;
-  fault?: "injected" | "rate-limit";
+  /** "applied-late": a request an applyAfterMs fault held, applied now (its answer went nowhere). */
+  fault?: "injected" | "rate-limit" | "applied-late";
 }
 
 export interface JobControl {
