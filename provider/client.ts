@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
+import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
 import { failureRetryDelayMs, parseRetryAfter, rateLimitDelayMs, shouldRetryFailure } from "./retry";
 import {
@@ -11,6 +12,7 @@ import {
   ErrorBodySchema,
   Job,
   JobResponse,
+  ListJobsResponse,
   ListPreviewsResponse,
   PreviewAndJobResponse,
   PreviewDatabase,
@@ -23,6 +25,17 @@ export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** With no operation deadline, how long 429 backoff may keep a single call waiting. */
 const DEFAULT_RATE_LIMIT_BUDGET_MS = 5 * 60_000;
+/**
+ * Each request gets at most the time left before the operation's deadline, but never less than this:
+ * a shorter window fails requests that would have succeeded. An operation overruns its deadline by
+ * at most this much, where an unclipped request could overrun it by the full 30 s.
+ */
+export const MIN_REQUEST_TIMEOUT_MS = 1_000;
+/**
+ * How much of an error body is read. Error bodies are one short message (§1.3); anything longer is a
+ * proxy page or a runaway server, and only its beginning can end up in a message anyway.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface ClientOptions {
   apiUrl?: string;
@@ -44,9 +57,29 @@ export interface CreatePreviewBody {
   ttl_hours: number;
 }
 
-/** Encodes every path segment (ids are opaque and must never be trusted to be URL-safe). */
+/**
+ * Encodes every path segment (ids are opaque and must never be trusted to be URL-safe), and refuses a
+ * segment that encoding cannot keep in place ("", ".", ".."): check refuses such inputs, and this
+ * catches ids that come from state or from the API itself.
+ */
 export function apiPath(strings: TemplateStringsArray, ...segments: string[]): string {
+  for (const segment of segments) {
+    const reason = pathChangingReason(segment);
+    if (reason) throw new UnsafePathSegmentError(segment, reason);
+  }
   return strings.reduce((out, s, i) => out + s + (i < segments.length ? encodeURIComponent(segments[i]) : ""), "");
+}
+
+export class UnsafePathSegmentError extends CapyDBError {
+  constructor(segment: string, reason: string) {
+    super({
+      kind: "config",
+      method: "-",
+      path: "-",
+      serverMessage: `${JSON.stringify(segment.slice(0, 100))} cannot be used as an id in a request path: ${reason}`,
+      hint: "check `projectId` and the preview id in the stack's state.",
+    });
+  }
 }
 
 /** The typed CapyDB API client: one method per endpoint the provider uses (capydb-api.md §2). */
@@ -113,6 +146,12 @@ export class CapyDBClient {
     return (await this.call("GET", apiPath`/v1/jobs/${jobId}`, JobResponse, undefined, opts)).job;
   }
 
+  /** E10: the project's jobs, newest first. How an update learns whether a reset it lost the answer to was applied. */
+  async listJobs(projectId: string, limit: number, opts?: CallOptions): Promise<Job[]> {
+    const path = `${apiPath`/v1/projects/${projectId}/jobs`}?limit=${limit}`;
+    return (await this.call("GET", path, ListJobsResponse, undefined, opts)).jobs;
+  }
+
   /**
    * One logical call: sends, applies the retry rules of retry.ts, parses the answer with `schema`.
    * Every failure becomes a CapyDBError.
@@ -130,11 +169,22 @@ export class CapyDBClient {
     let rateLimited = 0;
     for (;;) {
       attempt++;
-      let response: { status: number; headers: Record<string, string | string[] | undefined>; text: string };
+      const timeLeft = deadline - this.clock.now();
+      if (opts.deadline !== undefined && timeLeft <= 0) {
+        throw new CapyDBError({
+          kind: "deadline",
+          method,
+          path,
+          serverMessage: "the operation's deadline has passed",
+          hint: "raise the resource's `timeouts` if CapyDB needs longer.",
+        });
+      }
+      const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, timeLeft));
+      let response: { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
       try {
-        response = await this.send(method, path, body);
+        response = await this.send(method, path, body, timeoutMs);
       } catch (cause) {
-        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt), deadline))) {
+        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
           continue;
         }
         throw new CapyDBError({
@@ -142,27 +192,40 @@ export class CapyDBClient {
           method,
           path,
           serverMessage: describeCause(cause),
-          hint: `check that ${this.apiUrl} is reachable (capydb:apiUrl / CAPYDB_API_URL).`,
+          hint: `check that ${this.apiUrl} is reachable (capydb:apiUrl / CAPYDB_API_URL); each request waits at most ${Math.round(timeoutMs / 1000)}s (less near the operation's deadline).`,
           cause,
         });
       }
       const { status } = response;
-      if (status >= 200 && status < 300) return this.parse(method, path, schema, response.text);
+      if (status >= 200 && status < 300) {
+        try {
+          return this.parse(method, path, schema, response.text);
+        } catch (error) {
+          // An unreadable answer to a GET (a cache or proxy glitch) is worth reading again, on the
+          // schedule of a 5xx; a POST or DELETE was applied, and is reconciled by the caller instead.
+          if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
+            continue;
+          }
+          throw error;
+        }
+      }
       if (status === 429) {
         // A 429 means the request was not applied, so any method may be sent again (§1.5).
         rateLimited++;
         const wait =
           parseRetryAfter(response.headers["retry-after"], this.clock.now()) ?? rateLimitDelayMs(rateLimited, this.random);
         if (await this.pause(wait, deadline)) continue;
-      } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(failureRetryDelayMs(attempt), deadline))) {
+      } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
         continue;
       }
+      const message = serverMessage(response.text, status, response.cut);
       throw new CapyDBError({
         kind: "http",
         method,
         path,
         status,
-        serverMessage: serverMessage(response.text, status),
+        serverMessage: message.text,
+        wellFormedBody: message.wellFormed,
         hint: hintFor(method, path, status),
       });
     }
@@ -175,7 +238,7 @@ export class CapyDBClient {
     return true;
   }
 
-  private async send(method: string, path: string, body: unknown) {
+  private async send(method: string, path: string, body: unknown, timeoutMs: number) {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
@@ -186,13 +249,14 @@ export class CapyDBClient {
       method: method as Dispatcher.HttpMethod,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
       dispatcher: this.dispatcher,
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, text };
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    const { text, cut } = ok ? { text: await res.body.text(), cut: false } : await readAtMost(res.body, MAX_ERROR_BODY_BYTES);
+    return { status: res.statusCode, headers: res.headers, text, cut };
   }
 
   private parse<S extends z.ZodTypeAny>(method: string, path: string, schema: S, text: string): z.infer<S> {
@@ -219,15 +283,35 @@ export class CapyDBClient {
   }
 }
 
-/** The server's own words when the body is `{"error": ...}`; proxies send HTML, so fall back to the status. */
-function serverMessage(text: string, status: number): string {
+/**
+ * The server's own words when the body is `{"error": ...}`; proxies send HTML, so fall back to the
+ * status. `wellFormed` says the body was CapyDB's error shape (what proves a 404 means "not found").
+ */
+function serverMessage(text: string, status: number, cut: boolean): { text: string; wellFormed: boolean } {
   try {
     const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data.error;
+    if (parsed.success) return { text: parsed.data.error, wellFormed: true };
   } catch {
-    // Not JSON: an HTML page from a proxy, say.
+    // Not JSON (an HTML page from a proxy, say), or cut short by readAtMost.
   }
-  return STATUS_TEXT[status] ?? `status ${status}`;
+  const statusText = STATUS_TEXT[status] ?? `status ${status}`;
+  return { text: cut ? `${statusText} (the error body was over ${MAX_ERROR_BODY_BYTES / 1024} KiB and was cut unread)` : statusText, wellFormed: false };
+}
+
+/** Reads a body up to `limit` bytes and drops the rest: what is kept of an error body is bounded. */
+async function readAtMost(body: Dispatcher.ResponseData["body"], limit: number): Promise<{ text: string; cut: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    chunks.push(buffer.subarray(0, Math.max(0, limit - size)));
+    size += buffer.length;
+    if (size > limit) {
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString("utf8"), cut: true };
+    }
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), cut: false };
 }
 
 const STATUS_TEXT: Record<number, string> = {

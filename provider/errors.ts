@@ -1,3 +1,4 @@
+import { cutText } from "./bounded-text";
 import { redact } from "./redact";
 
 /** What went wrong, so callers can decide without parsing messages (the API has no error codes). */
@@ -5,7 +6,8 @@ export type CapyDBErrorKind =
   | "http" // the server answered with a non-2xx status
   | "network" // no answer: connection refused/reset, DNS, TLS, request timeout
   | "schema" // a 2xx answer we could not understand
-  | "config"; // credentials or URL missing/invalid: no request was sent
+  | "config" // credentials or URL missing/invalid: no request was sent
+  | "deadline"; // the operation's deadline had passed: the request was not sent
 
 export interface CapyDBErrorInit {
   kind: CapyDBErrorKind;
@@ -15,6 +17,8 @@ export interface CapyDBErrorInit {
   serverMessage?: string;
   hint?: string;
   cause?: unknown;
+  /** The server answered with its documented error body `{"error": "..."}` (not a proxy's page). */
+  wellFormedBody?: boolean;
 }
 
 /**
@@ -28,29 +32,44 @@ export class CapyDBError extends Error {
   readonly status?: number;
   readonly serverMessage?: string;
   readonly hint?: string;
+  readonly wellFormedBody: boolean;
 
   constructor(init: CapyDBErrorInit) {
-    super(redact(formatMessage(init)));
+    // Server text is cut before it is formatted: a huge body must not become a huge message.
+    const serverMessage = init.serverMessage === undefined ? undefined : redact(cutText(init.serverMessage));
+    super(redact(formatMessage({ ...init, serverMessage })));
     this.name = "CapyDBError";
     this.kind = init.kind;
     this.method = init.method;
     this.path = init.path;
     this.status = init.status;
-    this.serverMessage = init.serverMessage === undefined ? undefined : redact(init.serverMessage);
+    this.serverMessage = serverMessage;
     this.hint = init.hint;
+    this.wellFormedBody = init.wellFormedBody ?? false;
   }
 
   /**
-   * A POST or DELETE whose fate is unknown: the request may have been applied even though no answer
-   * came back (§1.4: 408/504, 5xx, network errors). Such calls are reconciled, never resent blindly.
+   * A POST or DELETE whose fate is unknown: the request may have been applied even though no usable
+   * answer came back (§1.4: 408/504, 5xx, network errors; or a 2xx we could not read). Such calls are
+   * reconciled, never resent blindly.
    */
   get maybeApplied(): boolean {
-    if (this.kind === "network") return true;
+    // A 2xx whose body could not be read was applied; what it created or started is unknown.
+    if (this.kind === "network" || this.kind === "schema") return true;
     return this.kind === "http" && this.status !== undefined && (this.status === 408 || this.status >= 500);
   }
 
   get isNotFound(): boolean {
     return this.kind === "http" && (this.status === 404 || this.status === 410);
+  }
+
+  /**
+   * A 404/410 that proves the object is gone: CapyDB's own error body, not a proxy's or another
+   * server's page (a wrong capydb:apiUrl answers 404 to everything, and must not make refresh drop
+   * every preview or destroy forget them).
+   */
+  get provesAbsence(): boolean {
+    return this.isNotFound && this.wellFormedBody;
   }
 
   get isConflict(): boolean {
@@ -79,6 +98,9 @@ function formatMessage(init: CapyDBErrorInit): string {
       break;
     case "config":
       what = init.method === "-" ? `is invalid: ${init.serverMessage}` : `was not sent${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      break;
+    case "deadline":
+      what = `was not sent${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
   }
   return `${call} ${what}.${init.hint ? ` Hint: ${init.hint}` : ""}`;

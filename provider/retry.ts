@@ -5,6 +5,13 @@
 
 /** GETs on network errors, 408, 5xx: the official schedule, 3 attempts at +0 s, +1 s, +3 s. */
 export const GET_RETRY_DELAYS_MS = [1_000, 2_000];
+/**
+ * Every retry waits at least this long, whatever a schedule or a server says: a zero wait turns a
+ * failing endpoint into a tight loop, and many CI jobs retrying in lockstep into a stampede.
+ */
+export const RETRY_FLOOR_MS = 250;
+/** Jitter spreads each nominal wait over ±25 %, so that callers that failed together do not retry together. */
+export const RETRY_JITTER = 0.25;
 
 /** 429 without Retry-After: exponential from 1 s, capped at 30 s, with jitter so callers spread out. */
 export const RATE_LIMIT_BASE_MS = 1_000;
@@ -26,8 +33,19 @@ export function shouldRetryFailure(method: string, status: number | undefined, a
   return status === undefined || status === 408 || status >= 500;
 }
 
-export function failureRetryDelayMs(attempt: number): number {
-  return GET_RETRY_DELAYS_MS[Math.min(attempt, GET_RETRY_DELAYS_MS.length) - 1];
+/**
+ * The wait before retry number `attempt` (from 1). Without `random`, the nominal schedule; with it,
+ * the nominal wait jittered by ±25 % (random() = 0.5 gives the nominal value), never under the floor.
+ */
+export function failureRetryDelayMs(attempt: number, random?: () => number): number {
+  const nominal = GET_RETRY_DELAYS_MS[Math.min(attempt, GET_RETRY_DELAYS_MS.length) - 1];
+  return random ? jittered(nominal, random) : nominal;
+}
+
+/** `nominal` spread over ±RETRY_JITTER, floored at RETRY_FLOOR_MS. */
+export function jittered(nominal: number, random: () => number): number {
+  const spread = 1 - RETRY_JITTER + 2 * RETRY_JITTER * random();
+  return Math.max(RETRY_FLOOR_MS, Math.round(nominal * spread));
 }
 
 /** Retry-After is delta-seconds or an HTTP-date (RFC 9110 §10.2.3); anything else is ignored. */

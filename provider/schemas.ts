@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isPathSafeId } from "./path-segment";
 
 /**
  * CapyDB API response shapes (capydb-api.md §3). Strict only where a missing field would be a bug
@@ -7,9 +8,11 @@ import { z } from "zod";
  */
 const optionalString = z.string().nullish();
 const optionalNumber = z.number().nullish();
+/** Ids go back into request paths (delete, extend, jobs): one that would move the path is refused here. */
+const pathId = z.string().min(1).refine(isPathSafeId, { message: "not usable as an id in a request path" });
 
 export const PreviewDatabaseSchema = z.object({
-  id: z.string().min(1),
+  id: pathId,
   project_id: z.string().min(1),
   name: z.string(),
   // Documented as clone|empty, but a new mode must not break refresh of every stack.
@@ -32,7 +35,7 @@ export const PreviewDatabaseSchema = z.object({
 export type PreviewDatabase = z.infer<typeof PreviewDatabaseSchema>;
 
 export const JobSchema = z.object({
-  id: z.string().min(1),
+  id: pathId,
   type: z.string(),
   state: z.string(),
   created_at: optionalString,
@@ -58,8 +61,13 @@ export type ConnectionInfo = z.infer<typeof ConnectionInfoSchema>;
 export const ErrorBodySchema = z.object({ error: z.string() });
 
 // Envelopes, one per endpoint. Lists may be null for an empty project: normalised to [].
+// The key itself is required: `{}`, an empty body or a renamed key prove nothing about which previews
+// exist, and taking them for "none" would make refresh drop live previews and delete skip them.
 export const ListPreviewsResponse = z.object({
-  preview_databases: z.array(PreviewDatabaseSchema).nullish().transform((v) => v ?? []),
+  preview_databases: z.array(PreviewDatabaseSchema).nullable().transform((v) => v ?? []),
+});
+export const ListJobsResponse = z.object({
+  jobs: z.array(JobSchema).nullable().transform((v) => v ?? []),
 });
 export const PreviewAndJobResponse = z.object({ preview: PreviewDatabaseSchema, job: JobSchema });
 export const PreviewResponse = z.object({ preview: PreviewDatabaseSchema });

@@ -1,7 +1,9 @@
+import { cutText, cutTextKeepingEnd } from "./bounded-text";
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { CapyDBError } from "./errors";
 import { Logger, formatElapsed } from "./log";
+import { redact } from "./redact";
 import { ConnectionInfo, Job, PreviewDatabase } from "./schemas";
 
 /**
@@ -14,7 +16,11 @@ export const POLL_GROWTH = 1.5;
 export const POLL_FAST_CAP_MS = 2_000;
 export const POLL_FAST_PHASE_MS = 60_000;
 export const POLL_MAX_DELAY_MS = 10_000;
-/** Like the official CLI: a few failed polls in a row mean the job status cannot be known. */
+/**
+ * Like the official CLI: a few failed polls in a row mean the status cannot be known. One tolerance
+ * for every read that waits (jobs, the preview list, connection URLs): each failed poll has already
+ * been retried by the client (3 attempts), so 5 in a row is a real outage, not a blip.
+ */
 export const MAX_CONSECUTIVE_POLL_ERRORS = 5;
 /** URLs can lag behind "ready" (§4.7): poll every 2 s, for at most 3 minutes. */
 export const CONNECTIONS_POLL_MS = 2_000;
@@ -58,12 +64,34 @@ export function stderrTail(stderr: string | null | undefined, lines = 20): strin
   return all.slice(-lines).join("\n");
 }
 
+/**
+ * The job's own words, cut to a sane length and redacted: a failed clone's stderr is exactly where
+ * a connection string or a PGPASSWORD shows up.
+ */
 export function describeJobFailure(job: Job): string {
-  let message = `${job.type} job ${job.id} failed: ${job.error || "no error message was given"}`;
+  let message = `${job.type} job ${job.id} failed: ${cutText(job.error || "no error message was given")}`;
   if (job.last_exit_code != null) message += ` (exit code ${job.last_exit_code})`;
   const tail = stderrTail(job.last_stderr);
-  if (tail) message += `\n--- stderr (last lines) ---\n${tail}`;
-  return message;
+  if (tail) message += `\n--- stderr (last lines) ---\n${cutTextKeepingEnd(tail)}`;
+  return redact(message);
+}
+
+/** Counts failed polls in a row; says whether one more can be tolerated. */
+export class PollErrors {
+  private consecutive = 0;
+  constructor(private readonly max = MAX_CONSECUTIVE_POLL_ERRORS) {}
+
+  /** True when the wait may go on after `error`; false when it must end with it. */
+  tolerate(error: unknown): boolean {
+    if (!(error instanceof CapyDBError)) return false;
+    // A key that stopped working will not start working while we wait; a bad config neither.
+    if (error.isAuth || error.kind === "config" || error.kind === "deadline") return false;
+    return ++this.consecutive < this.max;
+  }
+
+  succeeded(): void {
+    this.consecutive = 0;
+  }
 }
 
 /** One observation of a poll: the state to report, and the result once the wait is over. */
@@ -78,20 +106,32 @@ async function pollUntil<T>(
   deadline: number,
   label: string,
   subject: string,
-  observe: () => Promise<Observation<T> | undefined>,
+  observe: () => Promise<Observation<T>>,
+  schedule: (previous: number | undefined, elapsedMs: number) => number = nextPollDelay,
 ): Promise<T> {
   const started = ctx.clock.now();
+  const errors = new PollErrors();
   let delay: number | undefined;
   let lastState = "unknown";
   for (;;) {
     // undefined: nothing could be observed this time (a tolerated poll error).
-    const seen = await observe();
+    let seen: Observation<T> | undefined;
+    try {
+      seen = await observe();
+      errors.succeeded();
+    } catch (error) {
+      if (error instanceof CapyDBError && error.kind === "deadline") {
+        throw new WaitTimeoutError(`${label} (${subject})`, lastState, ctx.clock.now() - started);
+      }
+      if (!errors.tolerate(error)) throw error;
+      ctx.log.info(`${label}: could not read ${subject} (${(error as Error).message}); trying again`);
+    }
     if (seen && seen.state !== lastState) {
       ctx.log.info(`${label}: ${subject} ${seen.state} after ${formatElapsed(ctx.clock.now() - started)}`);
       lastState = seen.state;
     }
     if (seen?.done) return seen.result;
-    delay = nextPollDelay(delay, ctx.clock.now() - started);
+    delay = schedule(delay, ctx.clock.now() - started);
     if (ctx.clock.now() + delay > deadline) {
       throw new WaitTimeoutError(`${label} (${subject})`, lastState, ctx.clock.now() - started);
     }
@@ -101,18 +141,9 @@ async function pollUntil<T>(
 
 /** Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes. */
 export async function waitForJob(ctx: WaitContext, jobId: string, deadline: number, label: string): Promise<Job> {
-  let pollErrors = 0;
   return pollUntil<Job>(ctx, deadline, label, `job ${jobId}`, async () => {
-    let job: Job;
-    try {
-      job = await ctx.client.getJob(jobId, { deadline });
-    } catch (error) {
-      if (!(error instanceof CapyDBError)) throw error;
-      // A key that stopped working will not start working while we wait.
-      if (error.isAuth || ++pollErrors >= MAX_CONSECUTIVE_POLL_ERRORS) throw error;
-      return undefined;
-    }
-    pollErrors = 0;
+    // A 404 here counts as a poll error (§1.4): a job just created may not be visible everywhere yet.
+    const job = await ctx.client.getJob(jobId, { deadline });
     if (job.state === "failed") throw new JobFailedError(job);
     // Any other state, known or not (pending, running, queued…), means the job is still running.
     return job.state === "completed" ? { state: job.state, done: true, result: job } : { state: job.state, done: false };
@@ -133,7 +164,13 @@ export async function waitForPreview(
   done: (preview: PreviewDatabase | undefined) => boolean,
 ): Promise<PreviewDatabase | undefined> {
   return pollUntil<PreviewDatabase | undefined>(ctx, deadline, label, `preview ${previewId}`, async () => {
-    const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+    let preview: PreviewDatabase | undefined;
+    try {
+      preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+    } catch (error) {
+      // The project itself is gone (CapyDB's own 404), and its previews with it (§4.6).
+      if (!(error instanceof CapyDBError && error.provesAbsence)) throw error;
+    }
     const state = preview?.state ?? "gone";
     return done(preview) ? { state, done: true, result: preview } : { state, done: false };
   });
@@ -146,14 +183,16 @@ export async function waitForConnections(
   deadline: number,
   label: string,
 ): Promise<ConnectionInfo> {
-  const started = ctx.clock.now();
-  const bound = Math.min(deadline, started + CONNECTIONS_MAX_WAIT_MS);
-  for (;;) {
-    const info = await ctx.client.getConnections(previewId, { deadline: bound });
-    if (info.direct_url && info.pooled_url) return info;
-    if (ctx.clock.now() + CONNECTIONS_POLL_MS > bound) {
-      throw new WaitTimeoutError(`${label}: connection URLs of preview ${previewId}`, "URLs missing", ctx.clock.now() - started);
-    }
-    await ctx.clock.sleep(CONNECTIONS_POLL_MS);
-  }
+  const bound = Math.min(deadline, ctx.clock.now() + CONNECTIONS_MAX_WAIT_MS);
+  return pollUntil<ConnectionInfo>(
+    ctx,
+    bound,
+    label,
+    `connection URLs of preview ${previewId}`,
+    async () => {
+      const info = await ctx.client.getConnections(previewId, { deadline: bound });
+      return info.direct_url && info.pooled_url ? { state: "present", done: true, result: info } : { state: "missing", done: false };
+    },
+    () => CONNECTIONS_POLL_MS,
+  );
 }

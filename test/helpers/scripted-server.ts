@@ -14,6 +14,8 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** Never answer (until the server closes). */
+  hang?: boolean;
 }
 
 export type Handler = (req: RecordedRequest, index: number) => ScriptedResponse;
@@ -32,6 +34,7 @@ export async function startScriptedServer(handler: Handler) {
         req.socket.destroy();
         return;
       }
+      if (answer.hang) return;
       const text = answer.body === undefined ? "" : typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
       res.writeHead(answer.status ?? 200, { "content-type": "application/json", ...answer.headers });
       res.end(text);

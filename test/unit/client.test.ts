@@ -163,4 +163,89 @@ describe("CapyDBClient", () => {
       assert.ok(!String(error.serverMessage).includes(TEST_API_KEY));
     });
   });
+
+  it("clips each request's timeout to the time left before the deadline (never under 1 s)", async function () {
+    this.timeout(15_000);
+    // A server that never answers: unclipped, the request would wait the full 30 s.
+    await withServer(() => ({ hang: true }), async (client, server, clock) => {
+      const started = Date.now();
+      const error = await rejection(client.getJob("job_1", { deadline: clock.now() + 900 }));
+      assert.equal(error.kind, "network");
+      assert.ok(Date.now() - started < 10_000, `gave up after ${Date.now() - started} ms`);
+      assert.equal(server.requests.length, 1, "no retry: the next wait would cross the deadline");
+    });
+  });
+
+  it("sends nothing once the deadline has passed, and says so", async () => {
+    await withServer(() => ({ body: { job: apiJob() } }), async (client, server, clock) => {
+      const error = await rejection(client.createPreview("prj_1", { name: "a", mode: "clone", ttl_hours: 1 }, { deadline: clock.now() - 1 }));
+      assert.equal(error.kind, "deadline");
+      assert.equal(error.maybeApplied, false);
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
+  it("reads a 2xx GET answer it cannot understand again, on the 5xx schedule, then reports it", async () => {
+    await withServer((_req, i) => (i < 2 ? { body: {} } : { body: { preview_databases: [] } }), async (client, server, clock) => {
+      assert.deepEqual(await client.listPreviews("prj_1"), []);
+      assert.equal(server.requests.length, 3);
+      assert.deepEqual(clock.sleeps, [1000, 2000]);
+    });
+    await withServer(() => ({ body: "<html>maintenance</html>" }), async (client, server) => {
+      const error = await rejection(client.listPreviews("prj_1"));
+      assert.equal(error.kind, "schema");
+      assert.equal(server.requests.length, 3);
+    });
+  });
+
+  it("never takes a list without its preview_databases key for an empty project", async () => {
+    for (const body of [{}, { previews: [] }, ""]) {
+      await withServer(() => ({ body }), async (client) => {
+        const error = await rejection(client.listPreviews("prj_1"));
+        assert.equal(error.kind, "schema");
+        assert.match(error.message, /preview_databases/);
+      });
+    }
+  });
+
+  it("jitters GET retry waits (±25 %, never under 250 ms)", async () => {
+    const server = await startScriptedServer(() => ({ status: 503, body: { error: "busy" } }));
+    try {
+      for (const [r, expected] of [[0, [750, 1500]], [0.999999, [1250, 2500]]] as const) {
+        const clock = new FakeClock();
+        const client = new CapyDBClient({ apiUrl: server.url, apiKey: TEST_API_KEY, clock, random: () => r });
+        await rejection(client.getJob("job_1"));
+        assert.deepEqual(clock.sleeps, expected);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps 2,000 characters of a long error message and says how much was cut", async () => {
+    await withServer(() => ({ status: 400, body: { error: "y".repeat(50_000) } }), async (client) => {
+      const error = await rejection(client.listPreviews("prj_1"));
+      assert.match(error.message, /y{2000}… \[cut: 48000 more characters\]/);
+      assert.ok(error.message.length < 2_500);
+    });
+  });
+
+  it("refuses ids that would change the request path", async () => {
+    await withServer(() => ({ body: {} }), async (client, server) => {
+      for (const id of ["..", ".", ""]) {
+        const error = await rejection(client.deletePreview(id));
+        assert.equal(error.kind, "config");
+      }
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
+  it("a 404 proves absence only with CapyDB's own error body", async () => {
+    await withServer((_req, i) => (i === 0 ? { status: 404, body: { error: "preview not found" } } : { status: 404, body: "<html>Not Found</html>" }), async (client) => {
+      const own = await rejection(client.deletePreview("pvw_1"));
+      assert.ok(own.isNotFound && own.provesAbsence);
+      const proxy = await rejection(client.deletePreview("pvw_1"));
+      assert.ok(proxy.isNotFound && !proxy.provesAbsence);
+    });
+  });
 });

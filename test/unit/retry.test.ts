@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import {
   failureRetryDelayMs,
+  jittered,
+  RETRY_FLOOR_MS,
   parseRetryAfter,
   rateLimitDelayMs,
   RETRY_AFTER_CAP_MS,
@@ -44,5 +46,12 @@ describe("retry rules", () => {
     const bottom = () => 0;
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => rateLimitDelayMs(n, top)), [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     assert.deepEqual([1, 2, 6].map((n) => rateLimitDelayMs(n, bottom)), [500, 1000, 15000]);
+  });
+
+  it("jitters every failure retry by ±25 % around the nominal wait, never under the floor", () => {
+    assert.deepEqual([0, 0.5, 0.999999].map((r) => failureRetryDelayMs(1, () => r)), [750, 1000, 1250]);
+    assert.deepEqual([0, 0.5].map((r) => failureRetryDelayMs(2, () => r)), [1500, 2000]);
+    assert.equal(jittered(0, () => 0.5), RETRY_FLOOR_MS);
+    assert.equal(jittered(100, () => 0), RETRY_FLOOR_MS);
   });
 });
