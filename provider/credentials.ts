@@ -5,32 +5,83 @@ import { registerSecret } from "./redact";
 export interface CredentialSource {
   apiKey?: string;
   apiUrl?: string;
+  /** `capydb:allowInsecureHttp`: "true" lets a plain http:// API URL reach a non-loopback host. */
+  allowInsecureHttp?: string;
 }
 
+export const API_URL_SOURCES = "`capydb:apiUrl` (or CAPYDB_API_URL)";
+export const INSECURE_HTTP_SOURCES = "`pulumi config set capydb:allowInsecureHttp true` (or CAPYDB_ALLOW_INSECURE_HTTP=true)";
+
 /**
- * Stack config (`capydb:apiKey` secret, `capydb:apiUrl`) wins over the environment
- * (CAPYDB_API_KEY, CAPYDB_API_URL). A missing key is reported by the first API call, naming both.
+ * Stack config (`capydb:apiKey` secret, `capydb:apiUrl`, `capydb:allowInsecureHttp`) wins over the
+ * environment (CAPYDB_API_KEY, CAPYDB_API_URL, CAPYDB_ALLOW_INSECURE_HTTP). A missing key is reported
+ * by the first API call, naming both; a URL the key must not be sent to is refused here, before any
+ * request.
  */
 export function resolveCredentials(config: CredentialSource, env: NodeJS.ProcessEnv): { apiKey?: string; apiUrl: string } {
   const apiKey = nonEmpty(config.apiKey) ?? nonEmpty(env.CAPYDB_API_KEY);
   registerSecret(apiKey);
   const apiUrl = nonEmpty(config.apiUrl) ?? nonEmpty(env.CAPYDB_API_URL) ?? DEFAULT_API_URL;
+  const allowInsecure = parseFlag(nonEmpty(config.allowInsecureHttp) ?? nonEmpty(env.CAPYDB_ALLOW_INSECURE_HTTP));
+  checkApiUrl(apiUrl, allowInsecure);
+  return { apiKey, apiUrl };
+}
+
+/**
+ * The API key travels in every request's Authorization header, so the URL must be https, except to
+ * this machine (127.0.0.0/8, ::1, localhost: the local control plane, or a TLS-terminating sidecar)
+ * or with the explicit opt-out for a local proxy on another address. A query or a fragment would be
+ * glued to every request path, so they are refused rather than guessed at.
+ */
+export function checkApiUrl(apiUrl: string, allowInsecureHttp: boolean): void {
   let parsed: URL | undefined;
   try {
     parsed = new URL(apiUrl);
   } catch {
     parsed = undefined;
   }
+  // Only the origin and path are ever shown: the rest may carry credentials.
+  const shown = parsed ? `${parsed.origin}${parsed.pathname}` : "(not a URL)";
   if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:") || parsed.username || parsed.password) {
-    throw new CapyDBError({
-      kind: "config",
-      method: "-",
-      path: "-",
-      serverMessage: `the API URL "${parsed ? parsed.origin : "(not a URL)"}" is not an http(s) URL without credentials`,
-      hint: "set `capydb:apiUrl` (or CAPYDB_API_URL) to e.g. https://capydb.dev/api/capydb, or unset it for the default.",
-    });
+    throw urlError(
+      `the API URL "${shown}" is not an http(s) URL without credentials`,
+      `set ${API_URL_SOURCES} to e.g. https://capydb.dev/api/capydb, or unset it for the default.`,
+    );
   }
-  return { apiKey, apiUrl };
+  if (apiUrl.includes("?") || apiUrl.includes("#")) {
+    throw urlError(
+      `the API URL "${shown}" has a query or a fragment, which would end up in every request path`,
+      `remove everything from '?' or '#' on in ${API_URL_SOURCES}.`,
+    );
+  }
+  if (parsed.protocol === "http:" && !isLoopbackHost(parsed.hostname) && !allowInsecureHttp) {
+    throw urlError(
+      `the API URL "${shown}" is plain http to a host that is not this machine, so the API key would cross the network unencrypted`,
+      `use https:// in ${API_URL_SOURCES}; only if it points at a proxy you trust that adds TLS itself, allow it with ${INSECURE_HTTP_SOURCES}.`,
+    );
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: a request to them never leaves this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === "localhost" || host === "[::1]") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function parseFlag(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const v = value.toLowerCase();
+  if (v === "true" || v === "1" || v === "yes") return true;
+  if (v === "false" || v === "0" || v === "no") return false;
+  throw urlError(
+    `capydb:allowInsecureHttp (or CAPYDB_ALLOW_INSECURE_HTTP) must be true or false, got ${JSON.stringify(value.slice(0, 20))}`,
+    "set it to true only for a trusted local proxy, otherwise unset it.",
+  );
+}
+
+function urlError(message: string, hint: string): CapyDBError {
+  return new CapyDBError({ kind: "config", method: "-", path: "-", serverMessage: message, hint });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

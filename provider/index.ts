@@ -16,7 +16,7 @@ import { deleteOperation } from "./operations/delete";
 import { readOperation } from "./operations/read";
 import { updateOperation } from "./operations/update";
 import { SECRET_OUTPUTS } from "./outputs";
-import { registerSecret } from "./redact";
+import { redact, registerSecret } from "./redact";
 import { containsUnknown } from "./unknown";
 
 export { CapyDBClient } from "./client";
@@ -64,7 +64,11 @@ export function createProvider(deps: ProviderDeps = {}) {
   return {
     async configure(req: ConfigureRequest): Promise<void> {
       // Missing credentials are not an error here: configure also runs before offline check/diff.
-      config = { apiKey: req.config.get("capydb:apiKey"), apiUrl: req.config.get("capydb:apiUrl") };
+      config = {
+        apiKey: req.config.get("capydb:apiKey"),
+        apiUrl: req.config.get("capydb:apiUrl"),
+        allowInsecureHttp: req.config.get("capydb:allowInsecureHttp"),
+      };
     },
     async check(olds: Props, news: Props) {
       const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
@@ -76,20 +80,20 @@ export function createProvider(deps: ProviderDeps = {}) {
     async create(inputs: Props) {
       assertKnown(inputs, "create");
       const typed = inputs as PreviewDatabaseInputs & Props;
-      return createOperation(ctx(), typed);
+      return redactingErrors(() => createOperation(ctx(), typed));
     },
     async read(id: string, props: Props) {
       registerStoredSecrets(props);
-      return readOperation(ctx(), id, props ?? {});
+      return redactingErrors(() => readOperation(ctx(), id, props ?? {}));
     },
     async update(id: string, olds: Props, news: Props) {
       assertKnown(news, "update");
       registerStoredSecrets(olds);
-      return updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props);
+      return redactingErrors(() => updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props));
     },
     async delete(id: string, props: Props): Promise<void> {
       registerStoredSecrets(props);
-      await deleteOperation(ctx(), id, props ?? {});
+      await redactingErrors(() => deleteOperation(ctx(), id, props ?? {}));
     },
   };
 }
@@ -102,6 +106,26 @@ function registerStoredSecrets(props: Props | undefined): void {
   for (const key of SECRET_OUTPUTS) {
     const value = props?.[key];
     if (typeof value === "string") registerSecret(value);
+  }
+}
+
+/**
+ * Everything an operation throws reaches the CLI (message, partial-failure reasons) and the plugin's
+ * stderr (stack): the last pass of redaction, whatever text the error picked up on its way.
+ */
+async function redactingErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error) {
+      error.message = redact(error.message);
+      if (error.stack) error.stack = redact(error.stack);
+      const withReasons = error as Error & { reasons?: unknown };
+      if (Array.isArray(withReasons.reasons)) {
+        withReasons.reasons = withReasons.reasons.map((r: unknown) => (typeof r === "string" ? redact(r) : r));
+      }
+    }
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import { z } from "zod";
 import { parseDuration } from "./duration";
+import { unsafePathSegmentReason } from "./path-segment";
 import { containsUnknown, isUnknown } from "./unknown";
 
 /** Resolved inputs as the provider methods receive them (camelCase; snake_case only on the wire). */
@@ -23,6 +24,15 @@ export interface PreviewDatabaseInputs {
   /** Set by the SDK: "<stack>-<resource name>", the seed of the stable auto-name. */
   autoNameSeed?: string;
 }
+
+/**
+ * THE list of input names a PreviewDatabase accepts: check rejects any other property (a typo such as
+ * `ttlHour` must not silently do nothing), and these are the inputs echoed into the outputs. A new
+ * input is added here, and nowhere else.
+ */
+export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt"] as const;
+/** Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed. */
+export const ALWAYS_ALLOWED_PROPERTIES = ["__provider", "autoNameSeed"] as const;
 
 export const MODES = ["clone", "empty"] as const;
 export const DEFAULT_MODE = "clone";
@@ -90,12 +100,20 @@ export function checkInputs(
   const inputs: Record<string, unknown> = { ...news };
   const fail = (property: string, reason: string) => failures.push({ property, reason });
 
+  for (const key of Object.keys(news)) {
+    if (!isAllowedProperty(key)) fail(key, unknownPropertyReason(key));
+  }
+
   const projectId = news.projectId;
   if (!isUnknown(projectId)) {
     if (projectId === undefined || projectId === null || projectId === "") {
       fail("projectId", "projectId is required: the id of the CapyDB project to branch from (e.g. \"prj_123\").");
     } else if (!valid(InputSchemas.projectId, projectId)) {
       fail("projectId", `projectId must be a string such as "prj_123", got ${describe(projectId)}.`);
+    } else {
+      // It becomes a path segment of every API call: "..", "." or a "/" would send the call elsewhere.
+      const unsafe = unsafePathSegmentReason(projectId as string);
+      if (unsafe) fail("projectId", `projectId must be a CapyDB project id such as "prj_123", got ${describe(projectId)}: ${unsafe}.`);
     }
   }
 
@@ -166,6 +184,40 @@ export function checkInputs(
   }
 
   return { inputs, failures };
+}
+
+export function isAllowedProperty(key: string): boolean {
+  return (INPUT_NAMES as readonly string[]).includes(key) || (ALWAYS_ALLOWED_PROPERTIES as readonly string[]).includes(key);
+}
+
+function unknownPropertyReason(key: string): string {
+  const guess = closestInputName(key);
+  return (
+    `${JSON.stringify(key)} is not an input of PreviewDatabase${guess ? `; did you mean ${JSON.stringify(guess)}?` : "."} ` +
+    `Valid inputs: ${INPUT_NAMES.join(", ")}.`
+  );
+}
+
+/** The valid name a typo most likely meant: same letters up to case, or at most 2 edits away. */
+function closestInputName(key: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of INPUT_NAMES) {
+    const distance = name.toLowerCase() === key.toLowerCase() ? 0 : editDistance(name.toLowerCase(), key.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function describe(value: unknown): string {

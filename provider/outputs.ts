@@ -1,4 +1,6 @@
-import { PreviewDatabaseInputs } from "./inputs";
+import { cutText } from "./bounded-text";
+import { ALWAYS_ALLOWED_PROPERTIES, INPUT_NAMES, PreviewDatabaseInputs } from "./inputs";
+import { redact } from "./redact";
 import { ConnectionInfo, PreviewDatabase, known } from "./schemas";
 
 /**
@@ -28,6 +30,9 @@ export type Outputs = Record<string, unknown>;
 export function previewOutputs(preview: PreviewDatabase): Outputs {
   const out: Outputs = {};
   for (const [output, field] of PREVIEW_OUTPUT_FIELDS) out[output] = known(preview[field]) ?? null;
+  // The one free-text field the API fills: a non-secret output, so whatever the server put in it
+  // (a failed clone's connection string, say) is masked and cut like an error message.
+  if (typeof out.lastError === "string") out.lastError = redact(cutText(out.lastError));
   return out;
 }
 
@@ -51,7 +56,7 @@ export function passwordOf(url: string | null | undefined): string | undefined {
 }
 
 /** Inputs echoed into outputs unchanged: diff compares against old outputs, and delete only sees outputs. */
-const ECHOED_INPUTS = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "autoNameSeed"] as const;
+const ECHOED_INPUTS: readonly string[] = [...INPUT_NAMES, ...ALWAYS_ALLOWED_PROPERTIES.filter((k) => k !== "__provider")];
 
 export function echoInputs(inputs: Partial<PreviewDatabaseInputs> & Record<string, unknown>): Outputs {
   const out: Outputs = {};

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { autoName, checkInputs, resolveTimeoutMs } from "../../provider/inputs";
+import { autoName, checkInputs, INPUT_NAMES, resolveTimeoutMs } from "../../provider/inputs";
+import { echoInputs } from "../../provider/outputs";
 import { parseDuration } from "../../provider/duration";
 import { diffPreview } from "../../provider/diff";
 import { UNKNOWN } from "../../provider/unknown";
@@ -132,5 +133,39 @@ describe("diff", () => {
 
   it("ignores output-only fields and __provider", () => {
     assert.equal(diffPreview({ ...olds, __provider: "a", state: "ready" }, { ...news, __provider: "b" }).changes, false);
+  });
+});
+
+describe("check: input hygiene", () => {
+  it("refuses unknown property names, naming the property and the input it most likely meant", () => {
+    const { failures } = checkInputs({}, { ...base, ttlHour: 48, Mode: "empty", colour: "red" });
+    const byField = Object.fromEntries(failures.map((f) => [f.property, f.reason]));
+    assert.deepEqual(Object.keys(byField).sort(), ["Mode", "colour", "ttlHour"]);
+    assert.match(byField.ttlHour, /"ttlHour" is not an input of PreviewDatabase; did you mean "ttlHours"\?/);
+    assert.match(byField.Mode, /did you mean "mode"\?/);
+    assert.match(byField.colour, /not an input.*Valid inputs: projectId, name, mode, ttlHours, timeouts, resetTrigger, adopt\./);
+    assert.doesNotMatch(byField.colour, /did you mean/);
+  });
+
+  it("always allows __provider and autoNameSeed, and refuses an unknown name even when its value is unknown", () => {
+    assert.deepEqual(checkInputs({}, { ...base, __provider: "shim" }).failures, []);
+    assert.deepEqual(checkInputs({}, { ...base, ttlHourz: UNKNOWN }).failures.map((f) => f.property), ["ttlHourz"]);
+  });
+
+  it("the valid names are one list, which is also what outputs echo", () => {
+    assert.deepEqual([...INPUT_NAMES], ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt"]);
+    const all = Object.fromEntries(INPUT_NAMES.map((k) => [k, `v-${k}`]));
+    assert.deepEqual(Object.keys(echoInputs({ ...all, autoNameSeed: "s", __provider: "p", other: 1 })).sort(), [...INPUT_NAMES, "autoNameSeed"].sort());
+  });
+
+  it("refuses projectId values that would change the request path, naming projectId", () => {
+    for (const projectId of [".", "..", "prj/1", "../prj_1", "prj\\1", "prj?x=1", "prj#a", "%2e%2e", "prj 1", "prj\n1"]) {
+      const { failures } = checkInputs({}, { ...base, projectId });
+      assert.deepEqual(failures.map((f) => f.property), ["projectId"], JSON.stringify(projectId));
+      assert.match(failures[0].reason, /projectId must be a CapyDB project id such as "prj_123"/);
+    }
+    for (const projectId of ["prj_1", "prj-abc.def", "0f8e2c1a-uuid", "prj:1"]) {
+      assert.deepEqual(checkInputs({}, { ...base, projectId }).failures, [], projectId);
+    }
   });
 });
