@@ -7,7 +7,9 @@ import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
+import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
 import { partialFailure } from "./partial-failure";
+import { pendingCreateFailure } from "./pending-create";
 
 /** The preview vanished from its project's list while we were working on it. */
 export class PreviewGoneError extends Error {
@@ -17,65 +19,123 @@ export class PreviewGoneError extends Error {
   }
 }
 
-/** Creates sent again after an answer was lost and the name was not found listed (§4.9). */
+/** Creates sent in all, after answers were lost and the name was not found listed (§4.9). */
 const MAX_CREATE_SUBMITS = 3;
 
 /** Names are matched case-insensitively, as the CLI does. */
 export async function findByName(ctx: OperationContext, projectId: string, name: string, deadline: number) {
-  const previews = await ctx.client.listPreviews(projectId, { deadline });
-  return previews.find((p) => p.name.toLowerCase() === name.toLowerCase() && p.state !== "deleting");
+  return namesakeIn(await ctx.client.listPreviews(projectId, { deadline }), name);
+}
+
+type Submitted = { preview: PreviewDatabase; job?: Job; adopted: boolean };
+
+function alreadyExists(name: string, projectId: string, existing: PreviewDatabase): Error {
+  return new Error(
+    `A preview named "${name}" already exists in project ${projectId} (id ${existing.id}, state ${existing.state}). ` +
+      "Choose another `name`, delete that preview, or set `adopt: true` to manage it with this resource.",
+  );
 }
 
 /**
- * POST create, reconciling instead of resending blindly: after a lost answer the preview may exist,
- * so the list is consulted first; a 409 names the preview that holds the name.
+ * POST create, reconciling instead of resending blindly. Once a create's outcome is unknown (lost
+ * answer, timeout, unreadable 2xx), the preview may exist: the name is looked up before anything is
+ * sent again, a 409 that follows is most likely that very create having landed, and the operation
+ * can only end with the preview or with CreateOutcomeUnknownError (a pending record), never with a
+ * plain error that would leave a preview nobody tracks.
  */
 async function submitCreate(
   ctx: OperationContext,
   inputs: PreviewDatabaseInputs,
   deadline: number,
   label: string,
-): Promise<{ preview: PreviewDatabase; job?: Job; adopted: boolean }> {
+): Promise<Submitted> {
   const { projectId, name } = inputs;
+  const evidence: NameEvidence = {};
+  // A namesake found listed: ours (continue), adoptable, or someone else's.
+  const settle = (existing: PreviewDatabase): Submitted => {
+    const verdict = classifyNamesake(existing, inputs, evidence);
+    if (verdict === "ours") {
+      ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
+      return { preview: existing, adopted: false };
+    }
+    if (verdict === "adopt") return { preview: existing, adopted: true };
+    throw alreadyExists(name, projectId, existing);
+  };
   let conflicts = 0;
-  for (let attempt = 1; ; attempt++) {
+  let submits = 0;
+  for (;;) {
+    const sentAt = ctx.clock.now();
+    submits++;
     try {
       const { preview, job } = await ctx.client.createPreview(
         projectId,
         { name, mode: inputs.mode, ttl_hours: inputs.ttlHours },
         { deadline },
       );
+      if (preview.name.toLowerCase() !== name.toLowerCase()) {
+        // Applied, but the answer describes something else: as good as unreadable.
+        throw new CapyDBError({
+          kind: "schema",
+          method: "POST",
+          path: `/v1/projects/${projectId}/preview-databases`,
+          serverMessage: `the answer names preview "${preview.name}", not "${name}"`,
+        });
+      }
       return { preview, job, adopted: false };
     } catch (error) {
       if (!(error instanceof CapyDBError)) throw error;
       if (error.isConflict) {
-        const existing = await findByName(ctx, projectId, name, deadline);
-        if (existing && inputs.adopt) return { preview: existing, adopted: true };
-        if (existing) {
-          throw new Error(
-            `A preview named "${name}" already exists in project ${projectId} (id ${existing.id}, state ${existing.state}). ` +
-              "Choose another `name`, delete that preview, or set `adopt: true` to manage it with this resource.",
-          );
-        }
+        submits--;
+        const existing = evidence.unknownCreateSentAt === undefined
+          ? await findByName(ctx, projectId, name, deadline)
+          : await reconcileByName(ctx, projectId, name, deadline, label);
+        if (existing) return settle(existing);
         // No live holder of the name: a namesake still being deleted, or the project is busy. Both pass.
         const delay = conflictDelayMs(++conflicts);
-        if (ctx.clock.now() + delay > deadline) throw error;
+        if (ctx.clock.now() + delay > deadline) {
+          if (evidence.unknownCreateSentAt !== undefined) throw new CreateOutcomeUnknownError(error.message);
+          throw error;
+        }
         ctx.log.info(`${label}: ${error.serverMessage ?? "conflict"}; retrying in ${Math.round(delay / 1000)}s`);
         await ctx.clock.sleep(delay);
-        attempt--;
         continue;
       }
-      if (!error.maybeApplied) throw error;
-      const existing = await findByName(ctx, projectId, name, deadline);
-      if (existing) {
-        ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed; continuing with it`);
-        return { preview: existing, adopted: false };
+      if (error.maybeApplied) {
+        evidence.unknownCreateSentAt ??= sentAt;
+        ctx.log.info(`${label}: the outcome of the create is unknown (${error.message}); looking the name up`);
+      } else if (evidence.unknownCreateSentAt === undefined) {
+        // Refused outright (400, 403, 404…) and nothing sent before may have landed: nothing exists.
+        throw error;
       }
-      if (attempt >= MAX_CREATE_SUBMITS || ctx.clock.now() + failureRetryDelayMs(attempt) > deadline) throw error;
-      ctx.log.info(`${label}: create failed before the preview was listed (${error.message}); sending it again`);
-      await ctx.clock.sleep(failureRetryDelayMs(attempt));
+      // From here an earlier or this create may have landed: find out by name before anything else.
+      const existing = await reconcileByName(ctx, projectId, name, deadline, label);
+      if (existing) return settle(existing);
+      const delay = failureRetryDelayMs(submits, Math.random);
+      if (!error.maybeApplied || submits >= MAX_CREATE_SUBMITS || ctx.clock.now() + delay > deadline) {
+        // Not listed now, but a create of ours may still land (a server that applies it late).
+        throw new CreateOutcomeUnknownError(`the preview is not listed yet; last error: ${error.message}`);
+      }
+      ctx.log.info(`${label}: "${name}" is not listed, so the create did not land; sending it again in ${Math.round(delay / 1000)}s`);
+      await ctx.clock.sleep(delay);
     }
   }
+}
+
+/**
+ * The preview this create continues with: an adoptable namesake (`adopt: true`), or the result of
+ * submitCreate. The one entry point of create's name reconciliation.
+ */
+export async function obtainPreview(
+  ctx: OperationContext,
+  inputs: PreviewDatabaseInputs,
+  deadline: number,
+  label: string,
+): Promise<Submitted> {
+  if (inputs.adopt) {
+    const existing = await findByName(ctx, inputs.projectId, inputs.name, deadline);
+    if (existing) return { preview: existing, adopted: true };
+  }
+  return submitCreate(ctx, inputs, deadline, label);
 }
 
 /** After the job (or, without a job id, the list) says the preview is usable: fresh fields and URLs. */
@@ -119,12 +179,13 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const deadline = started + resolveTimeoutMs(inputs.timeouts, "create");
   const label = `create ${inputs.name}`;
 
-  let submitted: { preview: PreviewDatabase; job?: Job; adopted: boolean };
-  if (inputs.adopt) {
-    const existing = await findByName(ctx, inputs.projectId, inputs.name, deadline);
-    submitted = existing ? { preview: existing, adopted: true } : await submitCreate(ctx, inputs, deadline, label);
-  } else {
-    submitted = await submitCreate(ctx, inputs, deadline, label);
+  let submitted: Submitted;
+  try {
+    submitted = await obtainPreview(ctx, inputs, deadline, label);
+  } catch (error) {
+    // The preview may exist but its id is unknown: Pulumi records a stand-in that finds it by name.
+    if (error instanceof CreateOutcomeUnknownError) throw pendingCreateFailure(inputs, error.reason);
+    throw error;
   }
   const { preview } = submitted;
   const jobId = submitted.job?.id;

@@ -4,12 +4,15 @@ import { resolveTimeoutMs, Timeouts } from "../inputs";
 import { formatElapsed } from "../log";
 import { conflictDelayMs } from "../retry";
 import { JobFailedError, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
+import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 const MAX_DELETE_ATTEMPTS = 3;
 
 /**
- * Deletes a preview and waits until CapyDB has finished. Gone already (404, or no longer listed) is
- * success: destroy must never get stuck on a preview that expired.
+ * Deletes a preview and waits until CapyDB has finished. Gone already (CapyDB's own 404, or a
+ * well-formed list without it) is success: destroy must never get stuck on a preview that expired.
+ * Anything short of that proof (a proxy's 404 page, a list that cannot be read) is an error, and the
+ * preview stays in the stack.
  */
 export async function deletePreviewAndWait(
   ctx: OperationContext,
@@ -25,7 +28,7 @@ export async function deletePreviewAndWait(
       jobId = (await ctx.client.deletePreview(previewId, { deadline }))?.id;
     } catch (error) {
       if (!(error instanceof CapyDBError)) throw error;
-      if (error.isNotFound) {
+      if (error.provesAbsence) {
         ctx.log.info(`${label}: preview ${previewId} is already gone`);
         return;
       }
@@ -57,7 +60,16 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
   const name = typeof props.name === "string" ? props.name : id;
   const deadline = ctx.clock.now() + resolveTimeoutMs(props.timeouts as Timeouts | undefined, "delete");
   try {
-    await deletePreviewAndWait(ctx, projectId, id, deadline, `delete ${name}`);
+    let previewId = id;
+    if (isPendingCreateId(id)) {
+      const preview = await resolvePendingCreate(ctx, id, props, deadline);
+      if (!preview) {
+        ctx.log.info(`delete ${name}: no preview is named "${name}": the create recorded as pending never reached CapyDB; nothing to delete`);
+        return;
+      }
+      previewId = preview.id;
+    }
+    await deletePreviewAndWait(ctx, projectId, previewId, deadline, `delete ${name}`);
   } catch (error) {
     // Throwing keeps the resource in state, so a later destroy can try again: say so.
     const what =

@@ -1,6 +1,8 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
+import { PreviewDatabase } from "../schemas";
+import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 /** An empty id tells the engine the object is gone, so refresh drops it from state. */
 const GONE: ReadResult = { id: "", props: {} };
@@ -11,18 +13,30 @@ export interface ReadResult {
 }
 
 /**
- * read(id, outputs): lists the project and filters (there is no GET by id, §4.3). Not listed, or the
- * project itself gone, means expired or deleted outside Pulumi.
+ * read(id, outputs): lists the project and filters (there is no GET by id, §4.3). Gone only on
+ * proof: a well-formed list without the preview, or CapyDB's own 404 for the project. A list that
+ * cannot be read is an error, so refresh keeps the preview rather than forget a live database.
+ * A pending-create stand-in is looked up by name, and the real id is returned for the engine to record.
  */
 export async function readOperation(ctx: OperationContext, id: string, props: Record<string, unknown>): Promise<ReadResult> {
   const projectId = String(props.projectId ?? "");
   const name = typeof props.name === "string" ? props.name : id;
   const label = `read ${name}`;
   try {
-    const preview = await ctx.client.findPreview(projectId, id);
-    if (!preview) {
-      ctx.log.info(`${label}: preview ${id} is gone (expired or deleted); dropping it from the stack`);
-      return GONE;
+    let preview: PreviewDatabase | undefined;
+    if (isPendingCreateId(id)) {
+      preview = await resolvePendingCreate(ctx, id, props, undefined);
+      if (!preview) {
+        ctx.log.info(`${label}: no preview is named "${name}": the create recorded as pending never reached CapyDB; dropping it from the stack`);
+        return GONE;
+      }
+      ctx.log.info(`${label}: the create recorded as pending is preview ${preview.id}; recording its id`);
+    } else {
+      preview = await ctx.client.findPreview(projectId, id);
+      if (!preview) {
+        ctx.log.info(`${label}: preview ${id} is gone (expired or deleted); dropping it from the stack`);
+        return GONE;
+      }
     }
     let connections: Outputs = {
       directUrl: props.directUrl ?? null,
@@ -31,13 +45,16 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     };
     if (preview.state === "ready") {
       // Credentials rotate on reset (§6): publish what the API says now, keep the old ones if it has none.
-      const fresh = connectionOutputs(await ctx.client.getConnections(id));
+      const fresh = connectionOutputs(await ctx.client.getConnections(preview.id));
       if (fresh.directUrl && fresh.pooledUrl) connections = fresh;
     }
-    ctx.log.info(`${label}: preview ${id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
-    return { id, props: buildOutputs(props, preview, connections, { lastJobId: props.lastJobId ?? null }) };
+    ctx.log.info(`${label}: preview ${preview.id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
+    // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
+    const extra: Outputs = { lastJobId: props.lastJobId ?? null };
+    if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
+    return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };
   } catch (error) {
-    if (error instanceof CapyDBError && error.isNotFound) {
+    if (error instanceof CapyDBError && error.provesAbsence) {
       ctx.log.info(`${label}: ${error.serverMessage ?? "not found"}; dropping preview ${id} from the stack`);
       return GONE;
     }

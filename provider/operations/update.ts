@@ -2,17 +2,33 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
-import { echoInputs } from "../outputs";
-import { PreviewDatabase } from "../schemas";
+import { echoInputs, Outputs } from "../outputs";
+import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForJob, WaitTimeoutError } from "../wait";
-import { retryWhileBusy } from "./conflict";
-import { awaitCreated, finishReady, PreviewGoneError } from "./create";
+import { PreviewNotUsableError } from "./conflict";
+import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./create";
+import { extendReconciled } from "./extend";
 import { partialFailure } from "./partial-failure";
+import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { findJobSince, isPendingReset, newestJobOf, PendingReset, resetReconciled, ResetOutcomeUnknownError } from "./reset";
 
 function goneError(name: string, id: string): Error {
   return new Error(
     `Preview "${name}" (${id}) no longer exists: it expired or was deleted outside Pulumi. ` +
       "Run `pulumi refresh` (or `pulumi up --refresh`) so Pulumi forgets it, then `pulumi up` creates a new one.",
+  );
+}
+
+function notUsableError(name: string, error: PreviewNotUsableError): Error {
+  if (error.reason === "not-ready") {
+    return new Error(
+      `Preview "${name}" cannot be changed in place: ${error.message}. Waiting would not help. ` +
+        "Replace it (`pulumi up --replace <its URN>`) or delete it with `pulumi destroy`, then run `pulumi up`.",
+    );
+  }
+  return new Error(
+    `Preview "${name}" cannot be changed in place: ${error.message}. ` +
+      "Run `pulumi up --refresh`: the refresh drops it from the stack and the up creates a new one.",
   );
 }
 
@@ -26,59 +42,142 @@ export async function updateOperation(
   olds: Record<string, unknown>,
   news: PreviewDatabaseInputs & Record<string, unknown>,
 ) {
+  if (!isPendingCreateId(id)) return updatePreview(ctx, id, olds, news);
+  // An earlier create's answer was lost: find the preview by name, or send the create now.
+  const projectId = String(olds.projectId ?? news.projectId);
+  const deadline = ctx.clock.now() + resolveTimeoutMs(news.timeouts, "create");
+  const preview = await resolvePendingCreate(ctx, id, { ...olds, projectId }, deadline);
+  if (!preview) {
+    ctx.log.info(`update ${news.name}: the create recorded as pending never reached CapyDB; creating the preview now`);
+    return { outs: (await createOperation(ctx, news)).outs };
+  }
+  ctx.log.info(`update ${news.name}: the create recorded as pending is preview ${preview.id} (${preview.state}); continuing with it`);
+  // Pulumi keeps the stand-in id until the next refresh records the real one; read and delete resolve it meanwhile.
+  return updatePreview(ctx, preview.id, { ...olds, state: preview.state, lastJobId: null }, news);
+}
+
+async function updatePreview(
+  ctx: OperationContext,
+  id: string,
+  olds: Record<string, unknown>,
+  news: PreviewDatabaseInputs & Record<string, unknown>,
+) {
   const started = ctx.clock.now();
   const deadline = started + resolveTimeoutMs(news.timeouts, "update");
   const projectId = String(olds.projectId ?? news.projectId);
   const name = news.name;
   const label = `update ${name}`;
   let lastJobId = (olds.lastJobId as string | null | undefined) ?? null;
+  let state = olds.state as string | null | undefined;
+  // The trigger whose reset has been applied: only a different one resets (never the same one twice).
+  let appliedTrigger = olds.resetTrigger;
 
-  if (olds.state !== "ready") {
-    const resumeDeadline = started + resolveTimeoutMs(news.timeouts, "create");
-    try {
-      ctx.log.info(`${label}: preview ${id} was ${olds.state ?? "not ready"}; waiting for it to become ready`);
-      await awaitCreated(ctx, projectId, id, olds.state === "provisioning" ? lastJobId ?? undefined : undefined, resumeDeadline, label);
-    } catch (error) {
-      if (error instanceof WaitTimeoutError) {
+  /**
+   * Outputs for a partial failure: the old outputs still describe the preview; the echoed inputs
+   * move on, except ttlHours and resetTrigger, which keep what was applied so the next up does the rest.
+   */
+  const unfinished = (extra: Outputs): Outputs => {
+    const outs: Outputs = { ...olds, ...echoInputs(news), ttlHours: olds.ttlHours, resetTrigger: appliedTrigger ?? null, lastJobId, state, ...extra };
+    if (outs.resetTrigger === null) delete outs.resetTrigger;
+    if (!("pendingReset" in extra)) delete outs.pendingReset;
+    return outs;
+  };
+
+  try {
+    // 1. A reset an earlier update sent without learning its fate: did it land?
+    if (isPendingReset(olds.pendingReset)) {
+      const pending: PendingReset = olds.pendingReset;
+      const job = await findJobSince(ctx, projectId, id, pending.afterJobId, deadline);
+      if (job) {
+        ctx.log.info(`${label}: the reset sent for resetTrigger ${JSON.stringify(pending.trigger)} did land (job ${job.id}); not resetting again`);
+        appliedTrigger = pending.trigger;
+        lastJobId = job.id;
+        state = job.state === "completed" ? (state ?? "ready") : "resetting";
+      } else {
+        ctx.log.info(`${label}: the reset sent for resetTrigger ${JSON.stringify(pending.trigger)} never landed`);
+      }
+    }
+
+    // 2. Not ready: an unfinished create or reset. Wait for it first.
+    if (state !== "ready") {
+      const resumeDeadline = started + resolveTimeoutMs(news.timeouts, "create");
+      try {
+        ctx.log.info(`${label}: preview ${id} was ${state ?? "not ready"}; waiting for it to become ready`);
+        const jobId = state === "provisioning" || state === "resetting" ? lastJobId ?? undefined : undefined;
+        await awaitCreated(ctx, projectId, id, jobId, resumeDeadline, label);
+      } catch (error) {
+        if (error instanceof WaitTimeoutError) {
+          throw partialFailure(
+            `Preview "${name}" (${id}) is still not ready: ${error.message}\nRun \`pulumi up\` again to keep waiting, or \`pulumi destroy\` to delete it.`,
+            id,
+            unfinished({}),
+            news,
+          );
+        }
+        if (error instanceof JobFailedError) {
+          throw new Error(
+            `Preview "${name}" (${id}) failed to become ready: ${error.message}\n` +
+              "Delete it with `pulumi destroy` (or recreate it with `pulumi up --replace <urn>`) and try again.",
+          );
+        }
+        throw error;
+      }
+      state = "ready";
+    }
+
+    // 3. Reset, at most once per trigger value.
+    if (news.resetTrigger !== undefined && news.resetTrigger !== appliedTrigger) {
+      ctx.log.info(`${label}: resetTrigger changed; resetting preview ${id} (${news.mode === "empty" ? "wipe" : "re-clone"})`);
+      // Noted before sending: what tells a lost answer's reset from no reset at all (reset.ts).
+      const anchor = await newestJobOf(ctx, projectId, id, deadline);
+      let job: Job;
+      try {
+        job = await resetReconciled(ctx, projectId, id, anchor, deadline, label);
+      } catch (error) {
+        if (error instanceof ResetOutcomeUnknownError) {
+          throw partialFailure(
+            `Preview "${name}" (${id}): the reset was sent but whether it was applied could not be learned: ${error.message}\n` +
+              "Run `pulumi up` again: it checks CapyDB's job list and resets only if this reset never arrived.",
+            id,
+            unfinished({ pendingReset: { trigger: String(news.resetTrigger), afterJobId: error.anchor } }),
+            news,
+          );
+        }
+        throw error;
+      }
+      appliedTrigger = news.resetTrigger;
+      lastJobId = job.id;
+      try {
+        await waitForJob(ctx, job.id, deadline, label);
+      } catch (error) {
+        if (error instanceof JobFailedError) throw error;
+        // Applied and still running (or unobservable): the next up waits for this job, never resets again.
         throw partialFailure(
-          `Preview "${name}" (${id}) is still not ready: ${error.message}\nRun \`pulumi up\` again to keep waiting, or \`pulumi destroy\` to delete it.`,
+          `Preview "${name}" (${id}): the reset (job ${job.id}) was applied but has not finished: ${(error as Error).message}\n` +
+            "Run `pulumi up` again to keep waiting (it will not reset a second time), or raise `timeouts.update`.",
           id,
-          // The old outputs still describe the preview; only the echoed inputs move on.
-          { ...olds, ...echoInputs(news), lastJobId },
+          unfinished({ state: "resetting" }),
           news,
         );
       }
-      if (error instanceof JobFailedError) {
-        throw new Error(
-          `Preview "${name}" (${id}) failed to become ready: ${error.message}\n` +
-            "Delete it with `pulumi destroy` (or recreate it with `pulumi up --replace <urn>`) and try again.",
-        );
-      }
-      throw error;
     }
-  }
 
-  const busy = <T>(call: () => Promise<T>) => retryWhileBusy(ctx, deadline, label, call);
-  try {
-    if (news.resetTrigger !== undefined && news.resetTrigger !== olds.resetTrigger) {
-      ctx.log.info(`${label}: resetTrigger changed; resetting preview ${id} (${news.mode === "empty" ? "wipe" : "re-clone"})`);
-      const job = await busy(() => ctx.client.resetPreview(id, { deadline }));
-      lastJobId = job.id;
-      await waitForJob(ctx, job.id, deadline, label);
-    }
-    // The extend answer is the freshest view of the preview; without one, finishReady lists it.
+    // 4. Extend. Its answer is the freshest view of the preview; without one, finishReady lists it.
     let extended: PreviewDatabase | undefined;
     if (news.ttlHours !== olds.ttlHours) {
       // Extend is absolute (expiry = now + ttl_hours) and may shorten: send the target, never a difference.
       ctx.log.info(`${label}: extending preview ${id} to ${news.ttlHours}h from now`);
-      extended = await busy(() => ctx.client.extendPreview(id, news.ttlHours, { deadline }));
+      extended = await extendReconciled(ctx, projectId, id, news.ttlHours, deadline, label);
     }
     const outs = await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
     ctx.log.info(`${label}: done in ${formatElapsed(ctx.clock.now() - started)}`);
     return { outs };
   } catch (error) {
-    if (error instanceof CapyDBError && error.isNotFound) throw goneError(name, id);
+    if (error instanceof CapyDBError && error.provesAbsence) throw goneError(name, id);
     if (error instanceof PreviewGoneError) throw goneError(name, id);
+    if (error instanceof PreviewNotUsableError) {
+      throw error.reason === "gone" ? goneError(name, id) : notUsableError(name, error);
+    }
     throw error;
   }
 }
