@@ -2,9 +2,9 @@ import { strict as assert } from "assert";
 import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { createLogger } from "../../provider/log";
-import { JobFailedError, nextPollDelay, waitForConnections, waitForJob, WaitTimeoutError } from "../../provider/wait";
+import { JobFailedError, nextPollDelay, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../../provider/wait";
 import { FakeClock } from "../helpers/fake-clock";
-import { apiJob, TEST_API_KEY } from "../helpers/fixtures";
+import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";
 import { Handler, startScriptedServer } from "../helpers/scripted-server";
 
 async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clock: FakeClock; log: ReturnType<typeof createLogger>; lines: string[] }, requests: { path: string }[]) => Promise<void>) {
@@ -87,6 +87,40 @@ describe("job waiter", () => {
       const info = await waitForConnections(ctx, "pvw_1", ctx.clock.now() + 600_000, "x");
       assert.equal(info.pooled_url, full.pooled_url);
       assert.deepEqual(ctx.clock.sleeps, [2000, 2000]);
+    });
+  });
+
+  it("list and connection-URL waits share the job wait's tolerance: 4 failed polls pass, a 5th ends the wait", async () => {
+    // Each failed poll is one GET answered 503 three times (the client's own retries), or a malformed list.
+    const failingPolls = (n: number, ok: unknown) => (_req: unknown, i: number) =>
+      i < n * 3 ? (i % 2 ? { status: 503, body: { error: "busy" } } : { body: { previews: [] } }) : { body: ok };
+    const listed = { preview_databases: [apiPreview({ state: "ready" })] };
+    await withWait(failingPolls(4, listed), async (ctx) => {
+      const preview = await waitForPreview(ctx, "prj_1", "pvw_1", ctx.clock.now() + 600_000, "x", (p) => p?.state === "ready");
+      assert.equal(preview?.id, "pvw_1");
+    });
+    await withWait(failingPolls(5, listed), async (ctx, requests) => {
+      const error = await waitForPreview(ctx, "prj_1", "pvw_1", ctx.clock.now() + 600_000, "x", (p) => p?.state === "ready").then(() => undefined, (e) => e);
+      assert.ok(error instanceof CapyDBError, String(error));
+      assert.equal(requests.length, 15);
+    });
+    const urls = { connections: { username: "u", direct_url: "postgres://u:p4ss-word@h:5432/db", pooled_url: "postgres://u:p4ss-word@h:6432/db" } };
+    await withWait(failingPolls(4, urls), async (ctx) => {
+      assert.ok((await waitForConnections(ctx, "pvw_1", ctx.clock.now() + 600_000, "x")).direct_url);
+    });
+    await withWait(failingPolls(5, urls), async (ctx) => {
+      const error = await waitForConnections(ctx, "pvw_1", ctx.clock.now() + 600_000, "x").then(() => undefined, (e) => e);
+      assert.ok(error instanceof CapyDBError, String(error));
+    });
+  });
+
+  it("a list wait takes CapyDB's own 404 for the project as the preview gone, and a proxy's 404 page as an error", async () => {
+    await withWait(() => ({ status: 404, body: { error: "project not found" } }), async (ctx) => {
+      assert.equal(await waitForPreview(ctx, "prj_1", "pvw_1", ctx.clock.now() + 60_000, "x", (p) => p === undefined), undefined);
+    });
+    await withWait(() => ({ status: 404, body: "<html>Not Found</html>" }), async (ctx) => {
+      const error = await waitForPreview(ctx, "prj_1", "pvw_1", ctx.clock.now() + 600_000, "x", (p) => p === undefined).then(() => undefined, (e) => e);
+      assert.ok(error instanceof CapyDBError && error.status === 404, String(error));
     });
   });
 });
