@@ -77,9 +77,10 @@ async function updatePreview(
    * move on, except ttlHours and resetTrigger, which keep what was applied so the next up does the rest.
    */
   const unfinished = (extra: Outputs): Outputs => {
-    const outs: Outputs = { ...olds, ...echoInputs(news), ttlHours: olds.ttlHours, resetTrigger: appliedTrigger ?? null, lastJobId, state, ...extra };
-    if (outs.resetTrigger === null) delete outs.resetTrigger;
+    const outs: Outputs = { ...olds, ...echoInputs(news), ttlHours: olds.ttlHours, resetTrigger: appliedTrigger, lastJobId, state, ...extra };
     if (!("pendingReset" in extra)) delete outs.pendingReset;
+    // Outputs must be plain JSON: an undefined value breaks the gRPC Struct encoding.
+    for (const key of Object.keys(outs)) if (outs[key] === undefined) delete outs[key];
     return outs;
   };
 
