@@ -27,7 +27,7 @@ echo "compat: building"
 node_modules/.bin/tsc -p tsconfig.json
 
 echo "compat: packing"
-# Scripts are skipped: `prepare` would rebuild the checkout; the build above is what gets packed.
+# Scripts are skipped: `prepack` would rebuild the package; the build above is what gets packed.
 TARBALL="$TMP/$(npm pack --ignore-scripts --silent --pack-destination "$TMP" | tail -n 1)"
 [ -f "$TARBALL" ] || { echo "compat: npm pack produced no tarball" >&2; exit 1; }
 

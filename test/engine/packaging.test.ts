@@ -40,7 +40,7 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-pack-"));
     fixture = path.join(tmp, "program");
     fs.mkdirSync(fixture);
-    // Scripts are skipped: `prepare` would rebuild the whole checkout; the tests run against the current build.
+    // Scripts are skipped: `prepack` would rebuild the package; the tests run against the current build.
     const packed = JSON.parse(await run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], REPO));
     tarball = path.join(tmp, packed[0].filename);
     fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({
