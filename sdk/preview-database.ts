@@ -2,32 +2,67 @@ import * as pulumi from "@pulumi/pulumi";
 import { SECRET_OUTPUTS } from "../provider/secret-outputs";
 import { previewDatabaseProvider } from "./provider-shim";
 
+/**
+ * How long the provider waits for CapyDB, as durations such as `"20m"`, `"90s"` or `"1h30m"` (1 s to 24 h).
+ * Pulumi's `customTimeouts` never reaches a dynamic provider; these do. Changing them makes no API call that
+ * changes the preview: they only bound the next operations.
+ */
 export interface PreviewDatabaseTimeouts {
-  /** How long `pulumi up` waits for the create job, e.g. "20m" (default), "90s", "1h". */
+  /**
+   * Bound for `pulumi up` creating the preview: the create job, then the connection URLs. Default `"20m"`. A create
+   * still unfinished at this bound is kept in the stack (a partial failure) and the next `pulumi up` waits again,
+   * also with this bound.
+   */
   create?: pulumi.Input<string>;
-  /** Bound for in-place updates (extend, reset). Default "20m". */
+  /** Bound for an in-place update: the reset job (`resetTrigger`) and the extend (`ttlHours`). Default `"20m"`. */
   update?: pulumi.Input<string>;
-  /** How long destroy waits for the delete job. Default "20m". */
+  /**
+   * Bound for `pulumi destroy` (and replacements) waiting for the delete job. Default `"20m"`. Destroy reads it from
+   * the state, so a new value applies once a `pulumi up` has recorded it.
+   */
   delete?: pulumi.Input<string>;
 }
 
+/** Inputs of {@link PreviewDatabase}. None is secret; credentials never go here (see the class). */
 export interface PreviewDatabaseArgs {
-  /** The CapyDB project to branch from ("prj_…"). Changing it replaces the preview. */
+  /**
+   * Id of the CapyDB project the preview belongs to and, in `clone` mode, copies its data from (`"prj_…"`).
+   * Required. Changing it replaces the preview.
+   */
   projectId: pulumi.Input<string>;
   /**
-   * Preview name: lowercase letters, digits and '-', at most 63 characters. Default: a stable name from
-   * the stack and resource names. Changing it replaces the preview.
+   * The preview's name, unique within the project: 1 to 63 lowercase letters, digits or `-`, starting and ending
+   * with a letter or digit (e.g. `"pr-42"`). Default: a name derived from the stack and resource names, the same
+   * on every `pulumi up`; removing an explicit name keeps the current one. Changing it replaces the preview.
    */
   name?: pulumi.Input<string>;
-  /** "clone" (copy of the project's current data, default) or "empty". Changing it replaces the preview. */
+  /**
+   * `"clone"` (default): a copy of the project's data at creation time. `"empty"`: an empty database. Changing it
+   * replaces the preview; when the name stays the same, the old preview is deleted first (names are unique).
+   */
   mode?: pulumi.Input<"clone" | "empty">;
-  /** Hours to live, 1..168 (default 24). A change extends in place: expiry = time of the update + ttlHours. */
+  /**
+   * Time to live in hours, a whole number from 1 to 168 (7 days). Default 24. CapyDB deletes the preview when it
+   * expires. A change is applied in place by extending the preview: the new expiry is the time of that update plus
+   * `ttlHours` (absolute, so it can also shorten it). An unchanged value sends nothing, so `pulumi up` alone does
+   * not prolong the preview.
+   */
   ttlHours?: pulumi.Input<number>;
-  /** Change this value (any string or number) to reset the preview in place: re-clone or wipe. */
+  /**
+   * Any string or number (numbers are stored as strings). Setting it on an existing preview, or changing it, resets
+   * the preview in place: `clone` copies the project's current data again, `empty` wipes it. The password (and so
+   * both URLs) changes. Removing it resets nothing. Ignored when the preview is first created.
+   */
   resetTrigger?: pulumi.Input<string | number>;
-  /** Manage an existing live preview of the same name instead of failing with "already exists". */
+  /**
+   * `true`: when the preview is created and a live preview of the same name (compared case-insensitively) already
+   * exists in the project, manage that one instead of failing with "already exists". This is how to take over a
+   * preview made outside this stack, since `pulumi import` cannot work for dynamic providers. From then on it is
+   * an ordinary resource of the stack: `pulumi destroy` deletes it (add the `retainOnDelete` option to keep it).
+   * Default `false`. Only read at creation; changing it later makes no API call that changes the preview.
+   */
   adopt?: pulumi.Input<boolean>;
-  /** Waits for CapyDB jobs (customTimeouts does not reach dynamic providers). */
+  /** How long to wait for CapyDB; see {@link PreviewDatabaseTimeouts}. Default `"20m"` for each. */
   timeouts?: pulumi.Input<PreviewDatabaseTimeouts>;
 }
 
@@ -35,34 +70,85 @@ export interface PreviewDatabaseArgs {
 export const PREVIEW_DATABASE_SECRET_OUTPUTS: string[] = [...SECRET_OUTPUTS];
 
 /**
- * A CapyDB preview database: a disposable Postgres database branched from a project, with a TTL.
- * Credentials come from stack config (`capydb:apiKey`, `capydb:apiUrl`) or CAPYDB_API_KEY /
- * CAPYDB_API_URL, never from arguments.
+ * A CapyDB preview database: a disposable Postgres database in a CapyDB project, with a TTL. `pulumi up` creates it
+ * and waits until it is ready, `pulumi refresh` drops it from the stack once it has expired or been deleted, and
+ * `pulumi destroy` deletes it and waits for the delete to finish.
+ *
+ * Credentials are read at run time from stack config (`capydb:apiKey`, secret, and `capydb:apiUrl`) or from
+ * `CAPYDB_API_KEY` / `CAPYDB_API_URL`, never from arguments, and are never stored in state.
+ *
+ * Outputs are what CapyDB reports after the last create, update or refresh; fields CapyDB leaves empty are `null`.
+ * `directUrl`, `pooledUrl` and `password` are secret: the resource asks the engine (`additionalSecretOutputs`) to
+ * store them encrypted and to hand them to the program as secrets. Under `pulumi.runtime.setMocks` there is no
+ * engine, so unit tests see them as plain values.
+ *
+ * @example
+ * ```ts
+ * import * as pulumi from "@pulumi/pulumi";
+ * import * as capydb from "pulumi-capydb";
+ *
+ * const db = new capydb.PreviewDatabase("db", {
+ *   projectId: new pulumi.Config("capydb").require("projectId"),
+ *   name: capydb.previewNameForBranch(pulumi.getStack()),
+ *   ttlHours: 72,
+ * });
+ *
+ * export const host = db.host;
+ * export const databaseUrl = db.pooledUrl; // secret: `pulumi stack output databaseUrl --show-secrets`
+ * ```
  */
 export class PreviewDatabase extends pulumi.dynamic.Resource {
+  /** The project the preview belongs to, as CapyDB reports it (`project_id`). */
   declare readonly projectId: pulumi.Output<string>;
+  /** The preview's name, as CapyDB reports it. */
   declare readonly name: pulumi.Output<string>;
+  /** `"clone"` or `"empty"`, as CapyDB reports it (a string, so that a mode added by CapyDB later still reads). */
   declare readonly mode: pulumi.Output<string>;
+  /**
+   * CapyDB's state of the preview: `"ready"` once `pulumi up` has succeeded; while a create or a reset is
+   * unfinished (kept as a partial failure), the state CapyDB last reported, normally `"provisioning"`, or
+   * `"resetting"`; after a refresh, whatever CapyDB reports.
+   */
   declare readonly state: pulumi.Output<string>;
-  /** Public host (SNI-routed). */
+  /** Host name to connect to (`public_host`), or `null` when CapyDB reports none. */
   declare readonly host: pulumi.Output<string | null>;
+  /** TCP port of direct Postgres connections (`direct_port`), or `null` when unknown. */
   declare readonly directPort: pulumi.Output<number | null>;
+  /** TCP port of the connection pooler (`pooled_port`), or `null` when unknown. */
   declare readonly pooledPort: pulumi.Output<number | null>;
+  /** The Postgres role both URLs log in as (`role_name`), or `null` when unknown. Kept across resets. */
   declare readonly roleName: pulumi.Output<string | null>;
+  /** The Postgres database name (`database_name`), or `null` when unknown. Kept across resets. */
   declare readonly databaseName: pulumi.Output<string | null>;
+  /** The `sslmode` clients should use (`ssl_mode`, e.g. `"require"`), or `null` when unknown. */
   declare readonly sslMode: pulumi.Output<string | null>;
+  /** The `ttlHours` input in effect (hours; 24 when not set). */
   declare readonly ttlHours: pulumi.Output<number>;
-  /** RFC 3339; moves on every extend. */
+  /**
+   * When CapyDB deletes the preview (`ttl_expires_at`, an RFC 3339 timestamp as CapyDB sends it). Set at creation
+   * and moved by every extend (see `ttlHours`).
+   */
   declare readonly ttlExpiresAt: pulumi.Output<string>;
+  /** When CapyDB created the preview (`created_at`, RFC 3339), or `null` when unknown. */
   declare readonly createdAt: pulumi.Output<string | null>;
+  /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null` when none. */
   declare readonly lastError: pulumi.Output<string | null>;
-  /** Id of the last CapyDB job this resource waited on (create or reset). */
+  /**
+   * Id of the last CapyDB job this resource waited on: the create job, then each reset job. `null` when there was
+   * none (e.g. an adopted preview that was never reset).
+   */
   declare readonly lastJobId: pulumi.Output<string | null>;
-  /** Secret. postgres:// URL on the direct port: migrations, psql, advisory locks, LISTEN/NOTIFY. */
+  /**
+   * **Secret.** `postgres://` URL on the direct port, with the role's password: for migrations, `psql`, advisory
+   * locks, LISTEN/NOTIFY. Changes on every reset; a refresh picks up the current one.
+   */
   declare readonly directUrl: pulumi.Output<string>;
-  /** Secret. postgres:// URL through the pooler (transaction pooling): application runtime. */
+  /**
+   * **Secret.** `postgres://` URL through the connection pooler, with the role's password: for the application at
+   * run time (e.g. `DATABASE_URL`). Changes on every reset; a refresh picks up the current one.
+   */
   declare readonly pooledUrl: pulumi.Output<string>;
-  /** Secret. The role's password (the same one both URLs carry). */
+  /** **Secret.** The role's password, the one both URLs carry. Changes on every reset. */
   declare readonly password: pulumi.Output<string>;
 
   constructor(name: string, args: PreviewDatabaseArgs, opts?: pulumi.CustomResourceOptions) {

@@ -97,6 +97,14 @@ export const checked: Promise<{ inputs: Record<string, unknown> }> = check({}, {
 read();
 `;
 
+/** The code of the `@example` in a shipped declaration's TSDoc, as an editor shows it to users. */
+function exampleOf(declarations: string): string {
+  const text = fs.readFileSync(declarations, "utf8");
+  const match = /@example\s*\n\s*\* ```ts\n([\s\S]*?)\n\s*\* ```/.exec(text);
+  assert.ok(match, `an @example with a ts code block in ${declarations}`);
+  return match[1].split("\n").map((line) => line.replace(/^\s*\* ?/, "")).join("\n") + "\n";
+}
+
 /** `pulumi new typescript`'s tsconfig.json (moduleResolution "node", i.e. node10), checking only emits nothing. */
 const PULUMI_NEW_OPTIONS = {
   strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", experimentalDecorators: true,
@@ -109,12 +117,12 @@ const PULUMI_NEW_OPTIONS = {
  * node16 and bundler turn that on by default.
  */
 const TYPE_CHECKS: { name: string; options: Record<string, unknown>; files: string[] }[] = [
-  { name: "node (pulumi new typescript)", options: PULUMI_NEW_OPTIONS, files: ["root.ts"] },
-  { name: "node + esModuleInterop", options: { ...PULUMI_NEW_OPTIONS, esModuleInterop: true }, files: ["root.ts", "provider.ts"] },
+  { name: "node (pulumi new typescript)", options: PULUMI_NEW_OPTIONS, files: ["root.ts", "example.ts"] },
+  { name: "node + esModuleInterop", options: { ...PULUMI_NEW_OPTIONS, esModuleInterop: true }, files: ["root.ts", "provider.ts", "example.ts"] },
   { name: "node16", options: { strict: true, target: "es2022", module: "node16", moduleResolution: "node16", noEmit: true },
-    files: ["root.ts", "provider.ts"] },
+    files: ["root.ts", "provider.ts", "example.ts"] },
   { name: "bundler", options: { strict: true, target: "es2022", module: "esnext", moduleResolution: "bundler", noEmit: true },
-    files: ["root.ts", "provider.ts"] },
+    files: ["root.ts", "provider.ts", "example.ts"] },
 ];
 
 describe("tarball: npm pack on a fresh clone, installed and type-checked as a user would", function () {
@@ -157,6 +165,7 @@ describe("tarball: npm pack on a fresh clone, installed and type-checked as a us
     manifest = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8"));
     fs.writeFileSync(path.join(program, "root.ts"), ROOT_TS);
     fs.writeFileSync(path.join(program, "provider.ts"), PROVIDER_TS);
+    fs.writeFileSync(path.join(program, "example.ts"), exampleOf(path.join(installed, "dist", "sdk", "preview-database.d.ts")));
   });
 
   after(() => {
@@ -206,7 +215,7 @@ describe("tarball: npm pack on a fresh clone, installed and type-checked as a us
     assert.equal(manifest.bugs?.url, `${repo[1]}/issues`);
   });
 
-  it("type-checks the SDK and the provider subpath under node (node10), node16 and bundler resolution", async () => {
+  it("type-checks the SDK, the provider subpath and the resource's @example under node (node10), node16 and bundler", async () => {
     const failures: string[] = [];
     // Two at a time: each tsc loads all of @pulumi/pulumi's declarations.
     for (let i = 0; i < TYPE_CHECKS.length; i += 2) {
