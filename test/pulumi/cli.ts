@@ -1,0 +1,108 @@
+/**
+ * The real Pulumi CLI for `npm start` and the CLI test suite: where it is, and how to run one command
+ * against a local (file://) backend. Building it is scripts/pulumi-cli.js (`npm run pulumi:cli`).
+ */
+import { spawn, type ChildProcess } from "child_process";
+import * as path from "path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+/** Runs one CLI command with the program served from the calling directory (see program-host.ts). */
+export const PROGRAM_HOST = path.join(__dirname, "program-host.js");
+
+interface BuildScript {
+  pinnedVersion(): string;
+  projectCliPath(): string;
+  cliVersion(binary: string): string | undefined;
+  findOnPath(name: string, envPath?: string): string | undefined;
+  ensureProjectCli(): Promise<string>;
+  goAvailable(): string | undefined;
+  NO_GO: string;
+}
+// Plain JavaScript so that `npm run pulumi:cli` needs no TypeScript build first.
+export const buildScript = require(path.join(REPO_ROOT, "scripts", "pulumi-cli.js")) as BuildScript;
+
+export interface PulumiCli {
+  binary: string;
+  version: string;
+  /** Where it was found: $PULUMI_CLI, the project's build (.pulumi-cli/bin), or PATH. */
+  source: "PULUMI_CLI" | "project" | "PATH";
+}
+
+type Source = PulumiCli["source"];
+
+/** The first CLI that runs, in the order asked for; the project's build counts only at the pinned version. */
+export function locatePulumiCli(order: Source[] = ["PULUMI_CLI", "project", "PATH"]): PulumiCli | undefined {
+  for (const source of order) {
+    const binary =
+      source === "PULUMI_CLI"
+        ? process.env.PULUMI_CLI || undefined
+        : source === "project"
+          ? buildScript.projectCliPath()
+          : buildScript.findOnPath("pulumi");
+    if (!binary) continue;
+    const version = buildScript.cliVersion(binary);
+    if (!version) continue;
+    if (source === "project" && version !== `v${buildScript.pinnedVersion()}`) continue;
+    return { binary, version, source };
+  }
+  return undefined;
+}
+
+/**
+ * Environment for a stack on a local backend: nothing here needs the network or a Pulumi account.
+ * PULUMI_HOME is per backend so plugins, credentials and history of the machine are never touched.
+ */
+export function localBackendEnv(
+  cli: PulumiCli,
+  backendDir: string,
+  passphrase: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...extra,
+    PULUMI_CLI: cli.binary,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_HOME: path.join(backendDir, ".pulumi-home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    // The plugin launcher beside the CLI needs `node`; the CLI's own directory holds that launcher.
+    PATH: [path.dirname(cli.binary), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
+  };
+}
+
+export interface PulumiRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedPulumi {
+  child: ChildProcess;
+  done: Promise<PulumiRun>;
+}
+
+/** Starts `pulumi <args>` through the program host, in the program directory `cwd`. */
+export function startPulumi(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean }): StartedPulumi {
+  const child = spawn(process.execPath, [PROGRAM_HOST, ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d;
+    if (opts.echo) process.stdout.write(d);
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d;
+    if (opts.echo) process.stderr.write(d);
+  });
+  const done = new Promise<PulumiRun>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function runPulumi(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean }): Promise<PulumiRun> {
+  return startPulumi(args, opts).done;
+}
