@@ -25,13 +25,13 @@ export function diffPreview(olds: Record<string, unknown>, news: Record<string, 
   };
   const replaces = REPLACE_KEYS.filter(changed);
   const updates = UPDATE_KEYS.filter(changed);
-  // Names are unique per project: keeping the name means the old preview must go first, or the
-  // create would meet a 409 for its own predecessor.
-  const nameKept = containsUnknown(news.name) || sameValue(olds.name, news.name);
   return {
     changes: replaces.length > 0 || updates.length > 0,
     replaces: [...replaces],
-    deleteBeforeReplace: replaces.length > 0 && nameKept,
+    // Always delete first. Names are unique per project, so with the name kept the create would meet a
+    // 409 for its own predecessor; and with a new name, two previews at once need two slots of the
+    // plan's preview limit (1 on the smallest plan), so create-first would fail exactly there.
+    deleteBeforeReplace: replaces.length > 0,
   };
 }
 

@@ -236,17 +236,17 @@ describe("contract: PreviewDatabase through the dynamic-provider plugin", functi
       assert.ok(!apiCalls().some((c) => c.startsWith("DELETE") || c.startsWith("POST /v1/projects/")));
     });
 
-    it("a name change replaces: the new preview is created before the old one is deleted", async () => {
+    it("a name change replaces delete-first: two previews at once could exceed the plan's preview limit", async () => {
       cp.clearRequests();
       const res = await stack.up([patch(goal(regs.db), { ttlHours: 2, name: "pv-renamed" })]);
       const step = res.step("db");
       assert.equal(step.op, "replace");
       assert.deepEqual(step.replaces, ["name"]);
-      assert.equal(step.deleteBeforeReplace, false, "different names can coexist");
+      assert.equal(step.deleteBeforeReplace, true);
       const calls = apiCalls();
-      const created = calls.findIndex((c) => c === `POST /v1/projects/${cp.projectId}/preview-databases`);
       const deleted = calls.findIndex((c) => c === `DELETE /v1/preview-databases/${firstId}`);
-      assert.ok(created >= 0 && deleted > created, calls.join("\n"));
+      const created = calls.findIndex((c) => c === `POST /v1/projects/${cp.projectId}/preview-databases`);
+      assert.ok(deleted >= 0 && created > deleted, calls.join("\n"));
       const st = stack.resource("db")!;
       assert.notEqual(st.id, firstId);
       assert.equal(st.outputs.name, "pv-renamed");

@@ -83,9 +83,23 @@ export interface StartedPulumi {
   done: Promise<PulumiRun>;
 }
 
+export interface PulumiRunOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Also copy the output to this process's stdout/stderr. */
+  echo?: boolean;
+  /** Its own process group (kill the whole tree with process.kill(-pid)). */
+  detached?: boolean;
+}
+
 /** Starts `pulumi <args>` through the program host, in the program directory `cwd`. */
-export function startPulumi(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean }): StartedPulumi {
-  const child = spawn(process.execPath, [PROGRAM_HOST, ...args], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulumi {
+  const child = spawn(process.execPath, [PROGRAM_HOST, ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached,
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {
@@ -103,6 +117,6 @@ export function startPulumi(args: string[], opts: { cwd: string; env: NodeJS.Pro
   return { child, done };
 }
 
-export function runPulumi(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean }): Promise<PulumiRun> {
+export function runPulumi(args: string[], opts: PulumiRunOptions): Promise<PulumiRun> {
   return startPulumi(args, opts).done;
 }

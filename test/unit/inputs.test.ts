@@ -116,7 +116,7 @@ describe("diff", () => {
   it("replaces on projectId, name or mode, deleting first when the name is kept", () => {
     assert.deepEqual(diffPreview(olds, { ...news, projectId: "prj_2" }), { changes: true, replaces: ["projectId"], deleteBeforeReplace: true });
     assert.deepEqual(diffPreview(olds, { ...news, mode: "empty" }), { changes: true, replaces: ["mode"], deleteBeforeReplace: true });
-    assert.deepEqual(diffPreview(olds, { ...news, name: "pr-43" }), { changes: true, replaces: ["name"], deleteBeforeReplace: false });
+    assert.deepEqual(diffPreview(olds, { ...news, name: "pr-43" }), { changes: true, replaces: ["name"], deleteBeforeReplace: true });
   });
 
   it("treats absent mode and ttlHours in old state as their defaults", () => {

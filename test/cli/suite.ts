@@ -1,0 +1,81 @@
+/**
+ * What every real-CLI test file shares: the CLI (or a clear skip), a program installed from the packed
+ * tarball, and small readers of the control plane's request log.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { ControlPlane, RequestLogEntry } from "../control-plane";
+import { installProgram, REPO } from "../helpers/packed-program";
+import { locatePulumiCli, type PulumiCli } from "../pulumi/cli";
+
+let announced = false;
+
+/**
+ * The CLI for this run, or a skip that says why. CI sets CAPYDB_REQUIRE_PULUMI_CLI=1 (after
+ * `npm run pulumi:cli`), so there a missing CLI fails instead of skipping.
+ */
+export function requirePulumiCli(ctx: Mocha.Context): PulumiCli {
+  const cli = locatePulumiCli();
+  if (cli) {
+    if (!announced) process.stderr.write(`      [test/cli] Pulumi CLI ${cli.version} (${cli.source}: ${cli.binary})\n`);
+    announced = true;
+    return cli;
+  }
+  const why = "no Pulumi CLI: run `npm run pulumi:cli` (builds it with Go) or put `pulumi` on PATH";
+  if (process.env.CAPYDB_REQUIRE_PULUMI_CLI === "1") throw new Error(`test/cli cannot run: ${why}`);
+  if (!announced) process.stderr.write(`      [test/cli] SKIPPED: ${why}\n`);
+  announced = true;
+  ctx.skip();
+  throw new Error("unreachable");
+}
+
+/** A copy of a program folder in a temp dir, with the packed tarball and @pulumi/pulumi installed. */
+export async function installedCopy(sourceDir: string, extraDeps: Record<string, string> = {}, devDeps: Record<string, string> = {}): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `capydb-cli-${path.basename(sourceDir)}-`));
+  for (const file of fs.readdirSync(sourceDir)) {
+    if (file === "node_modules" || file === "package-lock.json" || file === "package.json") continue;
+    fs.cpSync(path.join(sourceDir, file), path.join(dir, file), { recursive: true });
+  }
+  await installProgram(dir, extraDeps, devDeps);
+  return dir;
+}
+
+export const CLI_PROGRAM = path.join(REPO, "test", "cli", "program");
+
+export function writes(requests: RequestLogEntry[]): RequestLogEntry[] {
+  return requests.filter((r) => r.method !== "GET");
+}
+
+export function describeRequests(requests: RequestLogEntry[]): string {
+  return requests.map((r) => `${r.method} ${r.path} -> ${r.status}`).join("\n");
+}
+
+export function livePreviews(cp: ControlPlane): { id: string; name: string; state: string }[] {
+  return cp.previews.live().map((p) => ({ id: p.id, name: p.name, state: p.state }));
+}
+
+/** psql from the machine when it has one (Debian's postgresql-client), else undefined. */
+export function psqlPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, "psql");
+    if (dir && fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Runs one statement through psql with the URL as a user would paste it; returns the unaligned result.
+ * Asynchronous on purpose: the pooled port is a proxy inside this test process.
+ */
+export function psql(url: string, sql: string): Promise<string> {
+  const binary = psqlPath();
+  if (!binary) throw new Error("psql is not installed");
+  const env = { ...process.env, PGCONNECT_TIMEOUT: "10" };
+  return new Promise((resolve, reject) =>
+    execFile(binary, [url, "-X", "-tAc", sql], { encoding: "utf8", timeout: 30_000, env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`psql failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
