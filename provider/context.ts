@@ -7,8 +7,15 @@ export interface OperationContext {
   client: CapyDBClient;
   clock: Clock;
   log: Logger;
+  /** Previews a create may take over once (CAPYDB_ADOPT), read from the plugin's environment. */
+  adoptIds: ReadonlySet<string>;
 }
 
-export function operationContext(ctx: { client: CapyDBClient; clock: Clock; sink?: LogSink }): OperationContext {
-  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink) };
+export function operationContext(ctx: {
+  client: CapyDBClient;
+  clock: Clock;
+  sink?: LogSink;
+  adoptIds?: ReadonlySet<string>;
+}): OperationContext {
+  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink), adoptIds: ctx.adoptIds ?? new Set() };
 }

@@ -11,6 +11,7 @@ import { operationContext } from "./context";
 import { diffPreview } from "./diff";
 import { checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { LogSink, stderrSink } from "./log";
+import { adoptIdsFrom } from "./operations/adoption";
 import { createOperation } from "./operations/create";
 import { deleteOperation } from "./operations/delete";
 import { readOperation } from "./operations/read";
@@ -59,7 +60,7 @@ export function createProvider(deps: ProviderDeps = {}) {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink });
+  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env) });
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {

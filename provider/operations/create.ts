@@ -7,6 +7,7 @@ import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
+import { nameTakenError, takeoverReason } from "./adoption";
 import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
 import { partialFailure } from "./partial-failure";
 import { pendingCreateFailure } from "./pending-create";
@@ -27,14 +28,8 @@ export async function findByName(ctx: OperationContext, projectId: string, name:
   return namesakeIn(await ctx.client.listPreviews(projectId, { deadline }), name);
 }
 
-type Submitted = { preview: PreviewDatabase; job?: Job; adopted: boolean };
-
-function alreadyExists(name: string, projectId: string, existing: PreviewDatabase): Error {
-  return new Error(
-    `A preview named "${name}" already exists in project ${projectId} (id ${existing.id}, state ${existing.state}). ` +
-      "Choose another `name`, delete that preview, or set `adopt: true` to manage it with this resource.",
-  );
-}
+/** What the create led to: a new preview and its job, or a live one taken over (and why). */
+type Submitted = { preview: PreviewDatabase; job?: Job; adopted: boolean; reason?: string };
 
 /**
  * POST create, reconciling instead of resending blindly. Once a create's outcome is unknown (lost
@@ -58,8 +53,10 @@ async function submitCreate(
       ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
       return { preview: existing, adopted: false };
     }
-    if (verdict === "adopt") return { preview: existing, adopted: true };
-    throw alreadyExists(name, projectId, existing);
+    if (verdict === "adopt") return { preview: existing, adopted: true, reason: "`adopt` is true" };
+    const reason = takeoverReason(inputs, existing, ctx.adoptIds);
+    if (reason) return { preview: existing, adopted: true, reason };
+    throw nameTakenError(inputs, existing);
   };
   let conflicts = 0;
   let submits = 0;
@@ -133,7 +130,7 @@ export async function obtainPreview(
 ): Promise<Submitted> {
   if (inputs.adopt) {
     const existing = await findByName(ctx, inputs.projectId, inputs.name, deadline);
-    if (existing) return { preview: existing, adopted: true };
+    if (existing) return { preview: existing, adopted: true, reason: "`adopt` is true" };
   }
   return submitCreate(ctx, inputs, deadline, label);
 }
@@ -191,7 +188,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const jobId = submitted.job?.id;
   ctx.log.info(
     submitted.adopted
-      ? `${label}: adopting existing preview ${preview.id} (state ${preview.state})`
+      ? `${label}: taking over preview ${preview.id} (state ${preview.state}): ${submitted.reason}`
       : `${label}: preview ${preview.id} requested${jobId ? `, job ${jobId}` : ""}`,
   );
 

@@ -24,16 +24,16 @@ export class CliStack {
     this.env = localBackendEnv(cli, this.backendDir, "cli-suite-passphrase", env);
   }
 
-  /** Runs `pulumi <args>` in the program directory; never throws on a non-zero exit. */
-  async run(args: string[]): Promise<PulumiRun> {
-    const result = await runPulumi(args, { cwd: this.programDir, env: this.env });
+  /** Runs `pulumi <args>` in the program directory (with extra environment); never throws on a non-zero exit. */
+  async run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PulumiRun> {
+    const result = await runPulumi(args, { cwd: this.programDir, env: { ...this.env, ...extraEnv } });
     this.transcript.push(`$ pulumi ${args.join(" ")}  (exit ${result.code})\n${result.stdout}${result.stderr}`);
     return result;
   }
 
   /** Runs `pulumi <args>` and asserts it succeeded. */
-  async ok(args: string[]): Promise<PulumiRun> {
-    const result = await this.run(args);
+  async ok(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PulumiRun> {
+    const result = await this.run(args, extraEnv);
     assert.equal(result.code, 0, `pulumi ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
     return result;
   }

@@ -146,6 +146,29 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     assert.equal(cp.previews.live().length, 1);
   });
 
+  it("takes over a preview holding its own stable auto-name (an interrupted earlier create), unless adopt is false", async () => {
+    // What a killed `pulumi up` leaves: the preview exists, the stack does not know it.
+    const interrupted = await provider.create(await checked({}));
+    assert.match(String(interrupted.outs.name), /^dev-db-[0-9a-f]{6}$/);
+    const refused = await provider.create(await checked({ adopt: false })).then(() => undefined, (e: Error) => e);
+    assert.match(String(refused?.message), new RegExp(`already exists.*${interrupted.id}`));
+    const resumed = await provider.create(await checked({}));
+    assert.equal(resumed.id, interrupted.id);
+    assert.equal(resumed.outs.state, "ready");
+    assert.ok(lines.some((l) => l.includes(`taking over preview ${interrupted.id}`) && l.includes("own stable auto-name")));
+    assert.equal(cp.previews.live().length, 1, "no second preview");
+  });
+
+  it("refuses an explicit name held by another preview with the exact command, which then takes it over", async () => {
+    const theirs = await provider.create(await checked({ name: "pr-77" }));
+    const error = await provider.create(await checked({ name: "pr-77" })).then(() => undefined, (e: Error) => e);
+    assert.ok(String(error?.message).includes(`CAPYDB_ADOPT=${theirs.id} pulumi up --refresh --yes`), String(error?.message));
+    const withEnv = await newProvider(undefined, { CAPYDB_ADOPT: `pvw_other, ${theirs.id}` });
+    const { inputs } = await withEnv.check({}, { __provider: "shim", autoNameSeed: "dev-db", projectId: cp.projectId, name: "pr-77" });
+    assert.equal((await withEnv.create(inputs)).id, theirs.id);
+    assert.equal(cp.previews.live().length, 1);
+  });
+
   it("waits out a conflict when no live preview holds the name (a namesake still being deleted)", async () => {
     cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, status: 409, body: { error: "project has an active operation" }, times: 2 });
     const { outs } = await provider.create(await checked({ name: "pr-wait" }));
