@@ -6,7 +6,25 @@ import { redact } from "./redact";
  */
 export type LogSink = (line: string) => void;
 
-export const stderrSink: LogSink = (line) => process.stderr.write(line + "\n");
+let watchingStderr = false;
+
+/**
+ * The plugin's stderr is a pipe to the CLI. EPIPE means the CLI is gone (killed): no result can reach
+ * anyone any more, and each later write would become an uncaught error that the plugin server logs to
+ * that same stderr, a loop that spins the CPU and grows without end. So the orphaned plugin exits.
+ */
+function exitWhenTheCliIsGone(): void {
+  if (watchingStderr) return;
+  watchingStderr = true;
+  process.stderr.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(1);
+  });
+}
+
+export const stderrSink: LogSink = (line) => {
+  exitWhenTheCliIsGone();
+  process.stderr.write(line + "\n");
+};
 
 export interface Logger {
   info(message: string): void;

@@ -8,6 +8,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { commandLine, descendantsOf, isRunning } from "../helpers/process-tree";
 import type { PulumiCli } from "../pulumi/cli";
 import { CliStack } from "./cli-stack";
 import { CLI_PROGRAM, describeRequests, installedCopy, livePreviews, requirePulumiCli } from "./suite";
@@ -22,20 +23,28 @@ async function waitUntil(what: string, check: () => boolean, ms = 60_000): Promi
   }
 }
 
-/** `pulumi up` killed with SIGKILL, with its whole process tree, once the create job is being polled. */
-async function killedWhileCreating(stack: CliStack, cp: ControlPlane): Promise<string> {
+/**
+ * `pulumi up` killed with SIGKILL (the CLI's process group) once the create job is being polled. The
+ * CLI starts plugins in process groups of their own, so the provider plugin outlives it, as it does
+ * when a CLI is killed anywhere: it must then exit by itself instead of running on as an orphan.
+ */
+async function killedWhileCreating(stack: CliStack, cp: ControlPlane, orphans: number[]): Promise<string> {
   const before = new Set(livePreviews(cp).map((p) => p.id));
   cp.jobs.stallNext("create");
   cp.clearRequests();
   const up = stack.start(["up", "--yes", "--non-interactive"]);
   await waitUntil("the create job is polled", () => cp.requests().some((r) => r.method === "GET" && r.path.startsWith("/v1/jobs/")));
+  const plugins = descendantsOf(up.child.pid!).filter((pid) => commandLine(pid).includes("dynamic-provider"));
+  assert.ok(plugins.length > 0, "the provider plugin runs");
+  orphans.push(...plugins);
   process.kill(-up.child.pid!, "SIGKILL");
   const killed = await up.done;
   assert.notEqual(killed.code, 0);
   const [preview] = livePreviews(cp).filter((p) => !before.has(p.id));
   assert.equal(preview.state, "provisioning", "the create job was still running when the CLI died");
-  // The job finishes on the server while nobody watches.
+  // The job finishes on the server while nobody watches; the plugin that was waiting for it then exits.
   cp.jobs.releaseStalled();
+  await waitUntil("the orphaned plugin exits", () => !plugins.some(isRunning), 60_000);
   return preview.id;
 }
 
@@ -45,6 +54,8 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
   let cli: PulumiCli;
   let programDir: string;
   const stacks: CliStack[] = [];
+  /** Plugins of killed CLIs: killed here if a failed test left them running. */
+  const orphans: number[] = [];
 
   before(async function () {
     cli = requirePulumiCli(this);
@@ -52,6 +63,7 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
     cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 300, reset: 200, delete: 200 } });
   });
   after(async () => {
+    for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
     await cp?.close();
     for (const stack of stacks) stack.remove();
     if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
@@ -71,7 +83,7 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
 
   it("with the stable auto-name: after `pulumi cancel`, `up --refresh` takes its own preview over; no duplicate, no orphan", async () => {
     const stack = await newStack("ci-auto");
-    const orphanCandidate = await killedWhileCreating(stack, cp);
+    const orphanCandidate = await killedWhileCreating(stack, cp, orphans);
 
     // 1. The next run as CI runs it: the lock of the dead run stops it, and the CLI names the way out.
     const locked = await stack.run(["up", "--refresh", "--yes", "--non-interactive"]);
@@ -105,7 +117,7 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
 
   it("with an explicit name: the error names the exact command, and that command recovers", async () => {
     const stack = await newStack("ci-explicit", { name: "pr-77" });
-    const previewId = await killedWhileCreating(stack, cp);
+    const previewId = await killedWhileCreating(stack, cp, orphans);
     await stack.ok(["cancel", "--yes"]);
 
     const refused = await stack.run(["up", "--refresh", "--yes", "--non-interactive"]);
