@@ -33,12 +33,13 @@ export interface PreviewDatabaseArgs {
   /**
    * The preview's name, unique within the project: 1 to 63 lowercase letters, digits or `-`, starting and ending
    * with a letter or digit (e.g. `"pr-42"`). Default: a name derived from the stack and resource names, the same
-   * on every `pulumi up`; removing an explicit name keeps the current one. Changing it replaces the preview.
+   * on every `pulumi up`; removing an explicit name keeps the current one. Changing it replaces the preview,
+   * deleting the old one first (two at once could exceed the plan's preview limit).
    */
   name?: pulumi.Input<string>;
   /**
    * `"clone"` (default): a copy of the project's data at creation time. `"empty"`: an empty database. Changing it
-   * replaces the preview; when the name stays the same, the old preview is deleted first (names are unique).
+   * replaces the preview; the old preview is deleted first (names are unique).
    */
   mode?: pulumi.Input<"clone" | "empty">;
   /**
