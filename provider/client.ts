@@ -1,11 +1,13 @@
 import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
+import { sharedDispatcher } from "./dispatcher";
 import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
-import { failureRetryDelayMs, parseRetryAfter, rateLimitDelayMs, shouldRetryFailure } from "./retry";
+import { budgetFor, RequestBudget, RequestPriority, RequestTicket } from "./request-budget";
+import { failureRetryDelayMs, parseRetryAfter, shouldRetryFailure } from "./retry";
 import {
   ConnectionInfo,
   ConnectionsResponse,
@@ -18,6 +20,7 @@ import {
   PreviewDatabase,
   PreviewResponse,
 } from "./schemas";
+import { SharedReads } from "./shared-reads";
 import { USER_AGENT } from "./version";
 
 export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
@@ -42,13 +45,24 @@ export interface ClientOptions {
   apiKey?: string;
   clock?: Clock;
   requestTimeoutMs?: number;
+  /** Default: one keep-alive agent per process (dispatcher.ts). */
   dispatcher?: Dispatcher;
   random?: () => number;
+  /** Default: the process's budget for this key and URL (request-budget.ts). */
+  budget?: RequestBudget;
 }
 
 export interface CallOptions {
   /** Epoch ms after which no more retries or backoff waits start. */
   deadline?: number;
+  /** Default "progress"; job polls that probably find nothing new say "speculative" and yield. */
+  priority?: RequestPriority;
+  /** When the work this call serves began: among calls of one priority, older work goes first. */
+  since?: number;
+  /** For calls whose urgency changes while they wait for a slot (request-budget.ts). */
+  priorityNow?: () => RequestPriority;
+  /** A GET that may take the answer of an identical one already on the wire (shared-reads.ts). */
+  shareInFlight?: boolean;
 }
 
 export interface CreatePreviewBody {
@@ -90,6 +104,8 @@ export class CapyDBClient {
   private readonly timeoutMs: number;
   private readonly dispatcher?: Dispatcher;
   private readonly random: () => number;
+  readonly budget: RequestBudget;
+  private readonly sharedReads = new SharedReads();
 
   constructor(options: ClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
@@ -97,8 +113,9 @@ export class CapyDBClient {
     registerSecret(options.apiKey);
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.dispatcher = options.dispatcher;
+    this.dispatcher = options.dispatcher ?? sharedDispatcher();
     this.random = options.random ?? Math.random;
+    this.budget = options.budget ?? budgetFor(this.clock, this.apiUrl, options.apiKey, { random: this.random, parseRetryAfter });
   }
 
   async listPreviews(projectId: string, opts?: CallOptions): Promise<PreviewDatabase[]> {
@@ -165,8 +182,9 @@ export class CapyDBClient {
   ): Promise<z.infer<S>> {
     if (!this.apiKey) throw missingApiKeyError(method, path);
     const deadline = opts.deadline ?? this.clock.now() + DEFAULT_RATE_LIMIT_BUDGET_MS;
+    const ticket: RequestTicket = { priority: opts.priority ?? "progress", deadline, since: opts.since, priorityNow: opts.priorityNow };
     let attempt = 0;
-    let rateLimited = 0;
+    let limited: Answer | undefined;
     for (;;) {
       attempt++;
       const timeLeft = deadline - this.clock.now();
@@ -180,10 +198,11 @@ export class CapyDBClient {
         });
       }
       const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, timeLeft));
-      let response: { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
+      let response: Answer;
       try {
-        response = await this.send(method, path, body, timeoutMs);
+        response = await this.exchange(method, path, body, ticket, opts.shareInFlight === true);
       } catch (cause) {
+        if (cause instanceof NoSlotBeforeDeadline) throw rateLimitedError(method, path, limited);
         if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
           continue;
         }
@@ -210,11 +229,10 @@ export class CapyDBClient {
         }
       }
       if (status === 429) {
-        // A 429 means the request was not applied, so any method may be sent again (§1.5).
-        rateLimited++;
-        const wait =
-          parseRetryAfter(response.headers["retry-after"], this.clock.now()) ?? rateLimitDelayMs(rateLimited, this.random);
-        if (await this.pause(wait, deadline)) continue;
+        // A 429 means the request was not applied, so any method may be sent again (§1.5). The budget has
+        // paused every caller of this key; the retry waits for its next slot, unless that is too late.
+        limited = response;
+        if (this.budget.resumesAt <= deadline) continue;
       } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
         continue;
       }
@@ -238,7 +256,26 @@ export class CapyDBClient {
     return true;
   }
 
-  private async send(method: string, path: string, body: unknown, timeoutMs: number) {
+  /**
+   * One HTTP exchange under the request budget. Identical GETs asked for at the same time share one
+   * exchange (shared-reads.ts), so the budget hears about each answer once. The request's timeout is
+   * clipped to the deadline when its slot comes, since waiting for the slot used some of the time.
+   */
+  private exchange(method: string, path: string, body: unknown, ticket: RequestTicket, joinSent: boolean): Promise<Answer> {
+    const send = async (shared: RequestTicket, markSent: () => void): Promise<Answer> => {
+      const slot = await this.budget.acquire(shared);
+      if (!slot) throw new NoSlotBeforeDeadline();
+      markSent();
+      const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));
+      const answer = await this.send(method, path, body, timeoutMs);
+      slot.answered(answer.status, answer.headers["retry-after"]);
+      return answer;
+    };
+    if (method !== "GET") return send(ticket, () => undefined);
+    return this.sharedReads.run(path, ticket, joinSent, send);
+  }
+
+  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
@@ -281,6 +318,24 @@ export class CapyDBClient {
     }
     return parsed.data;
   }
+}
+
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
+
+/** The budget could not give this request a slot before its deadline: it was never sent. */
+class NoSlotBeforeDeadline extends Error {}
+
+function rateLimitedError(method: string, path: string, last: Answer | undefined): CapyDBError {
+  const message = last ? serverMessage(last.text, 429, last.cut) : undefined;
+  return new CapyDBError({
+    kind: "http",
+    method,
+    path,
+    status: 429,
+    serverMessage: message?.text ?? "rate limited: no request slot before the deadline",
+    wellFormedBody: message?.wellFormed ?? false,
+    hint: hintFor(method, path, 429),
+  });
 }
 
 /**

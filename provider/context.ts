@@ -1,14 +1,16 @@
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { Logger, createLogger, LogSink } from "./log";
+import { PollSchedule } from "./poll-schedule";
 
-/** Everything an operation needs from outside: the API, time, and where progress lines go. */
+/** Everything an operation needs from outside: the API, time, where progress lines go, when to poll. */
 export interface OperationContext {
   client: CapyDBClient;
   clock: Clock;
   log: Logger;
   /** Previews a create may take over once (CAPYDB_ADOPT), read from the plugin's environment. */
   adoptIds: ReadonlySet<string>;
+  schedule?: PollSchedule;
 }
 
 export function operationContext(ctx: {
@@ -16,6 +18,7 @@ export function operationContext(ctx: {
   clock: Clock;
   sink?: LogSink;
   adoptIds?: ReadonlySet<string>;
+  schedule?: PollSchedule;
 }): OperationContext {
-  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink), adoptIds: ctx.adoptIds ?? new Set() };
+  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink), adoptIds: ctx.adoptIds ?? new Set(), schedule: ctx.schedule };
 }

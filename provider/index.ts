@@ -4,6 +4,7 @@
  *
  * Only types may come from @pulumi/pulumi here; this module runs inside the dynamic-provider plugin.
  */
+import type { Dispatcher } from "undici";
 import { CapyDBClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { resolveCredentials, CredentialSource } from "./credentials";
@@ -12,6 +13,8 @@ import { diffPreview } from "./diff";
 import { checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
+import { PollSchedule } from "./poll-schedule";
+import { RequestBudget } from "./request-budget";
 import { createOperation } from "./operations/create";
 import { deleteOperation } from "./operations/delete";
 import { readOperation } from "./operations/read";
@@ -35,8 +38,10 @@ export interface ProviderDeps {
   clock?: Clock;
   sink?: LogSink;
   env?: NodeJS.ProcessEnv;
-  /** Extra client options for tests (e.g. request timeout). */
-  clientOptions?: { requestTimeoutMs?: number; random?: () => number };
+  /** Extra client options for tests (e.g. request timeout) and benchmarks (one budget and agent per simulated process). */
+  clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestBudget; dispatcher?: Dispatcher };
+  /** When to poll jobs; default the learning schedule (poll-schedule.ts). Benchmarks swap in other strategies. */
+  schedule?: PollSchedule;
 }
 
 type Props = Record<string, unknown>;
@@ -60,7 +65,7 @@ export function createProvider(deps: ProviderDeps = {}) {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env) });
+  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule });
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {

@@ -40,6 +40,8 @@ export const JobSchema = z.object({
   state: z.string(),
   created_at: optionalString,
   updated_at: optionalString,
+  started_at: optionalString,
+  completed_at: optionalString,
   error: optionalString,
   project_id: optionalString,
   preview_database_id: optionalString,

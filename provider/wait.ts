@@ -3,19 +3,11 @@ import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { CapyDBError } from "./errors";
 import { Logger, formatElapsed } from "./log";
+import { defaultPollSchedule, growingIntervalMs, PollPlan, PollSchedule } from "./poll-schedule";
 import { redact } from "./redact";
+import { RequestPriority } from "./request-budget";
 import { ConnectionInfo, Job, PreviewDatabase } from "./schemas";
 
-/**
- * Poll schedule for jobs: the first poll at once (fast jobs finish within a poll), then 0.5 s growing
- * by half to a 2 s cap for the first minute, where clones finish (12-14 s): a create is noticed at most
- * 2 s late, where the Terraform provider's fixed 5 s poll adds up to 5 s. Long jobs then relax to 10 s.
- */
-export const POLL_FIRST_DELAY_MS = 500;
-export const POLL_GROWTH = 1.5;
-export const POLL_FAST_CAP_MS = 2_000;
-export const POLL_FAST_PHASE_MS = 60_000;
-export const POLL_MAX_DELAY_MS = 10_000;
 /**
  * Like the official CLI: a few failed polls in a row mean the status cannot be known. One tolerance
  * for every read that waits (jobs, the preview list, connection URLs): each failed poll has already
@@ -26,17 +18,30 @@ export const MAX_CONSECUTIVE_POLL_ERRORS = 5;
 export const CONNECTIONS_POLL_MS = 2_000;
 export const CONNECTIONS_MAX_WAIT_MS = 3 * 60_000;
 
-export function nextPollDelay(previous: number | undefined, elapsedMs = 0): number {
-  if (previous === undefined) return POLL_FIRST_DELAY_MS;
-  const cap = elapsedMs < POLL_FAST_PHASE_MS ? POLL_FAST_CAP_MS : POLL_MAX_DELAY_MS;
-  return Math.min(cap, Math.round(previous * POLL_GROWTH));
-}
-
 export interface WaitContext {
   client: CapyDBClient;
   clock: Clock;
   log: Logger;
+  /** Default: the learning schedule of poll-schedule.ts. */
+  schedule?: PollSchedule;
 }
+
+/** Waits on the preview list know nothing to learn from: they poll at the growing interval. */
+const growingPlan: PollPlan = {
+  next: (elapsedMs, polls) => ({ delayMs: growingIntervalMs(elapsedMs, polls), priority: "speculative" }),
+  priorityAt: () => "speculative",
+  completed: () => undefined,
+};
+
+/** Connection URLs lag behind "ready" only briefly, and the operation waits for them: every 2 s, first at once. */
+const connectionsPlan: PollPlan = {
+  next: (_elapsedMs, polls) => ({ delayMs: polls === 0 ? 0 : CONNECTIONS_POLL_MS, priority: "progress" }),
+  priorityAt: () => "progress",
+  completed: () => undefined,
+};
+
+/** What a poll tells the request budget about itself (request-budget.ts). */
+type PollCall = { priority: RequestPriority; since: number; priorityNow: () => RequestPriority };
 
 /** The job reached "failed". */
 export class JobFailedError extends Error {
@@ -98,26 +103,34 @@ export class PollErrors {
 type Observation<T> = { state: string; done: false } | { state: string; done: true; result: T };
 
 /**
- * The poll loop shared by job and preview waits: observe, log state changes, stop when done, sleep on
- * the schedule of nextPollDelay, give up at the deadline with the last state seen.
+ * The poll loop shared by every wait: sleep as the plan says, observe, log state changes, stop when
+ * done, give up at the deadline with the last state seen.
  */
 async function pollUntil<T>(
   ctx: WaitContext,
+  plan: PollPlan,
   deadline: number,
   label: string,
   subject: string,
-  observe: () => Promise<Observation<T>>,
-  schedule: (previous: number | undefined, elapsedMs: number) => number = nextPollDelay,
+  observe: (call: PollCall, elapsedMs: number) => Promise<Observation<T>>,
 ): Promise<T> {
   const started = ctx.clock.now();
   const errors = new PollErrors();
-  let delay: number | undefined;
   let lastState = "unknown";
-  for (;;) {
+  for (let polls = 0; ; polls++) {
+    const step = plan.next(ctx.clock.now() - started, polls);
+    if (step.delayMs > 0) {
+      if (ctx.clock.now() + step.delayMs > deadline) {
+        throw new WaitTimeoutError(`${label} (${subject})`, lastState, ctx.clock.now() - started);
+      }
+      await ctx.clock.sleep(step.delayMs);
+    }
+    // Polls of the longest-running waits go first among equals: those are the likeliest to be over.
+    const call: PollCall = { priority: step.priority, since: started, priorityNow: () => plan.priorityAt(ctx.clock.now() - started) };
     // undefined: nothing could be observed this time (a tolerated poll error).
     let seen: Observation<T> | undefined;
     try {
-      seen = await observe();
+      seen = await observe(call, ctx.clock.now() - started);
       errors.succeeded();
     } catch (error) {
       if (error instanceof CapyDBError && error.kind === "deadline") {
@@ -131,22 +144,28 @@ async function pollUntil<T>(
       lastState = seen.state;
     }
     if (seen?.done) return seen.result;
-    delay = schedule(delay, ctx.clock.now() - started);
-    if (ctx.clock.now() + delay > deadline) {
-      throw new WaitTimeoutError(`${label} (${subject})`, lastState, ctx.clock.now() - started);
-    }
-    await ctx.clock.sleep(delay);
   }
 }
 
-/** Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes. */
-export async function waitForJob(ctx: WaitContext, jobId: string, deadline: number, label: string): Promise<Job> {
-  return pollUntil<Job>(ctx, deadline, label, `job ${jobId}`, async () => {
+/**
+ * Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes.
+ * Given the job as its POST answer described it (not just its id), the schedule can use and extend what
+ * the process learned about jobs of its type in its project.
+ */
+export async function waitForJob(ctx: WaitContext, jobOrId: string | Job, deadline: number, label: string): Promise<Job> {
+  const jobId = typeof jobOrId === "string" ? jobOrId : jobOrId.id;
+  const plan = (ctx.schedule ?? defaultPollSchedule).plan({
+    apiUrl: ctx.client.apiUrl,
+    job: typeof jobOrId === "string" ? undefined : jobOrId,
+  });
+  return pollUntil<Job>(ctx, plan, deadline, label, `job ${jobId}`, async (call, elapsedMs) => {
     // A 404 here counts as a poll error (§1.4): a job just created may not be visible everywhere yet.
-    const job = await ctx.client.getJob(jobId, { deadline });
+    const job = await ctx.client.getJob(jobId, { deadline, ...call });
     if (job.state === "failed") throw new JobFailedError(job);
     // Any other state, known or not (pending, running, queued…), means the job is still running.
-    return job.state === "completed" ? { state: job.state, done: true, result: job } : { state: job.state, done: false };
+    if (job.state !== "completed") return { state: job.state, done: false };
+    plan.completed(job, elapsedMs);
+    return { state: job.state, done: true, result: job };
   });
 }
 
@@ -163,10 +182,10 @@ export async function waitForPreview(
   label: string,
   done: (preview: PreviewDatabase | undefined) => boolean,
 ): Promise<PreviewDatabase | undefined> {
-  return pollUntil<PreviewDatabase | undefined>(ctx, deadline, label, `preview ${previewId}`, async () => {
+  return pollUntil<PreviewDatabase | undefined>(ctx, growingPlan, deadline, label, `preview ${previewId}`, async (call) => {
     let preview: PreviewDatabase | undefined;
     try {
-      preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+      preview = await ctx.client.findPreview(projectId, previewId, { deadline, ...call });
     } catch (error) {
       // The project itself is gone (CapyDB's own 404), and its previews with it (§4.6).
       if (!(error instanceof CapyDBError && error.provesAbsence)) throw error;
@@ -184,15 +203,8 @@ export async function waitForConnections(
   label: string,
 ): Promise<ConnectionInfo> {
   const bound = Math.min(deadline, ctx.clock.now() + CONNECTIONS_MAX_WAIT_MS);
-  return pollUntil<ConnectionInfo>(
-    ctx,
-    bound,
-    label,
-    `connection URLs of preview ${previewId}`,
-    async () => {
-      const info = await ctx.client.getConnections(previewId, { deadline: bound });
-      return info.direct_url && info.pooled_url ? { state: "present", done: true, result: info } : { state: "missing", done: false };
-    },
-    () => CONNECTIONS_POLL_MS,
-  );
+  return pollUntil<ConnectionInfo>(ctx, connectionsPlan, bound, label, `connection URLs of preview ${previewId}`, async () => {
+    const info = await ctx.client.getConnections(previewId, { deadline: bound });
+    return info.direct_url && info.pooled_url ? { state: "present", done: true, result: info } : { state: "missing", done: false };
+  });
 }

@@ -146,9 +146,13 @@ export async function finishReady(
   lastJobId: string | null,
   current?: PreviewDatabase,
 ): Promise<Outputs> {
-  const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline }));
+  // Both at once (one round trip less). The list is shareable: when many creates finish together, one
+  // list serves all that ask before it is sent. A gone preview is reported as such, whatever the URLs did.
+  const urls = waitForConnections(ctx, previewId, deadline, label);
+  urls.catch(() => undefined);
+  const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" }));
   if (!preview) throw new PreviewGoneError(previewId, projectId);
-  const connections = await waitForConnections(ctx, previewId, deadline, label);
+  const connections = await urls;
   return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
 }
 
@@ -157,12 +161,12 @@ export async function awaitCreated(
   ctx: OperationContext,
   projectId: string,
   previewId: string,
-  jobId: string | undefined,
+  job: Job | string | undefined,
   deadline: number,
   label: string,
 ): Promise<void> {
-  if (jobId) {
-    await waitForJob(ctx, jobId, deadline, label);
+  if (job) {
+    await waitForJob(ctx, job, deadline, label);
     return;
   }
   const preview = await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => !p || p.state === "ready" || p.state === "failed");
@@ -194,7 +198,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
 
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
   try {
-    await awaitCreated(ctx, inputs.projectId, preview.id, jobId, deadline, label);
+    await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
     const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null);
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };

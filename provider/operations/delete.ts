@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { resolveTimeoutMs, Timeouts } from "../inputs";
 import { formatElapsed } from "../log";
 import { conflictDelayMs } from "../retry";
+import { Job } from "../schemas";
 import { JobFailedError, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
@@ -23,9 +24,9 @@ export async function deletePreviewAndWait(
 ): Promise<void> {
   const started = ctx.clock.now();
   for (let attempt = 1; ; attempt++) {
-    let jobId: string | undefined;
+    let job: Job | undefined;
     try {
-      jobId = (await ctx.client.deletePreview(previewId, { deadline }))?.id;
+      job = await ctx.client.deletePreview(previewId, { deadline });
     } catch (error) {
       if (!(error instanceof CapyDBError)) throw error;
       if (error.provesAbsence) {
@@ -46,8 +47,8 @@ export async function deletePreviewAndWait(
       await ctx.clock.sleep(delay);
       continue;
     }
-    ctx.log.info(`${label}: delete of preview ${previewId} accepted${jobId ? ` (job ${jobId})` : ""}`);
-    if (jobId) await waitForJob(ctx, jobId, deadline, label);
+    ctx.log.info(`${label}: delete of preview ${previewId} accepted${job ? ` (job ${job.id})` : ""}`);
+    if (job) await waitForJob(ctx, job, deadline, label);
     else await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
     ctx.log.info(`${label}: preview ${previewId} deleted in ${formatElapsed(ctx.clock.now() - started)}`);
     return;

@@ -32,7 +32,8 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
       }
       ctx.log.info(`${label}: the create recorded as pending is preview ${preview.id}; recording its id`);
     } else {
-      preview = await ctx.client.findPreview(projectId, id);
+      // A refresh is a snapshot: a list of the project already on its way answers every read that asks meanwhile.
+      preview = await ctx.client.findPreview(projectId, id, { shareInFlight: true });
       if (!preview) {
         ctx.log.info(`${label}: preview ${id} is gone (expired or deleted); dropping it from the stack`);
         return GONE;

@@ -2,7 +2,7 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
-import { echoInputs, Outputs } from "../outputs";
+import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
 import { Job, PreviewDatabase } from "../schemas";
 import { JobFailedError, waitForJob, WaitTimeoutError } from "../wait";
 import { PreviewNotUsableError } from "./conflict";
@@ -170,7 +170,14 @@ async function updatePreview(
       ctx.log.info(`${label}: extending preview ${id} to ${news.ttlHours}h from now`);
       extended = await extendReconciled(ctx, projectId, id, news.ttlHours, deadline, label);
     }
-    const outs = await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
+    // Extend changes the expiry, never the credentials (only a reset rotates them, §6): after an update
+    // that only extended a preview that was ready, the URLs in state stay and are not asked for again.
+    const kept = connectionOutputs({ direct_url: olds.directUrl as string | undefined, pooled_url: olds.pooledUrl as string | undefined });
+    const extendOnly = olds.state === "ready" && appliedTrigger === olds.resetTrigger && !isPendingReset(olds.pendingReset);
+    const outs =
+      extended && extendOnly && kept.directUrl && kept.pooledUrl
+        ? buildOutputs(news, extended, kept, { lastJobId })
+        : await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
     ctx.log.info(`${label}: done in ${formatElapsed(ctx.clock.now() - started)}`);
     return { outs };
   } catch (error) {

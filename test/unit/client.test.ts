@@ -92,7 +92,8 @@ describe("CapyDBClient", () => {
       const preview = await client.extendPreview("pvw_1", 48);
       assert.equal(preview.id, "pvw_1");
       assert.equal(server.requests.length, 3);
-      assert.deepEqual(clock.sleeps, [7000, 7000]);
+      // Issue 10: server-given waits now get jitter (random() = 0.5 adds a tenth of 7 s) so callers spread out.
+      assert.deepEqual(clock.sleeps, [7700, 7700]);
     });
   });
 

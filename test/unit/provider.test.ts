@@ -78,6 +78,30 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     assert.ok(lines.some((l) => l.includes("already gone")));
   });
 
+  it("an extend-only update keeps the connection URLs without asking for them again", async () => {
+    const inputs = await checked({ name: "pr-extend", ttlHours: 24 });
+    const { id, outs } = await provider.create(inputs);
+    cp.clearRequests();
+    const { outs: after } = await provider.update(id, outs, await checked({ name: "pr-extend", ttlHours: 48 }, inputs));
+    assert.equal(count("GET", /\/connections$/), 0, "extend does not change credentials");
+    assert.deepEqual(cp.requests().map((r) => r.method), ["POST"], "the extend call is the only request");
+    for (const key of ["directUrl", "pooledUrl", "password"]) assert.equal(after[key], outs[key], key);
+    assert.equal(after.ttlHours, 48);
+    assert.notEqual(after.ttlExpiresAt, null);
+  });
+
+  it("50 concurrent refreshes of one project share one list call", async () => {
+    const created: Awaited<ReturnType<Provider["create"]>>[] = [];
+    for (let i = 0; i < 5; i++) created.push(await provider.create(await checked({ name: `pr-many-${i}` })));
+    cp.clearRequests();
+    const reads = await Promise.all(Array.from({ length: 50 }, (_, i) => provider.read(created[i % 5].id, { ...created[i % 5].outs })));
+    assert.deepEqual(reads.map((r) => r.id), Array.from({ length: 50 }, (_, i) => created[i % 5].id));
+    const lists = count("GET", /preview-databases$/);
+    assert.ok(lists >= 1 && lists <= 5, `${lists} list calls`);
+    // Identical reads share too: one connections call per preview, not one per read.
+    assert.equal(count("GET", /\/connections$/), 5);
+  });
+
   it("read publishes credentials rotated outside Pulumi", async () => {
     const { id, outs } = await provider.create(await checked({ name: "pr-rotated" }));
     const client = new CapyDBClient({ apiUrl: cp.url, apiKey: cp.apiKey, clock });

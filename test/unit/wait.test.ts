@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { createLogger } from "../../provider/log";
-import { JobFailedError, nextPollDelay, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../../provider/wait";
+import { growingIntervalMs, JobDurations, LearningSchedule } from "../../provider/poll-schedule";
+import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../../provider/wait";
 import { FakeClock } from "../helpers/fake-clock";
 import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";
 import { Handler, startScriptedServer } from "../helpers/scripted-server";
@@ -20,14 +21,12 @@ async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clo
 }
 
 describe("job waiter", () => {
-  it("polls at once, then on a growing schedule capped at 2 s for a minute, 10 s after", () => {
-    const delays: number[] = [];
-    let d: number | undefined;
-    for (let i = 0; i < 6; i++) delays.push((d = nextPollDelay(d, 1_000)));
-    assert.deepEqual(delays, [500, 750, 1125, 1688, 2000, 2000]);
-    const late: number[] = [];
-    for (let i = 0; i < 5; i++) late.push((d = nextPollDelay(d, 61_000)));
-    assert.deepEqual(late, [3000, 4500, 6750, 10000, 10000]);
+  // Issue 10 replaced the 0.1.0 schedule (0.5 s growing to a 2 s cap for a minute, then 10 s): this
+  // test now pins the new one's fallback for jobs of a kind the process has not seen complete.
+  it("polls at once, then 0.5 s later, then 1.2 s growing to 1.6 s up to 20 s, then 15% of the time waited", () => {
+    assert.deepEqual([0, 1].map((polls) => growingIntervalMs(0, polls)), [0, 500]);
+    assert.deepEqual([500, 4_000, 8_000, 19_999].map((t) => growingIntervalMs(t, 3)), [1225, 1400, 1600, 1600]);
+    assert.deepEqual([20_000, 60_000, 200_000, 600_000].map((t) => growingIntervalMs(t, 20)), [3000, 9000, 30000, 30000]);
   });
 
   it("treats unknown states as still running and returns the completed job", async () => {
@@ -36,7 +35,7 @@ describe("job waiter", () => {
       const job = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "create pr-42");
       assert.equal(job.state, "completed");
       assert.equal(requests.length, 5);
-      assert.deepEqual(ctx.clock.sleeps, [500, 750, 1125, 1688]);
+      assert.deepEqual(ctx.clock.sleeps, [500, 1225, 1286, 1351]);
       assert.ok(ctx.lines.some((l) => l.includes("job job_1 queued")), ctx.lines.join("\n"));
     });
   });
@@ -122,5 +121,45 @@ describe("job waiter", () => {
       const error = await waitForPreview(ctx, "prj_1", "pvw_1", ctx.clock.now() + 600_000, "x", (p) => p === undefined).then(() => undefined, (e) => e);
       assert.ok(error instanceof CapyDBError && error.status === 404, String(error));
     });
+  });
+});
+
+describe("job waiter with a learned duration", () => {
+  // The server says the first job of its kind took 10 s (created 12:00:00, completed 12:00:10).
+  const first = apiJob({ state: "completed", project_id: "prj_1", completed_at: "2026-11-27T12:00:10.000Z" });
+
+  /** One server for both waits: what the process learns is per API URL, project and job type. */
+  async function twoWaits(second: Record<string, unknown>, secondEndsAfterMs: number) {
+    const schedule = new LearningSchedule(new JobDurations());
+    let secondEnd = Infinity;
+    let clock: FakeClock | undefined;
+    let secondPolls = 0;
+    await withWait((req) => {
+      if (req.path.endsWith("/job_1")) return { body: { job: first } };
+      secondPolls++;
+      return { body: { job: apiJob({ ...second, id: "job_2", state: clock!.now() >= secondEnd ? "completed" : "running" }) } };
+    }, async (ctx) => {
+      clock = ctx.clock;
+      await waitForJob({ ...ctx, schedule }, apiJob({ project_id: "prj_1" }), ctx.clock.now() + 60_000, "first");
+      ctx.clock.sleeps.length = 0;
+      const start = ctx.clock.now();
+      secondEnd = start + secondEndsAfterMs;
+      await waitForJob({ ...ctx, schedule }, apiJob({ ...second, id: "job_2" }), start + 60_000, "second");
+    });
+    return { sleeps: clock!.sleeps, polls: secondPolls, lateMs: clock!.now() - secondEnd };
+  }
+
+  it("polls the next job of the same type and project around the expected end, not at once", async () => {
+    const { sleeps, polls, lateMs } = await twoWaits({ project_id: "prj_1" }, 10_300);
+    assert.ok(sleeps[0] >= 7_000, `first poll after ${sleeps[0]} ms`);
+    assert.ok(polls <= 10, `${polls} polls`);
+    assert.ok(lateMs >= 0 && lateMs < 600, `noticed ${lateMs} ms late`);
+  });
+
+  it("learns nothing across projects or job types", async () => {
+    for (const other of [{ project_id: "prj_2" }, { project_id: "prj_1", type: "branch.delete" }]) {
+      const { sleeps } = await twoWaits(other, 10_300);
+      assert.deepEqual(sleeps.slice(0, 2), [500, 1225], `${JSON.stringify(other)}: the schedule of a job of a new kind`);
+    }
   });
 });

@@ -1,0 +1,132 @@
+import { strict as assert } from "assert";
+import {
+  expectedEnd,
+  growingIntervalMs,
+  JobDurations,
+  jobDurationMs,
+  LearningSchedule,
+  PollPlan,
+  SAMPLES_PER_KIND,
+} from "../../provider/poll-schedule";
+import { Job } from "../../provider/schemas";
+
+const API = "https://capydb.dev/api/capydb";
+const createJob = { type: "branch.create", project_id: "prj_1" };
+
+/**
+ * Plays one wait on a timeline: the job ends `endMs` after the wait began, each poll takes `rttMs`.
+ * Returns the polls sent and how late the end was noticed; the plan learns the job's exact duration (as
+ * from the server's timestamps). Pure: no clock, no server.
+ */
+function play(plan: PollPlan, endMs: number, rttMs = 10) {
+  let t = 0;
+  for (let polls = 0; polls < 500; polls++) {
+    const step = plan.next(t, polls);
+    assert.ok(step.delayMs >= 0, "no negative delay");
+    t += step.delayMs + rttMs;
+    if (t >= endMs) {
+      const created = Date.UTC(2026, 10, 27, 12);
+      const job: Job = { id: "job", type: createJob.type, state: "completed", created_at: new Date(created).toISOString(), completed_at: new Date(created + endMs).toISOString() };
+      plan.completed(job, t);
+      return { polls: polls + 1, lateMs: t - endMs };
+    }
+  }
+  throw new Error("never noticed");
+}
+
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+}
+
+describe("poll schedule", () => {
+  it("without anything learned: a job of 1-20 s is noticed within 1.6 s, 0.8 s on average, with few polls for long jobs", () => {
+    const schedule = new LearningSchedule(new JobDurations());
+    const late: number[] = [];
+    for (let end = 1_000; end <= 20_000; end += 250) late.push(play(schedule.plan({ apiUrl: API }), end, 0).lateMs);
+    assert.ok(Math.max(...late) <= 1_600, `max ${Math.max(...late)}`);
+    assert.ok(late.reduce((a, b) => a + b) / late.length <= 850, `mean ${late.reduce((a, b) => a + b) / late.length}`);
+    assert.ok(play(schedule.plan({ apiUrl: API }), 60_000, 0).polls <= 25);
+    assert.ok(play(schedule.plan({ apiUrl: API }), 300_000, 0).polls <= 40);
+  });
+
+  it("marks polls of a job nothing is known about as speculative", () => {
+    const plan = new LearningSchedule(new JobDurations()).plan({ apiUrl: API, job: createJob });
+    assert.equal(plan.next(0, 0).priority, "speculative");
+    assert.equal(plan.next(0, 0).delayMs, growingIntervalMs(0, 0));
+  });
+
+  it("after one job of a kind, polls the next ones around the expected end: few polls, noticed soon", () => {
+    const durations = new JobDurations();
+    const schedule = new LearningSchedule(durations);
+    const random = seeded(3);
+    // The first teaches the schedule (exactly, from the server's timestamps); nine more of 13 s ± 15%.
+    const firstPlan = schedule.plan({ apiUrl: API, job: createJob });
+    const first = play(firstPlan, 13_000);
+    assert.ok(first.polls > 10, "the first one is polled on the growing interval");
+    const results = Array.from({ length: 9 }, () => play(schedule.plan({ apiUrl: API, job: createJob }), 13_000 * (0.85 + 0.3 * random())));
+    const meanLate = results.reduce((a, r) => a + r.lateMs, 0) / results.length;
+    const meanPolls = results.reduce((a, r) => a + r.polls, 0) / results.length;
+    assert.ok(meanLate < 450, `noticed ${meanLate} ms late on average`);
+    assert.ok(meanPolls <= 8, `${meanPolls} polls on average`);
+    assert.ok(meanLate < first.lateMs, "learning noticed the end sooner than the growing interval");
+  });
+
+  it("polls before the expected end are speculative, those after it are not", () => {
+    const durations = new JobDurations();
+    durations.record(`${API}\u0000prj_1\u0000branch.create`, 10_000);
+    const plan = new LearningSchedule(durations).plan({ apiUrl: API, job: createJob });
+    const first = plan.next(0, 0);
+    assert.ok(first.delayMs >= 8_000 && first.delayMs < 10_000, `first poll at ${first.delayMs}`);
+    assert.equal(first.priority, "speculative");
+    const later = plan.next(10_500, 5);
+    assert.equal(later.priority, "progress");
+  });
+
+  it("takes every planned slot in turn, however long each answer took", () => {
+    const durations = new JobDurations();
+    durations.record(`${API}\u0000prj_1\u0000branch.create`, 5_000);
+    const plan = new LearningSchedule(durations).plan({ apiUrl: API, job: createJob });
+    const slots: number[] = [];
+    let t = 0;
+    for (let polls = 0; polls < 6; polls++) {
+      t += plan.next(t, polls).delayMs;
+      slots.push(t);
+      t += 30; // each answer takes 30 ms
+    }
+    const gaps = slots.slice(1).map((at, i) => at - slots[i]);
+    assert.ok(gaps.every((g) => g >= 200 && g <= 300), `gaps ${gaps}: one slot after the other, none skipped`);
+  });
+
+  it("a wait that began before anything was learned switches to the learned plan mid-way", () => {
+    const durations = new JobDurations();
+    const schedule = new LearningSchedule(durations);
+    const plan = schedule.plan({ apiUrl: API, job: createJob });
+    assert.equal(plan.next(3_000, 4).delayMs, growingIntervalMs(3_000, 4));
+    // A sibling of the same kind completes after 30 s: this wait now expects its end around 30 s too.
+    durations.record(`${API}\u0000prj_1\u0000branch.create`, 30_000);
+    const step = plan.next(3_000, 4);
+    assert.ok(step.delayMs > 20_000, `next poll in ${step.delayMs} ms`);
+  });
+
+  it("keeps learning per kind and forgets old samples", () => {
+    const durations = new JobDurations();
+    for (let i = 0; i < SAMPLES_PER_KIND + 5; i++) durations.record("a", i);
+    assert.equal(durations.samples("a").length, SAMPLES_PER_KIND);
+    assert.equal(durations.samples("a")[0], 5);
+    assert.deepEqual(durations.samples("b"), []);
+  });
+
+  it("measures a job by the server's timestamps, else by what the wait saw", () => {
+    const job: Job = { id: "j", type: "t", state: "completed", created_at: "2026-11-27T12:00:00.000Z", completed_at: "2026-11-27T12:00:13.250Z" };
+    assert.equal(jobDurationMs(job, 99_999), 13_250);
+    assert.equal(jobDurationMs({ ...job, completed_at: null }, 14_000), 14_000);
+  });
+
+  it("gives up on learning when jobs of a kind vary too much to predict", () => {
+    assert.equal(expectedEnd([1_000, 60_000, 5_000]), undefined);
+    assert.ok(expectedEnd([12_000, 13_000, 14_000]));
+  });
+});
