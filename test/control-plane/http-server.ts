@@ -21,6 +21,7 @@ export interface HttpServerDeps {
   rateLimiter: RateLimiter;
   log: RequestLog;
   now: () => number;
+  keepAliveTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -41,6 +42,7 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<RunningServ
       if (!res.headersSent) send(res, errorReply(500, "internal error"));
     });
   });
+  if (deps.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = deps.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(deps.port, "127.0.0.1", () => {

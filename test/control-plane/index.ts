@@ -66,7 +66,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
   const timers: NodeJS.Timeout[] = [];
   try {
-    const jobs = new JobEngine(store, { progression, durationsMs, now, complete: jobCompleter({ store, backend, queue, now }) });
+    const jobs = new JobEngine(store, {
+      progression,
+      durationsMs,
+      durationFor: opts.jobDurationMs,
+      now,
+      complete: jobCompleter({ store, backend, queue, now }),
+    });
     const previews = new PreviewService(
       store,
       backend,
@@ -117,6 +123,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       rateLimiter,
       log,
       now,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
     });
 
     timers.push(setInterval(() => previews.reapExpired(), opts.reaperIntervalMs ?? 1000));

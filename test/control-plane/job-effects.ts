@@ -17,11 +17,12 @@ export function targetOf(preview: PreviewRow): PreviewTarget {
 }
 
 /** What finishing a job does: the real database work first, then the states a client sees. */
-export function jobCompleter(deps: JobEffectsDeps): (job: JobRow) => Promise<void> {
-  return async (job) => {
+export function jobCompleter(deps: JobEffectsDeps): (job: JobRow, at?: number) => Promise<void> {
+  return async (job, at) => {
     const preview = deps.store.previews.get(job.previewId);
     const outcome = job.injectedFailure ? injected(job) : await deps.queue.run(() => doWork(deps.backend, job, preview));
-    record(job, preview, outcome, deps.now());
+    // Never in the future of the clock, whatever the caller says.
+    record(job, preview, outcome, Math.min(at ?? Infinity, deps.now()));
   };
 }
 

@@ -11,9 +11,10 @@ const JOB_TYPES: Record<JobKind, string> = {
 export interface JobEngineOptions {
   progression: "polls" | "time";
   durationsMs: Record<JobKind, number>;
+  durationFor?: (job: { kind: JobKind; projectId: string; previewName: string }) => number | undefined;
   now: () => number;
-  /** Does the job's work and records its terminal state; called at most once per job. */
-  complete: (job: JobRow) => Promise<void>;
+  /** Does the job's work and records its terminal state, as of `at` if given; called at most once per job. */
+  complete: (job: JobRow, at?: number) => Promise<void>;
 }
 
 /**
@@ -68,6 +69,7 @@ export class JobEngine {
       unknownState,
       stalled,
       injectedFailure: this.failures[kind].shift(),
+      durationMs: this.opts.durationFor?.({ kind, projectId: preview.projectId, previewName: preview.name }) ?? this.opts.durationsMs[kind],
     };
     this.store.jobs.set(job.id, job);
     preview.activeJobId = job.id;
@@ -96,8 +98,10 @@ export class JobEngine {
     if (job.finishing) return job.finishing;
     // Any evaluation comes after the request that created the job, so its POST answer said "pending".
     if (job.state === "pending") this.show(job, job.unknownState ?? "running");
-    const due = this.opts.now() - job.createdAt >= this.opts.durationsMs[job.kind];
-    if (due && !job.stalled) await this.finish(job);
+    const due = this.opts.now() - job.createdAt >= job.durationMs;
+    // A job that was due before anyone looked finished when it was due, not when it was seen: a client
+    // reading completed_at (to learn how long such jobs take) must not see the lateness of its own poll.
+    if (due && !job.stalled) await this.finish(job, job.createdAt + job.durationMs);
   }
 
   private show(job: JobRow, state: string): void {
@@ -107,9 +111,9 @@ export class JobEngine {
     job.updatedAt = now;
   }
 
-  private finish(job: JobRow): Promise<void> {
+  private finish(job: JobRow, at?: number): Promise<void> {
     if (!job.finishing) {
-      job.finishing = this.opts.complete(job).finally(() => {
+      job.finishing = this.opts.complete(job, at).finally(() => {
         job.finishing = undefined;
       });
     }

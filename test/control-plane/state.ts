@@ -32,6 +32,8 @@ export interface JobRow extends Job {
   unknownState?: string;
   stalled: boolean;
   injectedFailure?: JobFailure;
+  /** "time" progression: how long after creation the job finishes. */
+  durationMs: number;
   finishing?: Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export function jobSnapshot(row: JobRow): Job {
     unknownState: _unknown,
     stalled: _stalled,
     injectedFailure: _failure,
+    durationMs: _duration,
     finishing: _finishing,
     ...job
   } = row;

@@ -13,6 +13,17 @@ export interface ControlPlaneOptions {
   port?: number;
   jobProgression?: "polls" | "time";
   jobDurationsMs?: Partial<Record<JobKind, number>>;
+  /**
+   * "time" progression: a duration per job, decided when the job opens (benchmarks run many job
+   * lengths at once); undefined falls back to `jobDurationsMs`.
+   */
+  jobDurationMs?: (job: { kind: JobKind; projectId: string; previewName: string }) => number | undefined;
+  /**
+   * Idle keep-alive of the HTTP server, announced to clients in `Keep-Alive: timeout=`. Default Node's
+   * (5 s). 0 keeps idle connections open and announces nothing, like a load balancer with a long idle
+   * timeout, so that the client's own keep-alive decides.
+   */
+  keepAliveTimeoutMs?: number;
   now?: () => number;
   previewLimit?: number;
   previewLimitStatus?: 400 | 403 | 409;
