@@ -1,47 +1,109 @@
 /**
- * Benchmarks (`npm run bench`): timing goals live here, never in tests. Prints one line per measure.
+ * Benchmarks (`npm run bench`): timing goals live here, never in tests. One run compares this
+ * version's job waits with the incumbents' strategies, measures 50 operations at once under a rate
+ * limit and the plugin's cold start and memory, prints a markdown table with every target of issue 10
+ * marked met or not, and writes it to BENCHMARKS.md.
  *
- *  - create latency over the job's own duration: what our poll schedule adds on top of CapyDB's work
- *    (the Terraform provider's fixed 5 s poll adds up to 5 s);
- *  - a full create → extend → delete cycle against the local control plane;
- *  - serializing the provider shim (paid once per program run).
+ * `npm run bench:smoke` (CI) runs every scenario once at a tiny size, in seconds: it proves the
+ * benchmark still works, judges nothing and writes no file.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { createProvider } from "../../provider";
-import { previewDatabaseProvider } from "../../sdk";
-import { startControlPlane } from "../control-plane";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { concurrencyFigures, lengthFigures, longFigures, similarFigures } from "./figures";
+import { concurrencyRun } from "./concurrency";
+import { lengthsRun, similarRun } from "./job-waits";
+import { pluginRun } from "./plugin";
+import { describeMachine, judge, markdown, Settings } from "./report";
+import { Figures, medianFigures } from "./stats";
+import { STRATEGIES } from "./strategies";
 
-const JOB_MS = [1_000, 3_000, 13_000];
+const REPO = path.resolve(__dirname, "..", "..", "..");
 
-async function main() {
-  const results: string[] = [];
-  for (const jobMs of JOB_MS) {
-    const cp = await startControlPlane({ jobProgression: "time", jobDurationsMs: { create: jobMs, reset: jobMs, delete: jobMs } });
-    const provider = createProvider({ sink: () => undefined, env: {} });
-    await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.apiKey, "capydb:apiUrl": cp.url })[k] } });
-    const { inputs } = await provider.check({}, { projectId: cp.projectId, name: `bench-${jobMs}`, __provider: "x" });
-    const t0 = Date.now();
-    const { id, outs } = await provider.create(inputs);
-    const createMs = Date.now() - t0;
-    const t1 = Date.now();
-    await provider.update(id, outs, { ...inputs, ttlHours: 48 });
-    const extendMs = Date.now() - t1;
-    const t2 = Date.now();
-    await provider.delete(id, outs);
-    const deleteMs = Date.now() - t2;
-    results.push(
-      `job ${jobMs} ms: create ${createMs} ms (+${createMs - jobMs} ms over the job), extend ${extendMs} ms, delete ${deleteMs} ms (+${deleteMs - jobMs} ms), requests ${cp.requests().length}`,
-    );
-    await cp.close();
-  }
-  const s0 = Date.now();
-  const shim = previewDatabaseProvider; // serialized as pulumi.dynamic.Resource does: a closure over a local
-  const sf = await pulumi.runtime.serializeFunction(() => shim, { allowSecrets: true });
-  results.push(`serialize provider shim: ${Date.now() - s0} ms, ${sf.text.length} bytes`);
-  for (const line of results) console.log(line);
+const FULL: Settings = {
+  runs: 5,
+  lengthsMs: Array.from({ length: 39 }, (_, i) => 1_000 + 500 * i),
+  longMs: [60_000, 300_000],
+  similar: { count: 10, baseMs: 13_000, spread: 0.15 },
+  concurrency: { n: 50, jobMs: 15_000, rate: 10 },
+  plugin: { runs: 3, ops: 50, jobMs: 3_000 },
+};
+
+const SMOKE: Settings = {
+  runs: 1,
+  lengthsMs: [1_000, 1_500],
+  longMs: [60_000],
+  similar: { count: 3, baseMs: 1_000, spread: 0.15 },
+  concurrency: { n: 10, jobMs: 1_000, rate: 10 },
+  plugin: { runs: 1, ops: 5, jobMs: 200 },
+};
+
+function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+async function main() {
+  const smoke = process.argv.includes("--smoke");
+  const settings = smoke ? SMOKE : FULL;
+  const startedAt = Date.now();
+  const loadBefore = os.loadavg();
+  const runs: Figures[] = Array.from({ length: settings.runs }, () => ({}));
+
+  progress("warm-up round (not counted)");
+  await lengthsRun({ strategies: STRATEGIES, lengthsMs: [1_000] });
+
+  // One scenario at a time: they would slow each other's requests down.
+  for (let r = 0; r < settings.runs; r++) {
+    progress(`run ${r + 1}/${settings.runs}: job waits, ${settings.lengthsMs.length} lengths × ${STRATEGIES.length} strategies`);
+    lengthFigures(await lengthsRun({ strategies: STRATEGIES, lengthsMs: settings.lengthsMs }), runs[r]);
+    progress(`run ${r + 1}/${settings.runs}: long jobs`);
+    longFigures(await lengthsRun({ strategies: STRATEGIES, lengthsMs: settings.longMs }), runs[r]);
+    progress(`run ${r + 1}/${settings.runs}: runs of ${settings.similar.count} similar jobs`);
+    similarFigures(await similarRun({ strategies: STRATEGIES, seed: 1_000 + r, ...settings.similar }), runs[r]);
+  }
+
+  progress(`${settings.concurrency.n} operations at once at ${settings.concurrency.rate} requests/s, with and without Retry-After`);
+  for (let r = 0; r < settings.runs; r++) {
+    const [ra, none] = await Promise.all([true, false].map((retryAfter) => concurrencyRun({ ...settings.concurrency, retryAfter })));
+    concurrencyFigures("ra", ra, runs[r]);
+    concurrencyFigures("none", none, runs[r]);
+    progress(`  run ${r + 1}/${settings.runs} done`);
+  }
+
+  progress("plugin cold start and peak RSS");
+  const plugin: Figures[] = [];
+  for (let r = 0; r < settings.plugin.runs; r++) {
+    const result = await pluginRun(settings.plugin);
+    plugin.push({
+      "plugin.coldStart": result.coldStartMs,
+      "plugin.coldStartCpu": result.coldStartCpuMs,
+      "plugin.peakRss": result.peakRssMb,
+      "plugin.failures": result.failures,
+    });
+  }
+
+  const all = runs.map((figures, r) => ({ ...figures, ...(plugin[r] ?? {}) }));
+  const figures = { ...medianFigures(all), ...medianFigures(plugin) };
+  // Failures are judged on the worst run, not the median.
+  const worst: Figures = {};
+  for (const key of Object.keys(figures).filter((k) => k.endsWith(".failures"))) worst[key] = Math.max(...all.map((f) => f[key] ?? 0));
+
+  const machine = describeMachine(loadBefore, startedAt);
+  const targets = smoke ? undefined : judge(figures, worst);
+  const text = markdown(figures, STRATEGIES, settings, machine, targets);
+  console.log(text);
+  if (targets) {
+    fs.writeFileSync(path.join(REPO, "BENCHMARKS.md"), text + "\n");
+    console.log("Targets:");
+    for (const t of targets) console.log(`  ${t.met ? "met    " : "NOT MET"}  ${t.text}: ${t.measured}`);
+    console.log(`${targets.filter((t) => t.met).length} of ${targets.length} targets met; written to BENCHMARKS.md`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -125,6 +125,13 @@ describe("poll schedule", () => {
     assert.equal(jobDurationMs({ ...job, completed_at: null }, 14_000), 14_000);
   });
 
+  it("puts at most 9 polls in the window where a job of a known kind should end", () => {
+    for (const samples of [[13_000], [11_000, 15_000], [1_000, 1_100, 1_050], [60_000, 61_000, 80_000, 70_000]]) {
+      const expected = expectedEnd(samples)!;
+      assert.ok(expected.times.length >= 1 && expected.times.length <= 9, `${samples}: ${expected.times}`);
+    }
+  });
+
   it("gives up on learning when jobs of a kind vary too much to predict", () => {
     assert.equal(expectedEnd([1_000, 60_000, 5_000]), undefined);
     assert.ok(expectedEnd([12_000, 13_000, 14_000]));

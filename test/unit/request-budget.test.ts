@@ -92,6 +92,23 @@ describe("request budget", () => {
     assert.ok(limited > sent * 0.3, `${limited} of ${sent}: unshared budgets should collide`);
   });
 
+  it("before any 429, lets 10 requests go at once, then paces at 10 per second", async () => {
+    const clock = new VirtualClock();
+    const budget = new RequestBudget({ clock, random: () => 0, parseRetryAfter });
+    const start = clock.now();
+    const grantedAt: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 12 }, () =>
+        budget.acquire({ priority: "speculative", deadline: start + 60_000 }).then((slot) => {
+          grantedAt.push(clock.now() - start);
+          slot!.answered(200);
+        }),
+      ),
+    );
+    await clock.run(all);
+    assert.deepEqual(grantedAt, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 200]);
+  });
+
   it("never retries sooner than the floor, even when the server says Retry-After: 0", async () => {
     const clock = new VirtualClock();
     const budget = new RequestBudget({ clock, random: () => 0, parseRetryAfter });

@@ -1,0 +1,57 @@
+import { JobDurations, LearningSchedule, PollSchedule } from "../../provider/poll-schedule";
+
+/**
+ * The job-wait strategies compared. Each is a PollSchedule handed to the same provider code through
+ * `createProvider({ schedule })`; only when to poll differs. Incumbents poll with no memory.
+ */
+export interface Strategy {
+  id: string;
+  label: string;
+  /** A fresh schedule: what one process would start with. */
+  schedule(): PollSchedule;
+}
+
+function memoryless(delay: (elapsedMs: number, polls: number, previous: number | undefined) => number): PollSchedule {
+  return {
+    plan: () => {
+      let previous: number | undefined;
+      return {
+        next: (elapsedMs, polls) => {
+          const delayMs = polls === 0 ? 0 : delay(elapsedMs, polls, previous);
+          if (polls > 0) previous = delayMs;
+          return { delayMs, priority: "speculative" };
+        },
+        priorityAt: () => "speculative",
+        completed: () => undefined,
+      };
+    },
+  };
+}
+
+export const OURS: Strategy = {
+  id: "ours",
+  label: "pulumi-capydb (this version: learning, growing-interval fallback)",
+  schedule: () => new LearningSchedule(new JobDurations()),
+};
+
+export const STRATEGIES: Strategy[] = [
+  OURS,
+  {
+    id: "v010",
+    label: "pulumi-capydb 0.1.0 (0.5 s ×1.5 to 2 s for a minute, then to 10 s)",
+    schedule: () =>
+      memoryless((elapsedMs, _polls, previous) =>
+        previous === undefined ? 500 : Math.min(elapsedMs < 60_000 ? 2_000 : 10_000, Math.round(previous * 1.5)),
+      ),
+  },
+  {
+    id: "fixed5",
+    label: "fixed 5 s (CapyDB Terraform provider)",
+    schedule: () => memoryless(() => 5_000),
+  },
+  {
+    id: "cli",
+    label: "2 s doubling to 10 s (CapyDB CLI)",
+    schedule: () => memoryless((_elapsedMs, _polls, previous) => (previous === undefined ? 2_000 : Math.min(10_000, previous * 2))),
+  },
+];
