@@ -10,6 +10,7 @@ import { request } from "undici";
 import { REPO } from "../helpers/packed-program";
 import { postmasterOn } from "../helpers/postmaster";
 import { requirePulumiCli } from "../cli/suite";
+import { buildScript } from "../pulumi/cli";
 
 /**
  * A copy of this checkout (build, dependencies, scripts, project files) inside a 0700 folder. Dependencies
@@ -129,11 +130,15 @@ describe("npm start from a checkout only root can enter", function () {
   it("with the CLI: pulumi up of the root program, a psql line that works, and Ctrl-C destroys it all", async function () {
     const cli = requirePulumiCli(this);
     const tmp = privateTmp(tmpRoot, "with-cli");
-    const PATH = [path.dirname(cli.binary), path.dirname(process.execPath), "/usr/bin", "/bin"].join(":");
+    // With Go on PATH and no `pulumi`, npm start builds the project's CLI in the copy first (Go's caches
+    // are warm by now, so that is a link step); without Go it uses the CLI found for this run.
+    const go = buildScript.findOnPath("go");
+    const PATH = [go ? path.dirname(go) : path.dirname(cli.binary), path.dirname(process.execPath), "/usr/bin", "/bin"].join(":");
     const run = startNpmStart(checkout, { PATH, TMPDIR: tmp });
     try {
       await waitFor(/Serving /, run.stderr, 180_000);
       const out = run.stdout();
+      if (go) assert.match(run.stderr(), /building it from its Go modules[\s\S]*built Pulumi CLI v/);
       assert.match(run.stderr(), /\$ pulumi up --yes/);
       assert.match(out, /PreviewDatabase\s+db\s+created/, run.stderr());
       const exports = exportsOf(out);
@@ -148,6 +153,7 @@ describe("npm start from a checkout only root can enter", function () {
       const backendDir = new URL(exports.PULUMI_BACKEND_URL).pathname;
       const script = `${out.split("\n").filter((l) => l.startsWith("export ")).join("\n")}\n${psqlLine} -X -tAc 'select 1'\n`;
       if (fs.existsSync("/usr/bin/psql")) {
+        // The same PATH npm start had: its `pulumi`, or the printed `export PATH=…` for the one it built.
         const shell = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { HOME: process.env.HOME ?? "/tmp", PATH } });
         assert.equal(shell.stdout.trim(), "1", shell.stderr);
       }
