@@ -1,7 +1,7 @@
-import { createHash } from "crypto";
 import { z } from "zod";
 import { parseDuration } from "./duration";
 import { unsafePathSegmentReason } from "./path-segment";
+import { hashedPreviewName, MAX_PREVIEW_NAME_LENGTH } from "./slug";
 import { containsUnknown, isUnknown } from "./unknown";
 
 /** Resolved inputs as the provider methods receive them (camelCase; snake_case only on the wire). */
@@ -40,7 +40,7 @@ export const DEFAULT_TTL_HOURS = 24;
 export const MIN_TTL_HOURS = 1;
 export const MAX_TTL_HOURS = 168;
 export const DEFAULT_TIMEOUT = "20m";
-export const MAX_NAME_LENGTH = 63;
+export const MAX_NAME_LENGTH = MAX_PREVIEW_NAME_LENGTH;
 const NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 /** Keep waits within what a CI job can hold: 24 h. */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
@@ -73,14 +73,7 @@ export interface CheckFailure {
  * never meet after truncation or character folding (e.g. "feat/a" and "feat-a").
  */
 export function autoName(seed: string): string {
-  const hash = createHash("sha256").update(seed).digest("hex").slice(0, 6);
-  const slug = seed
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, MAX_NAME_LENGTH - hash.length - 1)
-    .replace(/-+$/g, "");
-  return slug ? `${slug}-${hash}` : `preview-${hash}`;
+  return hashedPreviewName(seed);
 }
 
 export function resolveTimeoutMs(timeouts: Timeouts | undefined, op: keyof Timeouts): number {

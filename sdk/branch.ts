@@ -1,11 +1,15 @@
 /**
- * Per-branch naming: one preview (and one stack) per pull request or branch, named from the CI
- * environment so that every push of a branch lands on the same preview.
+ * Per-branch naming, in two steps that never mix:
+ *
+ * 1. The environment chooses the stack: `stackNameFromEnvironment()` gives `pr-<number>` in a
+ *    pull-request build, else a stack name made from the branch (run it where the stack is selected:
+ *    `pulumi stack select --create "$(npx pulumi-capydb stack-name)"`).
+ * 2. The stack chooses the preview name: `previewNameForStack(pulumi.getStack())` inside the
+ *    program. It reads nothing else, so a pull-request build, a push build and a laptop that select
+ *    the same stack give the same name, and the stack never replaces its database.
  */
-import { createHash } from "crypto";
 import { execFileSync } from "child_process";
-
-const MAX_PREVIEW_NAME = 63;
+import { previewNameFor, stackNameFor } from "../provider/slug";
 
 /** The branch being built, from the CI environment or, locally, from git. */
 export function currentBranch(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -36,35 +40,60 @@ export function currentPullRequest(env: NodeJS.ProcessEnv = process.env): number
 }
 
 /**
- * A valid preview name for a branch: lowercase slug, at most 63 characters. A short hash of the full
- * branch name is appended when the slug had to be changed or cut, so "feat/a" and "feat-a" differ.
+ * Step 1: the stack this CI run (or this checkout) works on: `pr-<number>` in pull-request builds,
+ * else `stackNameForBranch(<branch>)`; undefined when neither is known.
  */
-export function previewNameForBranch(branch: string, prefix = ""): string {
-  const slug = (prefix + branch)
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  if (slug && slug === prefix + branch && slug.length <= MAX_PREVIEW_NAME) return slug;
-  const hash = createHash("sha256").update(prefix + branch).digest("hex").slice(0, 6);
-  const head = slug.slice(0, MAX_PREVIEW_NAME - hash.length - 1).replace(/-+$/g, "");
-  return head ? `${head}-${hash}` : `preview-${hash}`;
+export function stackNameFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const pr = currentPullRequest(env);
+  if (pr !== undefined) return `pr-${pr}`;
+  const branch = currentBranch(env);
+  return branch ? stackNameForBranch(branch) : undefined;
 }
 
 /**
- * The preview name for this CI run: `pr-<number>` for pull requests (what the CapyDB GitHub Action
- * uses, so both can share a database), else the branch slug; undefined when neither is known.
+ * Step 2: the preview name for a stack, e.g. `previewNameForStack(pulumi.getStack())`. Depends on
+ * the stack name (and the optional prefix) only. `pr-42` stays `pr-42`; a name that is not a valid
+ * preview name becomes a lowercase slug plus a short hash (`Feature_X` → `feature-x-1a2b3c`).
+ */
+export function previewNameForStack(stack: string, prefix = ""): string {
+  return previewNameFor(prefix + stack);
+}
+
+/**
+ * A valid preview name for any text, the way `previewNameForStack` makes it: lowercase slug, at most
+ * 63 characters, non-ASCII letters transliterated (café → cafe); a short hash of the full text is
+ * appended when the slug had to be changed or cut, so "feat/a" and "feat-a" differ.
+ */
+export function previewNameForBranch(branch: string, prefix = ""): string {
+  return previewNameFor(prefix + branch);
+}
+
+/** A valid Pulumi stack name for a branch (letters, digits, -, _, . ; at most 100). */
+export function stackNameForBranch(branch: string): string {
+  return stackNameFor(branch);
+}
+
+let warnedFromEnvironment = false;
+
+/**
+ * The 0.1.0 name helper, kept working: `pr-<number>` in pull-request builds, else the branch slug.
+ *
+ * @deprecated The name it gives depends on where `up` runs (a pull-request build says `pr-42`, a
+ * push or a laptop on the same branch says the branch slug), so the same stack can replace its
+ * database. Choose the stack from the environment with `stackNameFromEnvironment()` and name the
+ * preview from the stack with `previewNameForStack(pulumi.getStack())`.
  */
 export function previewNameFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!warnedFromEnvironment) {
+    warnedFromEnvironment = true;
+    process.emitWarning(
+      "previewNameFromEnvironment() is deprecated: its name depends on where `up` runs. Select the stack with " +
+        "stackNameFromEnvironment() and name the preview with previewNameForStack(pulumi.getStack()).",
+      { type: "DeprecationWarning", code: "PULUMI_CAPYDB_NAME_FROM_ENV" },
+    );
+  }
   const pr = currentPullRequest(env);
   if (pr !== undefined) return `pr-${pr}`;
   const branch = currentBranch(env);
   return branch ? previewNameForBranch(branch) : undefined;
-}
-
-/** A valid Pulumi stack name for the same branch (letters, digits, -, _, . ; at most 100). */
-export function stackNameForBranch(branch: string): string {
-  const slug = branch.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^-+|-+$/g, "");
-  if (slug && slug === branch && slug.length <= 100) return slug;
-  const hash = createHash("sha256").update(branch).digest("hex").slice(0, 6);
-  return `${slug.slice(0, 100 - hash.length - 1).replace(/-+$/g, "") || "branch"}-${hash}`;
 }

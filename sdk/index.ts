@@ -4,6 +4,8 @@ export {
   currentBranch,
   currentPullRequest,
   previewNameForBranch,
+  previewNameForStack,
   previewNameFromEnvironment,
   stackNameForBranch,
+  stackNameFromEnvironment,
 } from "./branch";

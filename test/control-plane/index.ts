@@ -1,3 +1,4 @@
+import { previewSlug } from "../../provider/slug";
 import { adminHandler } from "./admin-routes";
 import { apiHandler } from "./api-routes";
 import { KeyStore } from "./auth";
@@ -41,7 +42,7 @@ export const PROVIDER_SCOPES = ["projects:read", "projects:write", "credentials:
 const DEFAULT_JOB_DURATION_MS = 50;
 
 function slugOf(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "project";
+  return previewSlug(name) || "project";
 }
 
 /** Starts the emulator of capydb-api.md on 127.0.0.1, seeded with one project and two keys. */

@@ -1,5 +1,12 @@
 import { strict as assert } from "assert";
-import { currentPullRequest, previewNameForBranch, previewNameFromEnvironment, stackNameForBranch } from "../../sdk/branch";
+import {
+  currentPullRequest,
+  previewNameForBranch,
+  previewNameForStack,
+  previewNameFromEnvironment,
+  stackNameForBranch,
+  stackNameFromEnvironment,
+} from "../../sdk/branch";
 
 describe("per-branch naming", () => {
   it("keeps simple branch names as they are", () => {
@@ -22,13 +29,48 @@ describe("per-branch naming", () => {
     assert.equal(currentPullRequest({ GITHUB_REF: "refs/pull/42/merge" }), 42);
     assert.equal(currentPullRequest({ CI_MERGE_REQUEST_IID: "7" }), 7);
     assert.equal(currentPullRequest({ GITHUB_REF: "refs/heads/main" }), undefined);
-    assert.equal(previewNameFromEnvironment({ GITHUB_REF: "refs/pull/42/merge", GITHUB_HEAD_REF: "feat/x" }), "pr-42");
-    assert.equal(previewNameFromEnvironment({ GITHUB_REF_NAME: "main" }), "main");
   });
 
   it("makes valid stack names", () => {
     assert.equal(stackNameForBranch("pr-42"), "pr-42");
     assert.match(stackNameForBranch("feat/login page"), /^feat-login-page-[0-9a-f]{6}$/);
     assert.ok(stackNameForBranch("y".repeat(200)).length <= 100);
+  });
+
+  describe("the environment chooses the stack, the stack chooses the name", () => {
+    const pullRequestBuild = { GITHUB_REF: "refs/pull/42/merge", GITHUB_HEAD_REF: "feat/login", GITHUB_REF_NAME: "42/merge" };
+    const pushBuild = { GITHUB_REF: "refs/heads/feat/login", GITHUB_REF_NAME: "feat/login" };
+    const gitlabMergeRequest = { CI_MERGE_REQUEST_IID: "42", CI_COMMIT_REF_NAME: "feat/login" };
+
+    it("stackNameFromEnvironment: pr-<n> in pull-request builds, the branch's stack name otherwise", () => {
+      assert.equal(stackNameFromEnvironment(pullRequestBuild), "pr-42");
+      assert.equal(stackNameFromEnvironment(gitlabMergeRequest), "pr-42");
+      assert.equal(stackNameFromEnvironment(pushBuild), stackNameForBranch("feat/login"));
+      assert.equal(stackNameFromEnvironment({ GITHUB_REF_NAME: "main" }), "main");
+    });
+
+    it("previewNameForStack reads only the stack: the same name from a pull-request build, a push and a laptop", () => {
+      const laptop = { PATH: process.env.PATH };
+      const names = [pullRequestBuild, pushBuild, laptop, gitlabMergeRequest].map((env) => {
+        const saved = process.env;
+        process.env = { ...env };
+        try {
+          return previewNameForStack("pr-42");
+        } finally {
+          process.env = saved;
+        }
+      });
+      assert.deepEqual(names, ["pr-42", "pr-42", "pr-42", "pr-42"]);
+      assert.equal(previewNameForStack("feat-login-d668f0"), "feat-login-d668f0");
+      assert.equal(previewNameForStack("Feature_X"), previewNameForBranch("Feature_X"));
+    });
+
+    it("the deprecated previewNameFromEnvironment still answers as in 0.1.0 (and shows why it is deprecated)", () => {
+      assert.equal(previewNameFromEnvironment(pullRequestBuild), "pr-42");
+      assert.equal(previewNameFromEnvironment(pushBuild), "feat-login-d668f0");
+      assert.equal(previewNameFromEnvironment({ GITHUB_REF_NAME: "main" }), "main");
+      assert.notEqual(previewNameFromEnvironment(pullRequestBuild), previewNameFromEnvironment(pushBuild),
+        "one branch, two names: the reason for previewNameForStack");
+    });
   });
 });
