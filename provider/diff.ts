@@ -1,4 +1,5 @@
 import { DEFAULT_MODE, DEFAULT_TTL_HOURS } from "./inputs";
+import { DEFAULT_KEEP_ALIVE, renewalDue } from "./keep-alive";
 import { containsUnknown } from "./unknown";
 
 export interface DiffResult {
@@ -9,14 +10,37 @@ export interface DiffResult {
 
 /** A different project, name or mode is a different database: the API can change none in place. */
 export const REPLACE_KEYS = ["projectId", "name", "mode"] as const;
-/** ttlHours → extend; resetTrigger → reset; timeouts and adopt only change how we wait. */
-export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt"] as const;
+/** ttlHours → extend; resetTrigger → reset; timeouts, adopt and keepAlive only change how we work. */
+export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt", "keepAlive"] as const;
 
-const DEFAULTS: Record<string, unknown> = { mode: DEFAULT_MODE, ttlHours: DEFAULT_TTL_HOURS };
+// Absent means the default: state from 0.1.0 has no keepAlive and must not show a change for it.
+const DEFAULTS: Record<string, unknown> = { mode: DEFAULT_MODE, ttlHours: DEFAULT_TTL_HOURS, keepAlive: DEFAULT_KEEP_ALIVE };
+
+export interface DiffPlan {
+  result: DiffResult;
+  /** Why the update is planned when no input changed (a TTL renewal), for the progress line. */
+  renewal?: string;
+}
 
 /**
- * diff(olds = previous outputs, news = checked inputs). Offline and deterministic. An unknown value
- * counts as a change, and as a replacement for a replace key, so that preview shows the worst case.
+ * diff(olds = previous outputs, news = checked inputs, now). Offline and deterministic for a given
+ * clock reading. Adds the TTL keep-alive: an in-place update when a renewal is due (keep-alive.ts).
+ * The dynamic-provider server sends no detailed diff, so the reason travels as a progress line.
+ */
+export function planDiff(olds: Record<string, unknown>, news: Record<string, unknown>, now: number): DiffPlan {
+  const result = diffPreview(olds, news);
+  if (result.replaces.length > 0) return { result };
+  // An explicit ttlHours change extends anyway; the renewal only matters when nothing else would.
+  const renewal = renewalDue(olds, news, now);
+  if (!renewal.due || containsUnknown(news.ttlHours) || !sameValue(olds.ttlHours ?? DEFAULT_TTL_HOURS, news.ttlHours ?? DEFAULT_TTL_HOURS)) {
+    return { result };
+  }
+  return { result: { ...result, changes: true }, renewal: renewal.reason };
+}
+
+/**
+ * The input comparison: an unknown value counts as a change, and as a replacement for a replace
+ * key, so that preview shows the worst case.
  */
 export function diffPreview(olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
   const changed = (key: string) => {

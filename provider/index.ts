@@ -9,9 +9,9 @@ import { CapyDBClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { resolveCredentials, CredentialSource } from "./credentials";
 import { operationContext } from "./context";
-import { diffPreview } from "./diff";
+import { planDiff } from "./diff";
 import { checkInputs, PreviewDatabaseInputs } from "./inputs";
-import { LogSink, stderrSink } from "./log";
+import { createLogger, LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
 import { PollSchedule } from "./poll-schedule";
 import { RequestBudget } from "./request-budget";
@@ -81,7 +81,10 @@ export function createProvider(deps: ProviderDeps = {}) {
       return failures.length ? { inputs, failures } : { inputs };
     },
     async diff(_id: string, olds: Props, news: Props) {
-      return diffPreview(olds ?? {}, news ?? {});
+      const { result, renewal } = planDiff(olds ?? {}, news ?? {}, clock.now());
+      // The plugin's stderr is the only channel to the CLI (no detailed diff): say why an update is planned.
+      if (renewal) createLogger(sink).info(`diff ${String(olds?.name ?? news?.name)}: ${renewal}`);
+      return result;
     },
     async create(inputs: Props) {
       assertKnown(inputs, "create");

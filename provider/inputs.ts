@@ -21,6 +21,11 @@ export interface PreviewDatabaseInputs {
   resetTrigger?: string;
   /** Take over a live preview of the same name instead of failing with "already exists". */
   adopt?: boolean;
+  /**
+   * TTL keep-alive on `pulumi up`: true (default) renews when less than half of ttlHours is left, a
+   * number renews when fewer than that many hours are left, false never renews (see keep-alive.ts).
+   */
+  keepAlive?: boolean | number;
   /** Set by the SDK: "<stack>-<resource name>", the seed of the stable auto-name. */
   autoNameSeed?: string;
 }
@@ -30,7 +35,7 @@ export interface PreviewDatabaseInputs {
  * `ttlHour` must not silently do nothing), and these are the inputs echoed into the outputs. A new
  * input is added here, and nowhere else.
  */
-export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt"] as const;
+export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive"] as const;
 /** Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed. */
 export const ALWAYS_ALLOWED_PROPERTIES = ["__provider", "autoNameSeed"] as const;
 
@@ -60,6 +65,7 @@ export const InputSchemas = {
   timeout: durationText,
   resetTrigger: z.union([z.string(), z.number()]),
   adopt: z.boolean(),
+  keepAlive: z.union([z.boolean(), z.number().positive().max(MAX_TTL_HOURS)]),
 };
 const valid = (schema: z.ZodTypeAny, value: unknown) => schema.safeParse(value).success;
 
@@ -174,6 +180,20 @@ export function checkInputs(
   if (news.adopt === undefined || news.adopt === null) delete inputs.adopt;
   else if (!isUnknown(news.adopt) && !valid(InputSchemas.adopt, news.adopt)) {
     fail("adopt", `adopt must be true or false, got ${describe(news.adopt)}.`);
+  }
+
+  if (news.keepAlive === undefined || news.keepAlive === null) delete inputs.keepAlive;
+  else if (!isUnknown(news.keepAlive)) {
+    const keepAlive = news.keepAlive;
+    const ttl = inputs.ttlHours;
+    const fix =
+      "use true (default: renew on `pulumi up` when less than half of ttlHours is left), false (never renew), " +
+      "or a number of hours up to ttlHours (renew when fewer hours are left; ttlHours itself renews on every up)";
+    if (!valid(InputSchemas.keepAlive, keepAlive)) {
+      fail("keepAlive", `keepAlive must be true, false or a number of hours greater than 0: ${fix}; got ${describe(keepAlive)}.`);
+    } else if (typeof keepAlive === "number" && typeof ttl === "number" && keepAlive > ttl) {
+      fail("keepAlive", `keepAlive (${keepAlive} hours) must be at most ttlHours (${ttl}): ${fix}.`);
+    }
   }
 
   return { inputs, failures };

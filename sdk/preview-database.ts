@@ -45,10 +45,19 @@ export interface PreviewDatabaseArgs {
   /**
    * Time to live in hours, a whole number from 1 to 168 (7 days). Default 24. CapyDB deletes the preview when it
    * expires. A change is applied in place by extending the preview: the new expiry is the time of that update plus
-   * `ttlHours` (absolute, so it can also shorten it). An unchanged value sends nothing, so `pulumi up` alone does
-   * not prolong the preview.
+   * `ttlHours` (absolute, so it can also shorten it). An unchanged value is renewed by `pulumi up` once less than
+   * half of it is left (see `keepAlive`).
    */
   ttlHours?: pulumi.Input<number>;
+  /**
+   * TTL keep-alive: whether and when `pulumi up` renews the TTL. `true` (default): renew once less than half of
+   * `ttlHours` is left. A number of hours (greater than 0, at most `ttlHours`): renew once fewer hours than that are
+   * left; `keepAlive: ttlHours` renews on every `up`. `false`: never renew, only a `ttlHours` change extends.
+   * Decided from the stored expiry and the clock; `pulumi preview` shows a due renewal as an in-place update and
+   * prints why. A renewal sets the expiry to the time of the update plus `ttlHours`, and is skipped when the
+   * preview already expires later, so it never shortens the life. Changing this value makes no API call.
+   */
+  keepAlive?: pulumi.Input<boolean | number>;
   /**
    * Any string or number (numbers are stored as strings). Setting it on an existing preview, or changing it, resets
    * the preview in place: `clone` copies the project's current data again, `empty` wipes it. The password (and so
@@ -127,7 +136,7 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   declare readonly ttlHours: pulumi.Output<number>;
   /**
    * When CapyDB deletes the preview (`ttl_expires_at`, an RFC 3339 timestamp as CapyDB sends it). Set at creation
-   * and moved by every extend (see `ttlHours`).
+   * and moved by every extend: a `ttlHours` change or a keep-alive renewal (see `keepAlive`).
    */
   declare readonly ttlExpiresAt: pulumi.Output<string>;
   /** When CapyDB created the preview (`created_at`, RFC 3339), or `null` when unknown. */

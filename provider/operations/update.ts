@@ -1,6 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
+import { renewalDue } from "../keep-alive";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
 import { Job, PreviewDatabase } from "../schemas";
@@ -10,6 +11,7 @@ import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./
 import { extendReconciled } from "./extend";
 import { partialFailure } from "./partial-failure";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { renewTtl } from "./renew";
 import { findJobSince, isPendingReset, newestJobOf, PendingReset, resetReconciled, ResetOutcomeUnknownError } from "./reset";
 
 function goneError(name: string, id: string): Error {
@@ -169,6 +171,12 @@ async function updatePreview(
       // Extend is absolute (expiry = now + ttl_hours) and may shorten: send the target, never a difference.
       ctx.log.info(`${label}: extending preview ${id} to ${news.ttlHours}h from now`);
       extended = await extendReconciled(ctx, projectId, id, news.ttlHours, deadline, label);
+    } else {
+      // TTL keep-alive: the same rule diff applied, on the same clock.
+      const renewal = renewalDue(olds, news, ctx.clock.now());
+      if (renewal.due) {
+        extended = await renewTtl(ctx, { projectId, previewId: id, ttlHours: news.ttlHours, deadline, label, reason: renewal.reason! });
+      }
     }
     // Extend changes the expiry, never the credentials (only a reset rotates them, §6): after an update
     // that only extended a preview that was ready, the URLs in state stay and are not asked for again.

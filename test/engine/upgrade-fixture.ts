@@ -34,7 +34,7 @@ export interface FixtureResource {
 
 /** Values that are the same for every control plane and so are kept literally. */
 const LITERAL_OUTPUTS = new Set(["__provider", "name", "mode", "ttlHours", "timeouts", "autoNameSeed", "resetTrigger",
-  "adopt", "sslMode", "state", "lastError"]);
+  "adopt", "keepAlive", "sslMode", "state", "lastError"]);
 const TEMPLATED_INPUTS = new Set(["projectId"]);
 
 function templateValue(v: Json, placeholder: string): Json {

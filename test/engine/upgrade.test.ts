@@ -157,5 +157,93 @@ describe("upgrade: state written by earlier releases", function () {
         assert.deepEqual(cp.previews.live(cp.projectId), []);
       });
     });
+
+    describe(`from ${file}: TTL keep-alive on that release's state`, () => {
+      const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, file), "utf8")) as UpgradeFixture;
+      const HOUR = 3_600_000;
+      // CapyDB's clock runs 4 h behind while the old release creates the preview, then catches up: for the
+      // plugin (real clock) the preview is 4 h old, with 2 h of its 6 h left. Nothing else is faked.
+      let offset = -4 * HOUR;
+      let cp: ControlPlane;
+      let plugin: Plugin;
+      let aged: CapturedResource;
+      let upgraded: Stack;
+      let oldExpiry: number;
+
+      before(async () => {
+        cp = await startControlPlane({ now: () => Date.now() + offset });
+        const { ready } = fixture.resources;
+        assert.equal(ready.inputs.ttlHours, 6, "the fixture's ready preview has a 6 h TTL");
+        const [p, captured] = await Promise.all([
+          startPlugin({ programDir: REPO, project: PROJECT }),
+          captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT, resources: [
+            { name: "aged", exportName: "PreviewDatabase", args: argsFrom(ready.inputs, cp.projectId, "pv-upgrade-aged") },
+          ] }),
+        ]);
+        plugin = p;
+        [aged] = captured;
+        const config = { "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url };
+        const maker = new Stack({ plugin, config, secretKeys: ["capydb:apiKey"] });
+        await maker.up([{ name: aged.name, type: aged.type, inputs: aged.inputs, additionalSecretOutputs: aged.additionalSecretOutputs }]);
+        offset = 0;
+        const live = maker.resource("aged")!;
+        const inputs = instantiate(ready.inputs, live);
+        const outputs = instantiate(ready.outputs, live);
+        inputs.name = outputs.name = "pv-upgrade-aged";
+        oldExpiry = Date.parse(String(outputs.ttlExpiresAt));
+        upgraded = new Stack({ plugin, config, secretKeys: ["capydb:apiKey"], state: { resources: [{
+          urn: live.urn, type: fixture.type, name: live.name, id: live.id, inputs, outputs,
+          additionalSecretOutputs: ready.additionalSecretOutputs,
+        }] } });
+      });
+
+      after(async () => {
+        await plugin?.close();
+        await cp?.close();
+      });
+
+      const goal = () => ({ name: aged.name, type: aged.type, inputs: aged.inputs, additionalSecretOutputs: aged.additionalSecretOutputs });
+      const extendCalls = () => cp.requests().filter((r) => r.method === "POST" && /\/extend$/.test(r.path)).length;
+
+      it("the old state has no keepAlive and less than half of its TTL left", () => {
+        const r = upgraded.resource("aged")!;
+        assert.equal("keepAlive" in r.outputs, false);
+        assert.equal(r.outputs.__provider, fixture.providerText);
+        const leftHours = (oldExpiry - Date.now()) / HOUR;
+        assert.ok(leftHours > 1.5 && leftHours < 3, `${leftHours} h left`);
+      });
+
+      it("preview: an in-place update, with the reason on the plugin's stderr (which the CLI shows)", async () => {
+        const mark = plugin.stderr.length;
+        const res = await upgraded.preview([goal()]);
+        assert.equal(res.step("aged").op, "update");
+        assert.deepEqual(res.step("aged").replaces ?? [], []);
+        assert.match(plugin.stderr.slice(mark), /\[capydb\] diff pv-upgrade-aged: TTL renewal due: (1h5\dm|2h) of 6h left, less than half of ttlHours \(3h\)/);
+        assert.equal(extendCalls(), 0, "preview calls no API");
+      });
+
+      it("up renews it (the old text's outputs in, complete outputs out); the next up has nothing to do", async () => {
+        const seq = plugin.log.length;
+        const res = await upgraded.up([goal()]);
+        assert.equal(res.step("aged").op, "update");
+        const [update] = plugin.log.slice(seq).filter((e) => e.method === "Update");
+        assert.equal((update.request.olds as PropertyMap).__provider, fixture.providerText);
+        assert.equal(extendCalls(), 1);
+        const after = upgraded.resource("aged")!;
+        assertComplete(after, "aged");
+        const newExpiry = Date.parse(String(after.outputs.ttlExpiresAt));
+        assert.ok(newExpiry > oldExpiry + 3.5 * HOUR, "renewed to 6 h from now");
+        assert.ok(newExpiry <= Date.now() + 6 * HOUR);
+
+        const again = await upgraded.up([goal()]);
+        assert.equal(again.step("aged").op, "same");
+        assert.equal(extendCalls(), 1);
+      });
+
+      it("destroy still works", async () => {
+        await upgraded.destroy();
+        assert.deepEqual(cp.previews.live(cp.projectId), []);
+      });
+    });
   }
 });
