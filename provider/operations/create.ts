@@ -5,6 +5,7 @@ import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import { Job, PreviewDatabase } from "../schemas";
+import { ensureScopes } from "../scope-check";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
 import { nameTakenError, takeoverReason } from "./adoption";
@@ -179,6 +180,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const started = ctx.clock.now();
   const deadline = started + resolveTimeoutMs(inputs.timeouts, "create");
   const label = `create ${inputs.name}`;
+  await ensureScopes(ctx, inputs.name, deadline);
 
   let submitted: Submitted;
   try {
