@@ -1,13 +1,14 @@
 /**
- * The root Pulumi program: one preview database for the current stack. Name it per branch by naming
- * the stack per branch (`pulumi stack select --create pr-42`), or set `capydb:previewName`.
+ * The root Pulumi program: one preview database for the current stack, named after the stack alone
+ * (`pr-42` stays `pr-42`), or `capydb:previewName`. Choose the stack per branch or pull request:
+ * `pulumi stack select --create "$(npx pulumi-capydb stack-name)"`.
  *
  *   pulumi config set capydb:projectId prj_123          # or export CAPYDB_PROJECT_ID
  *   pulumi config set --secret capydb:apiKey capy_live_…  # or export CAPYDB_API_KEY
  *   pulumi up
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PreviewDatabase, previewNameForBranch } from "pulumi-capydb";
+import { PreviewDatabase, previewNameForStack } from "pulumi-capydb";
 
 const config = new pulumi.Config("capydb");
 const projectId = config.get("projectId") || process.env.CAPYDB_PROJECT_ID;
@@ -17,7 +18,7 @@ if (!projectId) {
 
 const db = new PreviewDatabase("db", {
   projectId,
-  name: config.get("previewName") || previewNameForBranch(pulumi.getStack()),
+  name: config.get("previewName") || previewNameForStack(pulumi.getStack()),
   mode: (config.get("mode") as "clone" | "empty" | undefined) ?? "clone",
   ttlHours: config.getNumber("ttlHours") ?? 24,
   resetTrigger: config.get("resetTrigger"),

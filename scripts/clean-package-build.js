@@ -2,6 +2,6 @@
 // can never reach a tarball as a stale compiled file left over from an earlier build.
 const fs = require("fs");
 const path = require("path");
-for (const dir of ["dist/provider", "dist/sdk"]) {
+for (const dir of ["dist/cli", "dist/provider", "dist/sdk"]) {
   fs.rmSync(path.join(__dirname, "..", dir), { recursive: true, force: true });
 }

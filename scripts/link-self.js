@@ -4,6 +4,10 @@
 // run with the repository as that directory.
 const fs = require("fs");
 const path = require("path");
+// The package's command, runnable from the checkout as `npx pulumi-capydb …` (npm sets this bit on install).
+const bin = path.join(__dirname, "..", "dist", "cli", "main.js");
+if (fs.existsSync(bin)) fs.chmodSync(bin, 0o755);
+
 const link = path.join(__dirname, "..", "node_modules", "pulumi-capydb");
 fs.mkdirSync(path.dirname(link), { recursive: true });
 try {

@@ -55,7 +55,7 @@ export interface PreviewDatabaseArgs {
    * left; `keepAlive: ttlHours` renews on every `up`. `false`: never renew, only a `ttlHours` change extends.
    * Decided from the stored expiry and the clock; `pulumi preview` shows a due renewal as an in-place update and
    * prints why. A renewal sets the expiry to the time of the update plus `ttlHours`, and is skipped when the
-   * preview already expires later, so it never shortens the life. Changing this value makes no API call.
+   * preview already expires later, so it never shortens the life. Changing this value alone only re-reads the preview.
    */
   keepAlive?: pulumi.Input<boolean | number>;
   /**

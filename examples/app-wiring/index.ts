@@ -11,7 +11,7 @@ const stack = pulumi.getStack();
 
 const db = new capydb.PreviewDatabase("app-db", {
   projectId: config.require("projectId"),
-  name: capydb.previewNameForBranch(stack, "app-"),
+  name: capydb.previewNameForStack(stack, "app-"),
   mode: "clone",
   ttlHours: 48,
   timeouts: { create: "10m", delete: "10m" },

@@ -1,12 +1,14 @@
 /**
- * One stack per branch, one preview per stack:
+ * One stack per branch or pull request, one preview per stack. The environment chooses the stack,
+ * the stack chooses the preview's name:
  *
- *   pulumi stack select --create "$(node -e 'console.log(require("pulumi-capydb").stackNameForBranch(process.argv[1]))' "$BRANCH")"
+ *   pulumi stack select --create "$(npx pulumi-capydb stack-name)"   # pr-42 in a pull-request build, else from the branch
  *   pulumi config set capydb:projectId prj_123
  *   pulumi up --yes --refresh
  *
- * The preview is named `pr-<number>` in pull-request builds (the name the CapyDB GitHub Action uses)
- * and after the branch otherwise, so every push of a branch lands on the same database.
+ * The name depends on the stack alone, so a pull-request build, a push build and a laptop that
+ * select the same stack (say pr-42) share one database. Each `up` renews the 72 h TTL once less
+ * than half of it is left (the default `keepAlive`); a branch nobody pushes expires on its own.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as capydb from "pulumi-capydb";
@@ -15,9 +17,8 @@ const config = new pulumi.Config("capydb");
 
 const db = new capydb.PreviewDatabase("db", {
   projectId: config.require("projectId"),
-  name: capydb.previewNameFromEnvironment() ?? capydb.previewNameForBranch(pulumi.getStack()),
+  name: capydb.previewNameForStack(pulumi.getStack()),
   mode: "clone",
-  // Each `up` of the branch restarts the clock at 72 h; a forgotten branch cleans itself up.
   ttlHours: config.getNumber("ttlHours") ?? 72,
   // `pulumi config set capydb:resetTrigger $(date +%s)` then `pulumi up` re-clones the data.
   resetTrigger: config.get("resetTrigger"),

@@ -32,25 +32,35 @@ function onlyPreview(result: Run): CapturedResource {
 describe("examples under mocks", function () {
   this.timeout(60_000);
   let perBranchPr: Run;
-  let perBranchLocal: Run;
+  let perBranchPush: Run;
+  let perBranchLaptop: Run;
+  let perBranchBranchStack: Run;
   let appWiring: Run;
   let workflow: Run;
 
+  // The same stack (pr-42) selected by a pull-request build, by a push build of its branch and on a laptop.
+  const pullRequestBuild = { GITHUB_REF: "refs/pull/42/merge", GITHUB_HEAD_REF: "feat/login", GITHUB_REF_NAME: "42/merge" };
+  const pushBuild = { GITHUB_REF: "refs/heads/feat/login", GITHUB_HEAD_REF: "", GITHUB_REF_NAME: "feat/login" };
+  const laptop = { GITHUB_REF: "", GITHUB_HEAD_REF: "", GITHUB_REF_NAME: "", CI_MERGE_REQUEST_IID: "", PR_NUMBER: "" };
+
   before(async () => {
-    [perBranchPr, perBranchLocal, appWiring, workflow] = await Promise.all([
-      run("per-branch-stack", "pr-42", { GITHUB_REF: "refs/pull/42/merge", GITHUB_HEAD_REF: "feat/login" }),
-      run("per-branch-stack", "feat-login", { GITHUB_REF: "", GITHUB_HEAD_REF: "", GITHUB_REF_NAME: "feat/login" }),
+    [perBranchPr, perBranchPush, perBranchLaptop, perBranchBranchStack, appWiring, workflow] = await Promise.all([
+      run("per-branch-stack", "pr-42", pullRequestBuild),
+      run("per-branch-stack", "pr-42", pushBuild),
+      run("per-branch-stack", "pr-42", laptop),
+      run("per-branch-stack", "feat-login-d668f0", pushBuild),
       run("app-wiring", "feat/x"),
       run("github-workflow", "pr-7"),
     ]);
   });
 
-  it("per-branch-stack names the preview pr-<n> in pull requests, after the branch otherwise", () => {
+  it("per-branch-stack: the stack chooses the name, the same from a pull-request build, a push and a laptop", () => {
+    const names = [perBranchPr, perBranchPush, perBranchLaptop].map((r) => onlyPreview(r).inputs.name);
+    assert.deepEqual(names, ["pr-42", "pr-42", "pr-42"]);
     const pr = onlyPreview(perBranchPr);
-    assert.equal(pr.inputs.name, "pr-42");
     assert.equal(pr.inputs.ttlHours, 72);
     assert.equal(pr.inputs.mode, "clone");
-    assert.match(onlyPreview(perBranchLocal).inputs.name as string, /^feat-login-[0-9a-f]{6}$/);
+    assert.equal(onlyPreview(perBranchBranchStack).inputs.name, "feat-login-d668f0", "a branch stack keeps its name");
     for (const k of ["databaseUrl", "databaseUrlUnpooled"]) assert.equal(perBranchPr.exports[k]?.secret, true, k);
     assert.equal(perBranchPr.exports.host?.secret, false);
   });
@@ -63,8 +73,10 @@ describe("examples under mocks", function () {
     assert.equal(appWiring.exports.migrateCommand?.secret, true);
   });
 
-  it("github-workflow names the preview after the pr-<n> stack", () => {
+  it("github-workflow names the preview after the pr-<n> stack and exports what the job summary shows in the clear", () => {
     assert.equal(onlyPreview(workflow).inputs.name, "pr-7");
     assert.equal(workflow.exports.databaseUrl?.secret, true);
+    assert.equal(workflow.exports.databaseUrlUnpooled?.secret, true);
+    for (const k of ["name", "host", "ttlExpiresAt"]) assert.equal(workflow.exports[k]?.secret, false, k);
   });
 });

@@ -175,8 +175,8 @@ describe("tarball: npm pack on a fresh clone, installed and type-checked as a us
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("packs exactly the compiled provider and SDK (code and declarations), README, CHANGELOG and LICENSE", () => {
-    const compiled = ["provider", "sdk"].flatMap((dir) => tsFilesUnder(clone, dir))
+  it("packs exactly the compiled provider, SDK and command (code and declarations), README, CHANGELOG and LICENSE", () => {
+    const compiled = ["cli", "provider", "sdk"].flatMap((dir) => tsFilesUnder(clone, dir))
       .flatMap((ts) => [`dist/${ts.replace(/\.ts$/, ".js")}`, `dist/${ts.replace(/\.ts$/, ".d.ts")}`]);
     assert.ok(compiled.includes("dist/provider/index.js") && compiled.includes("dist/sdk/index.d.ts"));
     assert.deepEqual(packedFiles, [...compiled, "CHANGELOG.md", "LICENSE", "README.md", "package.json"].sort());

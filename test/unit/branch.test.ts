@@ -65,7 +65,21 @@ describe("per-branch naming", () => {
       assert.equal(previewNameForStack("Feature_X"), previewNameForBranch("Feature_X"));
     });
 
-    it("the deprecated previewNameFromEnvironment still answers as in 0.1.0 (and shows why it is deprecated)", () => {
+    it("the deprecated previewNameFromEnvironment still answers as in 0.1.0, with a one-time warning", async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on("warning", onWarning);
+      try {
+        assert.equal(previewNameFromEnvironment(pullRequestBuild), "pr-42");
+        previewNameFromEnvironment(pullRequestBuild);
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off("warning", onWarning);
+      }
+      const ours = warnings.filter((w) => (w as { code?: string }).code === "PULUMI_CAPYDB_NAME_FROM_ENV");
+      assert.equal(ours.length, 1, "warned once");
+      assert.equal(ours[0].name, "DeprecationWarning");
+      assert.match(ours[0].message, /previewNameForStack\(pulumi\.getStack\(\)\)/);
       assert.equal(previewNameFromEnvironment(pullRequestBuild), "pr-42");
       assert.equal(previewNameFromEnvironment(pushBuild), "feat-login-d668f0");
       assert.equal(previewNameFromEnvironment({ GITHUB_REF_NAME: "main" }), "main");
