@@ -2,29 +2,14 @@
 // into a fresh program directory, build the `__provider` text there, and run a lifecycle with the plugin started
 // from that directory, so every `require` resolves against the installed copy and never against this checkout.
 import * as assert from "assert/strict";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { installProgram, packedTarball, PULUMI_SDK_VERSION as PULUMI_VERSION, REPO, run } from "../helpers/packed-program";
 import { captureRegistrations, captureWithOrigin, isSecret, Stack, startPlugin, type CapturedResource, type Plugin } from "./harness";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
-const PULUMI_VERSION = "3.248.0";
 const PROJECT = "capydb-packaged";
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<string> {
-  // npm_* variables from an enclosing `npm test` would redirect the nested npm (prefix, cache, config).
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 describe("packaging: the npm tarball installed in a fresh program", function () {
   this.timeout(300_000);
@@ -40,15 +25,9 @@ describe("packaging: the npm tarball installed in a fresh program", function () 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-pack-"));
     fixture = path.join(tmp, "program");
     fs.mkdirSync(fixture);
-    // Scripts are skipped: `prepack` would rebuild the package; the tests run against the current build.
-    const packed = JSON.parse(await run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], REPO));
-    tarball = path.join(tmp, packed[0].filename);
-    fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({
-      name: "capydb-fixture-program", version: "1.0.0", private: true,
-      dependencies: { "pulumi-capydb": `file:${tarball}`, "@pulumi/pulumi": PULUMI_VERSION },
-    }, null, 2));
-    const install = ["install", "--no-audit", "--no-fund", "--ignore-scripts"];
-    await run(npm, [...install, "--offline"], fixture).catch(() => run(npm, [...install, "--prefer-offline"], fixture));
+    // The current build packed without scripts (`prepack` would rebuild it), installed as users install it.
+    tarball = await packedTarball();
+    await installProgram(fixture);
     cp = await startControlPlane();
     const args = { projectId: cp.projectId, name: "pv-packaged", ttlHours: 3 };
     let fromFixture: { resources: CapturedResource[]; loaded: { module: string; pulumi: string } };

@@ -3,28 +3,14 @@
 // with `npm ci` from its own lockfile next to the packed tarball's contents (so `../..` is the package exactly as
 // npm ships it) and type-checked with its own compiler and tsconfig.
 import * as assert from "assert/strict";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { npm, packedTarball, REPO, run } from "../helpers/packed-program";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
 const EXAMPLES = path.join(REPO, "examples");
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 const examples = fs.readdirSync(EXAMPLES).filter((d) => fs.existsSync(path.join(EXAMPLES, d, "Pulumi.yaml"))).sort();
-
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 300_000): Promise<string> {
-  // npm_* variables from an enclosing `npm test` would redirect the nested npm (prefix, cache, config).
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) base[k] = v;
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env: { ...base, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(" ")} in ${cwd} failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 
@@ -79,11 +65,10 @@ describe("examples: complete programs that type-check against the packed tarball
 
     before(async () => {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-examples-"));
-      // Scripts are skipped: the tests run against the current build, as packaging.test.ts does.
-      const packed = JSON.parse(await run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], REPO));
+      // The tarball of the current build (packed without scripts), as packaging.test.ts uses it.
       root = path.join(tmp, "pulumi-capydb");
       fs.mkdirSync(root);
-      await run("tar", ["-xzf", path.join(tmp, packed[0].filename), "-C", root, "--strip-components=1"], tmp);
+      await run("tar", ["-xzf", await packedTarball(), "-C", root, "--strip-components=1"], tmp);
       for (const example of examples) {
         fs.cpSync(path.join(EXAMPLES, example), path.join(root, "examples", example), {
           recursive: true,

@@ -10,16 +10,19 @@ import * as path from "path";
 export const REPO = path.resolve(__dirname, "..", "..", "..");
 /** The SDK version programs install: the development pin (users get the peer range). */
 export const PULUMI_SDK_VERSION = "3.248.0";
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-/** Runs a command and returns its stdout; npm_* variables of an enclosing `npm test` are dropped. */
-export function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<string> {
-  // npm_* variables from an enclosing `npm test` would redirect a nested npm (prefix, cache, config).
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) env[k] = v;
+export const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/**
+ * Runs a command and returns its stdout; npm_* variables of an enclosing `npm test` are dropped, since
+ * they would redirect a nested npm (prefix, cache, config). `env` is added on top.
+ */
+export function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 300_000): Promise<string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^npm_/i.test(k)) base[k] = v;
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+    execFile(cmd, args, { cwd, env: { ...base, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")} in ${cwd} failed: ${err.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
   });
