@@ -408,7 +408,8 @@ describe("engine harness (echo fixture)", function () {
     assert.equal(err.failed.name, "x3");
     assert.ok(stack.resource("x3"), "a failed delete keeps the resource in state");
     assert.ok(stack.resource("x1"), "deletes stop at the first failure");
-    assert.match(plugin.stderr, /delete of echo-\d+ refused/, "plain failures are printed to plugin stderr");
+    const refused = /delete of echo-\d+ refused/;
+    assert.match(await plugin.outputMatching("stderr", refused), refused, "plain failures are printed to plugin stderr");
     await stack.up([echo("x1", {}), echo("x3", { failDelete: false })]);
     const mark = readLog().length;
     await stack.destroy();
@@ -448,9 +449,10 @@ describe("engine harness (echo fixture)", function () {
   it("keeps provider stdout (after the port line) and stderr for assertions", async () => {
     const stack = newStack();
     await stack.up([echo("loud", { shout: "hello-from-create" })]);
-    assert.match(plugin.stdout, /echo stdout: hello-from-create/);
-    assert.doesNotMatch(plugin.stdout, /^\d+\n/, "the port line is not part of stdout");
-    assert.match(plugin.stderr, /echo stderr: hello-from-create/);
+    const stdout = await plugin.outputMatching("stdout", /echo stdout: hello-from-create/);
+    assert.match(stdout, /echo stdout: hello-from-create/);
+    assert.doesNotMatch(stdout, /^\d+\n/, "the port line is not part of stdout");
+    assert.match(await plugin.outputMatching("stderr", /echo stderr: hello-from-create/), /echo stderr: hello-from-create/);
     assert.equal((await plugin.getPluginInfo()).version, "3.248.0");
     await stack.destroy();
   });

@@ -165,6 +165,16 @@ export class Plugin {
   get stderr(): string {
     return this.stderrBuf;
   }
+
+  /**
+   * Waits (bounded) until the stream, from offset `from`, matches. Output is a pipe: a line written
+   * during an RPC may arrive just after its answer. Returns what matched against, for assertions.
+   */
+  async outputMatching(stream: "stdout" | "stderr", pattern: RegExp, from = 0, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    while (!pattern.test(this[stream].slice(from)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return this[stream].slice(from);
+  }
   get pid(): number {
     return this.child.pid as number;
   }
