@@ -9,8 +9,8 @@ import { CapyDBClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { resolveCredentials, CredentialSource } from "./credentials";
 import { operationContext } from "./context";
-import { planDiff } from "./diff";
-import { checkInputs, PreviewDatabaseInputs } from "./inputs";
+import { DiffResult, planDiff } from "./diff";
+import { CheckFailure, checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { createLogger, LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
 import { PollSchedule } from "./poll-schedule";
@@ -23,10 +23,8 @@ import { SECRET_OUTPUTS } from "./outputs";
 import { redact, registerSecret } from "./redact";
 import { containsUnknown } from "./unknown";
 
-export { CapyDBClient } from "./client";
 export { CapyDBError } from "./errors";
 export { containsUnknown, UNKNOWN } from "./unknown";
-export { autoName } from "./inputs";
 export { SECRET_OUTPUTS, PREVIEW_OUTPUT_FIELDS } from "./outputs";
 
 /** What `configure` receives from the dynamic-provider server: decrypted stack config, strings only. */
@@ -47,10 +45,24 @@ export interface ProviderDeps {
 type Props = Record<string, unknown>;
 
 /**
+ * The seven methods the SDK's shim calls, with plain types only: the declarations of this subpath
+ * must type-check in a program with `pulumi new typescript`'s tsconfig, so no zod type appears here.
+ */
+export interface CapyDBProvider {
+  configure(req: ConfigureRequest): Promise<void>;
+  check(olds: Props, news: Props): Promise<{ inputs: Props; failures?: CheckFailure[] }>;
+  diff(id: string, olds: Props, news: Props): Promise<DiffResult>;
+  create(inputs: Props): Promise<{ id: string; outs: Props }>;
+  read(id: string, props: Props): Promise<{ id: string; props: Props }>;
+  update(id: string, olds: Props, news: Props): Promise<{ outs: Props }>;
+  delete(id: string, props: Props): Promise<void>;
+}
+
+/**
  * Builds the seven provider methods over injected time, logging and environment. The exported
  * instance below uses the real ones; tests build their own.
  */
-export function createProvider(deps: ProviderDeps = {}) {
+export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
   const clock = deps.clock ?? systemClock;
   const sink = deps.sink ?? stderrSink;
   let config: CredentialSource = {};

@@ -56,7 +56,7 @@ const durationText = z.string().refine((text) => {
   const ms = parseDuration(text);
   return ms !== undefined && ms >= 1_000 && ms <= MAX_TIMEOUT_MS;
 });
-export const InputSchemas = {
+const InputSchemas = {
   projectId: z.string().min(1),
   name: z.string().max(MAX_NAME_LENGTH).regex(NAME),
   mode: z.enum(MODES),

@@ -1,7 +1,8 @@
 import { cutText } from "./bounded-text";
 import { ALWAYS_ALLOWED_PROPERTIES, INPUT_NAMES, PreviewDatabaseInputs } from "./inputs";
 import { redact } from "./redact";
-import { ConnectionInfo, PreviewDatabase, known } from "./schemas";
+import type { ConnectionInfo, PreviewDatabase } from "./api-types";
+import { known } from "./schemas";
 
 /**
  * The one table from API fields (snake_case) to resource outputs (camelCase). Unknown or empty API

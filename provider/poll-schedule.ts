@@ -1,5 +1,5 @@
 import { RequestPriority } from "./request-budget";
-import { Job } from "./schemas";
+import type { Job } from "./api-types";
 
 /**
  * When to poll a job. A schedule that knows nothing cannot notice the end of a job quickly and poll

@@ -1,5 +1,8 @@
 import { z } from "zod";
+import type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
 import { isPathSafeId } from "./path-segment";
+
+export type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
 
 /**
  * CapyDB API response shapes (capydb-api.md §3). Strict only where a missing field would be a bug
@@ -32,7 +35,6 @@ export const PreviewDatabaseSchema = z.object({
   source_kind: optionalString,
   source_database: optionalString,
 });
-export type PreviewDatabase = z.infer<typeof PreviewDatabaseSchema>;
 
 export const JobSchema = z.object({
   id: pathId,
@@ -51,14 +53,21 @@ export const JobSchema = z.object({
   last_stdout: optionalString,
   last_stderr: optionalString,
 });
-export type Job = z.infer<typeof JobSchema>;
 
 export const ConnectionInfoSchema = z.object({
   username: optionalString,
   direct_url: optionalString,
   pooled_url: optionalString,
 });
-export type ConnectionInfo = z.infer<typeof ConnectionInfoSchema>;
+
+/** true when A and B are the same type; the schemas and the plain types of api-types.ts must agree. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemasMatchTypes: [
+  Same<z.infer<typeof PreviewDatabaseSchema>, PreviewDatabase>,
+  Same<z.infer<typeof JobSchema>, Job>,
+  Same<z.infer<typeof ConnectionInfoSchema>, ConnectionInfo>,
+] = [true, true, true];
+void schemasMatchTypes;
 
 export const ErrorBodySchema = z.object({ error: z.string() });
 

@@ -6,7 +6,7 @@ import { Logger, formatElapsed } from "./log";
 import { defaultPollSchedule, growingIntervalMs, PollPlan, PollSchedule } from "./poll-schedule";
 import { redact } from "./redact";
 import { RequestPriority } from "./request-budget";
-import { ConnectionInfo, Job, PreviewDatabase } from "./schemas";
+import type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
 
 /**
  * Like the official CLI: a few failed polls in a row mean the status cannot be known. One tolerance

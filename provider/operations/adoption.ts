@@ -1,5 +1,5 @@
 import { autoName, PreviewDatabaseInputs } from "../inputs";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 
 /** The environment variable that names previews (ids, comma-separated) a create may take over once. */
 export const ADOPT_ENV = "CAPYDB_ADOPT";

@@ -1,7 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { conflictDelayMs } from "../retry";
-import { Job, PreviewDatabase } from "../schemas";
+import type { Job, PreviewDatabase } from "../api-types";
 
 /** How many of the project's newest jobs are searched for one still running on the preview. */
 const ACTIVE_JOB_SCAN = 50;

@@ -4,7 +4,7 @@ import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs, failureRetryDelayMs } from "../retry";
-import { Job, PreviewDatabase } from "../schemas";
+import type { Job, PreviewDatabase } from "../api-types";
 import { ensureScopes } from "../scope-check";
 import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { deletePreviewAndWait } from "./delete";

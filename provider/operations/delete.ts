@@ -3,7 +3,7 @@ import { CapyDBError } from "../errors";
 import { resolveTimeoutMs, Timeouts } from "../inputs";
 import { formatElapsed } from "../log";
 import { conflictDelayMs } from "../retry";
-import { Job } from "../schemas";
+import type { Job } from "../api-types";
 import { JobFailedError, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 

@@ -1,7 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { failureRetryDelayMs } from "../retry";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 import { retryWhileBusy } from "./conflict";
 import { PreviewGoneError } from "./create";
 

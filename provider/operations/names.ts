@@ -2,7 +2,7 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs } from "../inputs";
 import { jittered } from "../retry";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 
 /**
  * Create's name reconciliation, in one place. CapyDB has no idempotency token: the preview's name

@@ -1,7 +1,7 @@
 import { OperationContext } from "../context";
 import { PreviewDatabaseInputs } from "../inputs";
 import { buildOutputs, connectionOutputs, PREVIEW_OUTPUT_FIELDS } from "../outputs";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 import { classifyNamesake, namesakeIn } from "./names";
 import { partialFailure, PartialFailure } from "./partial-failure";
 

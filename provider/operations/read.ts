@@ -1,7 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 /** An empty id tells the engine the object is gone, so refresh drops it from state. */

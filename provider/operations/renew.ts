@@ -1,5 +1,5 @@
 import { OperationContext } from "../context";
-import { PreviewDatabase } from "../schemas";
+import type { PreviewDatabase } from "../api-types";
 import { PreviewGoneError } from "./create";
 import { extendReconciled } from "./extend";
 

@@ -1,7 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { failureRetryDelayMs } from "../retry";
-import { Job } from "../schemas";
+import type { Job } from "../api-types";
 import { retryWhileBusy } from "./conflict";
 
 /**

@@ -4,7 +4,7 @@ import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { renewalDue } from "../keep-alive";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
-import { Job, PreviewDatabase } from "../schemas";
+import type { Job, PreviewDatabase } from "../api-types";
 import { JobFailedError, waitForJob, WaitTimeoutError } from "../wait";
 import { PreviewNotUsableError } from "./conflict";
 import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./create";

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { CapyDBClient, createProvider } from "../../provider";
+import { createProvider } from "../../provider";
+import { CapyDBClient } from "../../provider/client";
 import { formatHours, renewalDue } from "../../provider/keep-alive";
 import { UNKNOWN } from "../../provider/unknown";
 import { ControlPlane, startControlPlane } from "../control-plane";
