@@ -6,8 +6,8 @@ import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./error
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
-import { budgetFor, RequestBudget, RequestPriority, RequestTicket } from "./request-budget";
-import { failureRetryDelayMs, parseRetryAfter, shouldRetryFailure } from "./retry";
+import { budgetFor, RequestPolicy, RequestPriority, RequestTicket } from "./request-budget";
+import { parseRetryAfter, shouldRetryFailure } from "./retry";
 import {
   ConnectionInfo,
   ConnectionsResponse,
@@ -48,8 +48,11 @@ export interface ClientOptions {
   /** Default: one keep-alive agent per process (dispatcher.ts). */
   dispatcher?: Dispatcher;
   random?: () => number;
-  /** Default: the process's budget for this key and URL (request-budget.ts). */
-  budget?: RequestBudget;
+  /**
+   * Default: the process's shared budget for this key and URL (request-budget.ts). The benchmark hands
+   * in other clients' policies (unshared-requests.ts) to compare them through this same client.
+   */
+  budget?: RequestPolicy;
 }
 
 export interface CallOptions {
@@ -104,7 +107,7 @@ export class CapyDBClient {
   private readonly timeoutMs: number;
   private readonly dispatcher?: Dispatcher;
   private readonly random: () => number;
-  readonly budget: RequestBudget;
+  readonly budget: RequestPolicy;
   private readonly sharedReads = new SharedReads();
 
   constructor(options: ClientOptions) {
@@ -185,6 +188,7 @@ export class CapyDBClient {
     const ticket: RequestTicket = { priority: opts.priority ?? "progress", deadline, since: opts.since, priorityNow: opts.priorityNow };
     let attempt = 0;
     let limited: Answer | undefined;
+    let limitedCount = 0;
     for (;;) {
       attempt++;
       const timeLeft = deadline - this.clock.now();
@@ -203,7 +207,7 @@ export class CapyDBClient {
         response = await this.exchange(method, path, body, ticket, opts.shareInFlight === true);
       } catch (cause) {
         if (cause instanceof NoSlotBeforeDeadline) throw rateLimitedError(method, path, limited);
-        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
+        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
           continue;
         }
         throw new CapyDBError({
@@ -222,18 +226,22 @@ export class CapyDBClient {
         } catch (error) {
           // An unreadable answer to a GET (a cache or proxy glitch) is worth reading again, on the
           // schedule of a 5xx; a POST or DELETE was applied, and is reconciled by the caller instead.
-          if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
+          if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
             continue;
           }
           throw error;
         }
       }
       if (status === 429) {
-        // A 429 means the request was not applied, so any method may be sent again (§1.5). The budget has
-        // paused every caller of this key; the retry waits for its next slot, unless that is too late.
+        // A 429 means the request was not applied, so any method may be sent again (§1.5). The shared budget
+        // has paused every caller of this key; the retry waits for its next slot, unless that is too late.
+        // Other policies may make this call wait on its own first, or not retry at all (unshared-requests.ts).
         limited = response;
-        if (this.budget.resumesAt <= deadline) continue;
-      } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(failureRetryDelayMs(attempt, this.random), deadline))) {
+        const ownWaitMs = this.budget.afterLimited(++limitedCount, response.headers["retry-after"]);
+        if (ownWaitMs !== "final" && this.budget.resumesAt <= deadline && (ownWaitMs === 0 || (await this.pause(ownWaitMs, deadline)))) {
+          continue;
+        }
+      } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
         continue;
       }
       const message = serverMessage(response.text, status, response.cut);

@@ -14,7 +14,7 @@ import { CheckFailure, checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { createLogger, LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
 import { PollSchedule } from "./poll-schedule";
-import { RequestBudget } from "./request-budget";
+import type { RequestPolicy } from "./request-budget";
 import { createOperation } from "./operations/create";
 import { deleteOperation } from "./operations/delete";
 import { readOperation } from "./operations/read";
@@ -36,8 +36,11 @@ export interface ProviderDeps {
   clock?: Clock;
   sink?: LogSink;
   env?: NodeJS.ProcessEnv;
-  /** Extra client options for tests (e.g. request timeout) and benchmarks (one budget and agent per simulated process). */
-  clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestBudget; dispatcher?: Dispatcher };
+  /**
+   * Extra client options for tests (e.g. request timeout) and benchmarks (one budget and agent per
+   * simulated process, or another client's request policy in its place: unshared-requests.ts).
+   */
+  clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestPolicy; dispatcher?: Dispatcher };
   /** When to poll jobs; default the learning schedule (poll-schedule.ts). Benchmarks swap in other strategies. */
   schedule?: PollSchedule;
 }

@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { Clock } from "./clock";
-import { rateLimitDelayMs } from "./retry";
+import { failureRetryDelayMs, rateLimitDelayMs } from "./retry";
 
 /**
  * One request budget per API key and URL in the process, shared by every operation (capydb-api.md
@@ -56,6 +56,26 @@ export interface RequestSlot {
 }
 
 /**
+ * How the requests of one API key are let through and sent again: what the client asks before every
+ * request, and after a 429 or a failed GET. The default is the shared RequestBudget below; the
+ * policies of other clients, which share nothing (unshared-requests.ts), implement it too so that the
+ * benchmark can run them through the same client.
+ */
+export interface RequestPolicy {
+  /** Waits for a slot; undefined when none can be had before the ticket's deadline. */
+  acquire(ticket: RequestTicket): Promise<RequestSlot | undefined>;
+  /** When the next request may go at the earliest (a pause every caller waits out in `acquire`). */
+  readonly resumesAt: number;
+  /**
+   * After the `count`th 429 to one call: how long that call waits on its own before asking for a slot
+   * again (0: only the wait in `acquire`), or "final": the call fails with the 429 at once.
+   */
+  afterLimited(count: number, retryAfter: string | string[] | undefined): number | "final";
+  /** The wait before retry number `attempt` (from 1) of a GET that failed (network error, 408, 5xx). */
+  failureRetryDelayMs(attempt: number, random: () => number): number;
+}
+
+/**
  * Before any 429 the limit is unknown: up to 10 requests at once (an operation finishing and the next
  * starting easily make 5), then 10/s, doubling per busy second. A process that meets a low limit pays
  * for it with a few 429s at its first burst, then follows what got through.
@@ -100,7 +120,7 @@ export interface RequestBudgetOptions {
   parseRetryAfter: RetryAfterParser;
 }
 
-export class RequestBudget {
+export class RequestBudget implements RequestPolicy {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly parseRetryAfter: RetryAfterParser;
@@ -144,6 +164,16 @@ export class RequestBudget {
       this.queue.push({ ticket, askedAt: this.clock.now(), resolve, waited: false });
       void this.pump();
     });
+  }
+
+  /** Nothing of its own: the 429 has paused every caller of the key, and the retry waits in `acquire` like any request. */
+  afterLimited(): number {
+    return 0;
+  }
+
+  /** The official schedule, jittered so that callers that failed together do not retry together (retry.ts). */
+  failureRetryDelayMs(attempt: number, random: () => number): number {
+    return failureRetryDelayMs(attempt, random);
   }
 
   private async pump(): Promise<void> {
