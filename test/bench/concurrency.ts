@@ -2,18 +2,23 @@ import { startControlPlane, type ControlPlane, type RequestLogEntry } from "../c
 import { isList } from "./attribution";
 import { FastForwardClock } from "./clock";
 import { BenchProcess, createPreview, startProcess, timed } from "./process";
-import { OURS } from "./strategies";
+import { LimitStrategy, OURS } from "./strategies";
 
 export type Phase = "creates" | "refreshes" | "deletes";
 
 export interface PhaseResult {
   phase: Phase;
+  /** Operations run: n creates; refreshes and deletes of the previews the creates left tracked. */
+  operations: number;
   wallMs: number;
   /** The least time the limit allows for the calls this phase cannot do without (see `floorMs`). */
   floorMs: number;
   calls: number;
   limited: number;
   failures: number;
+  /** Failures whose error was a 429 (the Go transport's), and waits that ran out of time. */
+  limitFailures: number;
+  timeouts: number;
   tcpConnections: number;
   lists: number;
 }
@@ -33,11 +38,38 @@ export function floorMs(phase: Phase, n: number, jobMs: number, rate: number): n
   return Math.max(2 * n * per, jobMs + n * per);
 }
 
+/** The limiter's fixed window. */
+const WINDOW_MS = 1000;
+
+/** What a failed operation died of, for the report: a 429 given up on, or a wait that ran out of time. */
+function cause(error: unknown): "limit" | "timeout" | "other" {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/HTTP 429|rate limit/i.test(message)) return "limit";
+  if (/timed out|deadline/i.test(message)) return "timeout";
+  return "other";
+}
+
+/** What Pulumi would go on tracking after a create: its outputs, or a failed create's id and properties. */
+type Tracked = { id: string; outs: Record<string, unknown> };
+
+function trackedAfter(result: PromiseSettledResult<Tracked>): Tracked | undefined {
+  if (result.status === "fulfilled") return result.value;
+  const partial = result.reason as { id?: unknown; properties?: unknown };
+  if (typeof partial?.id === "string" && partial.properties && typeof partial.properties === "object") {
+    return { id: partial.id, outs: partial.properties as Record<string, unknown> };
+  }
+  return undefined;
+}
+
 /**
- * `n` creates at once in one provider process, then `n` refreshes, then `n` deletes, against a key
- * limited to `rate` requests per second (fixed one-second windows), with or without Retry-After.
+ * `n` creates at once in one provider process, then refreshes and deletes of every preview the
+ * creates left tracked (all n unless some failed before anything existed, as Pulumi would), against a
+ * key limited to `rate` requests per second (fixed one-second windows), with or without Retry-After.
+ * `limits` is the request policy of the process (default: this version's shared budget); the poll
+ * schedule is always this version's. Every operation keeps the provider's own deadline (20 minutes on
+ * the benchmark's clock), so a policy that backs off more takes longer, or fails, and shows it.
  */
-export async function concurrencyRun(opts: { n: number; jobMs: number; rate: number; retryAfter: boolean }): Promise<PhaseResult[]> {
+export async function concurrencyRun(opts: { n: number; jobMs: number; rate: number; retryAfter: boolean; limits?: LimitStrategy }): Promise<PhaseResult[]> {
   const clock = new FastForwardClock();
   const cp: ControlPlane = await startControlPlane({
     jobProgression: "time",
@@ -48,31 +80,38 @@ export async function concurrencyRun(opts: { n: number; jobMs: number; rate: num
   });
   let p: BenchProcess | undefined;
   try {
-    cp.faults.rateLimit({ budget: opts.rate, retryAfterSeconds: opts.retryAfter ? 1 : null, windowMs: 1000 });
-    p = await startProcess({ cp, clock, schedule: OURS.schedule(), countConnections: true });
+    cp.faults.rateLimit({ budget: opts.rate, retryAfterSeconds: opts.retryAfter ? 1 : null, windowMs: WINDOW_MS });
+    p = await startProcess({ cp, clock, schedule: OURS.schedule(), limits: opts.limits, countConnections: true });
     const process = p;
     const results: PhaseResult[] = [];
-    const phase = async <T>(name: Phase, work: (i: number) => Promise<T>): Promise<(T | undefined)[]> => {
+    const phase = async <T>(name: Phase, count: number, work: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> => {
+      // Each phase starts on a fresh window, as a separate command would a moment later: a policy that
+      // does not retry a 429 would otherwise also meet the calls the previous phase ended with.
+      if (results.length > 0) await clock.sleep(WINDOW_MS);
       cp.clearRequests();
       const connectionsBefore = process.proxy!.connections();
-      const run = await timed(clock, () => Promise.allSettled(Array.from({ length: opts.n }, (_, i) => work(i))));
+      const run = await timed(clock, () => Promise.allSettled(Array.from({ length: count }, (_, i) => work(i))));
       const log: RequestLogEntry[] = cp.requests();
+      const failed = run.value.filter((r): r is PromiseRejectedResult => r.status === "rejected");
       results.push({
         phase: name,
+        operations: count,
         wallMs: run.ms,
-        floorMs: floorMs(name, opts.n, opts.jobMs, opts.rate),
+        floorMs: count === 0 ? NaN : floorMs(name, count, opts.jobMs, opts.rate),
         calls: log.length,
         limited: log.filter((e) => e.status === 429).length,
-        failures: run.value.filter((r) => r.status === "rejected").length,
+        failures: failed.length,
+        limitFailures: failed.filter((r) => cause(r.reason) === "limit").length,
+        timeouts: failed.filter((r) => cause(r.reason) === "timeout").length,
         tcpConnections: process.proxy!.connections() - connectionsBefore,
         lists: log.filter(isList).length,
       });
-      return run.value.map((r) => (r.status === "fulfilled" ? r.value : undefined));
+      return run.value;
     };
-    const created = await phase("creates", (i) => createPreview(process, clock, cp.projectId, `c-${i}`).then((t) => t.value));
-    const live = created.filter((c): c is NonNullable<typeof c> => c !== undefined);
-    await phase("refreshes", (i) => (live[i] ? process.provider.read(live[i].id, live[i].outs) : Promise.reject(new Error("not created"))));
-    await phase("deletes", (i) => (live[i] ? process.provider.delete(live[i].id, live[i].outs) : Promise.reject(new Error("not created"))));
+    const created = await phase("creates", opts.n, (i) => createPreview(process, clock, cp.projectId, `c-${i}`).then((t) => t.value as Tracked));
+    const tracked = created.map(trackedAfter).filter((t): t is Tracked => t !== undefined);
+    await phase("refreshes", tracked.length, (i) => process.provider.read(tracked[i].id, tracked[i].outs));
+    await phase("deletes", tracked.length, (i) => process.provider.delete(tracked[i].id, tracked[i].outs));
     return results;
   } finally {
     await p?.close();

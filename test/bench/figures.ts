@@ -41,9 +41,10 @@ export function similarFigures(ops: JobOp[], into: Figures): void {
   }
 }
 
-export function concurrencyFigures(mode: "ra" | "none", phases: PhaseResult[], into: Figures): void {
+export function concurrencyFigures(strategy: string, mode: "ra" | "none", phases: PhaseResult[], into: Figures): void {
   for (const p of phases) {
-    const key = `conc.${mode}.${p.phase}`;
+    const key = `conc.${strategy}.${mode}.${p.phase}`;
+    into[`${key}.operations`] = p.operations;
     into[`${key}.wall`] = p.wallMs;
     into[`${key}.floor`] = p.floorMs;
     into[`${key}.ratio`] = p.wallMs / p.floorMs;
@@ -51,6 +52,8 @@ export function concurrencyFigures(mode: "ra" | "none", phases: PhaseResult[], i
     into[`${key}.limited`] = p.limited;
     into[`${key}.limitedPct`] = (100 * p.limited) / Math.max(1, p.calls);
     into[`${key}.failures`] = p.failures;
+    into[`${key}.limitFailures`] = p.limitFailures;
+    into[`${key}.timeouts`] = p.timeouts;
     into[`${key}.tcp`] = p.tcpConnections;
     into[`${key}.lists`] = p.lists;
   }

@@ -2,31 +2,39 @@ import { Clock } from "../../provider/clock";
 import { createKeepAliveDispatcher } from "../../provider/dispatcher";
 import { createProvider } from "../../provider";
 import { PollSchedule } from "../../provider/poll-schedule";
-import { RequestBudget } from "../../provider/request-budget";
-import { parseRetryAfter } from "../../provider/retry";
+import { RequestPolicy } from "../../provider/request-budget";
 import type { ControlPlane } from "../control-plane";
 import { FastForwardClock } from "./clock";
 import { CountingProxy, startCountingProxy } from "./counting-proxy";
+import { LimitStrategy, OURS_LIMIT } from "./strategies";
 
 export type Provider = ReturnType<typeof createProvider>;
 
 /**
- * One dynamic-provider process, simulated in the benchmark's process: its own request budget, its own
- * keep-alive agent (behind its own counting proxy) and its own learned job durations, exactly what a
- * separate `pulumi up` would start with. The provider code is the real one.
+ * One dynamic-provider process, simulated in the benchmark's process: its own request budget (or the
+ * request policy under comparison), its own keep-alive agent (behind its own counting proxy) and its
+ * own learned job durations, exactly what a separate `pulumi up` would start with. The provider code
+ * is the real one.
  */
 export interface BenchProcess {
   provider: Provider;
   /** Present when asked for: TCP connections are only counted where they are reported. */
   proxy?: CountingProxy;
-  budget: RequestBudget;
+  budget: RequestPolicy;
   close(): Promise<void>;
 }
 
-export async function startProcess(opts: { cp: ControlPlane; clock: FastForwardClock; schedule: PollSchedule; countConnections?: boolean }): Promise<BenchProcess> {
+/** `limits`: how requests are let through and what a 429 does (default: this version's shared budget). */
+export async function startProcess(opts: {
+  cp: ControlPlane;
+  clock: FastForwardClock;
+  schedule: PollSchedule;
+  limits?: LimitStrategy;
+  countConnections?: boolean;
+}): Promise<BenchProcess> {
   const proxy = opts.countConnections ? await startCountingProxy(opts.cp.url) : undefined;
   const dispatcher = opts.clock.track(createKeepAliveDispatcher());
-  const budget = new RequestBudget({ clock: opts.clock, parseRetryAfter });
+  const budget = (opts.limits ?? OURS_LIMIT).policy(opts.clock);
   const provider = createProvider({
     clock: opts.clock,
     sink: () => undefined,

@@ -1,6 +1,6 @@
 import * as os from "os";
 import type { Figures } from "./stats";
-import type { Strategy } from "./strategies";
+import type { LimitStrategy, Strategy } from "./strategies";
 
 export interface Settings {
   runs: number;
@@ -39,6 +39,7 @@ export function describeMachine(loadBefore: number[], startedAt: number): Machin
 
 const s = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? "–" : `${(ms / 1000).toFixed(2)} s`);
 const n = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits).replace(/\.0+$/, ""));
+const ratio = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "–" : `${v.toFixed(2)} ×`);
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
 const header = (cells: string[]) => [row(cells), row(cells.map(() => "---"))];
 
@@ -73,12 +74,12 @@ export function judge(f: Figures, worst: Figures): Target[] {
   for (const mode of ["none", "ra"] as const) {
     const label = mode === "ra" ? "with Retry-After" : "without Retry-After";
     for (const phase of ["creates", "refreshes", "deletes"]) {
-      const key = `conc.${mode}.${phase}`;
+      const key = `conc.ours.${mode}.${phase}`;
       add(`50 concurrent ${phase} ${label}: zero failures (in every run)`, worst[`${key}.failures`] === 0, n(worst[`${key}.failures`], 0));
-      add(`50 concurrent ${phase} ${label}: wall ≤ 1.25 × floor`, f[`${key}.ratio`] <= 1.25, `${n(f[`${key}.ratio`], 2)} ×`);
+      add(`50 concurrent ${phase} ${label}: wall ≤ 1.25 × floor`, f[`${key}.ratio`] <= 1.25, ratio(f[`${key}.ratio`]));
       add(`50 concurrent ${phase} ${label}: 429s ≤ 10% of calls`, f[`${key}.limitedPct`] <= 10, `${n(f[`${key}.limitedPct`], 1)} %`);
     }
-    const lists = f[`conc.${mode}.refreshes.lists`];
+    const lists = f[`conc.ours.${mode}.refreshes.lists`];
     add(`50 concurrent refreshes of one project ${label}: ≤ 5 list calls`, lists <= 5, n(lists, 0));
   }
   add("plugin cold start (spawn to first API request) ≤ 1.3 s", f["plugin.coldStart"] <= 1300, s(f["plugin.coldStart"]));
@@ -86,7 +87,19 @@ export function judge(f: Figures, worst: Figures): Target[] {
   return targets;
 }
 
-export function markdown(f: Figures, strategies: Strategy[], settings: Settings, machine: Machine, targets: Target[] | undefined): string {
+/** "3 of 10 (429: 3, timed out: 0)": failures, out of how many ran when fewer than `n`, and what they died of. */
+function failures(f: Figures, key: string, all: number): string {
+  const count = f[`${key}.failures`];
+  const ran = f[`${key}.operations`];
+  let text = n(count, 0);
+  if (ran !== undefined && ran !== all) text += ` of ${n(ran, 0)}`;
+  const causes: string[] = [];
+  if (f[`${key}.limitFailures`] > 0) causes.push(`429: ${n(f[`${key}.limitFailures`], 0)}`);
+  if (f[`${key}.timeouts`] > 0) causes.push(`timed out: ${n(f[`${key}.timeouts`], 0)}`);
+  return causes.length > 0 ? `${text} (${causes.join(", ")})` : text;
+}
+
+export function markdown(f: Figures, strategies: Strategy[], limitStrategies: LimitStrategy[], settings: Settings, machine: Machine, targets: Target[] | undefined): string {
   const out: string[] = [];
   const lengths = settings.lengthsMs;
   out.push("# Benchmarks", "");
@@ -146,20 +159,29 @@ export function markdown(f: Figures, strategies: Strategy[], settings: Settings,
   const c = settings.concurrency;
   out.push(`## ${c.n} operations at once against a key limited to ${c.rate} requests/s`, "");
   out.push(
-    `One provider process (this version) runs ${c.n} creates at once (jobs of ${c.jobMs / 1000} s), then ${c.n} refreshes, then ${c.n} ` +
-      `deletes, against the local control plane limiting the key to ${c.rate} requests per 1 s window (429 with \`Retry-After: 1\`, or with ` +
-      `no header). The floor is the least time the limit allows for the calls no client can avoid: creates ${c.jobMs / 1000} s + ` +
-      `(2n+1)/rate (after the first job can have ended: one poll and one connections read per preview, one list), refreshes (n+1)/rate ` +
-      `(one list, n connections reads), deletes ${c.jobMs / 1000} s + n/rate (one poll per job after it ended). TCP connections are counted ` +
-      `by a proxy in front of the control plane, which keeps idle connections open and sends no Keep-Alive hint (like a load balancer ` +
-      `with a long idle timeout).`,
+    `One provider process runs ${c.n} creates at once (jobs of ${c.jobMs / 1000} s), then refreshes and deletes at once of every ` +
+      `preview the creates left tracked (all ${c.n}, unless creates failed before anything existed), against the local control plane ` +
+      `limiting the key to ${c.rate} requests per 1 s window (429 with \`Retry-After: 1\`, or with no header). The same provider code ` +
+      `runs every row, with only the request policy swapped through the \`clientOptions.budget\` option: this version's shared budget, ` +
+      `0.1.0's backoff of each call on its own, and the Go transport of the CapyDB CLI and Terraform provider, for which a 429 is final ` +
+      `(see "How the figures are obtained"). The floor is the least time the limit allows for the calls no client can avoid: creates ` +
+      `${c.jobMs / 1000} s + (2n+1)/rate (after the first job can have ended: one poll and one connections read per preview, one list), ` +
+      `refreshes (n+1)/rate (one list, n connections reads), deletes ${c.jobMs / 1000} s + n/rate (one poll per job after it ended), ` +
+      `with n the operations run; each phase starts on a fresh window (the clock idles one window between phases, outside the ` +
+      `wall time), and since a fixed window lets its first ${c.rate} calls through at once, a phase can end up to one window under ` +
+      `this floor. Failures: operations that ended in an error, "of m" when fewer than ${c.n} ran, with what they died ` +
+      `of (a 429 given up on, a wait past its deadline); where operations failed, wall / floor says little, since a failed ` +
+      `operation stops early. TCP connections are counted by a proxy in front of the control plane, which ` +
+      `keeps idle connections open and sends no Keep-Alive hint (like a load balancer with a long idle timeout).`,
     "",
   );
-  out.push(...header(["Retry-After", "phase", "wall", "floor", "wall / floor", "calls", "429s", "failures", "TCP connections", "list calls"]));
+  out.push(...header(["request policy", "Retry-After", "phase", "wall", "floor", "wall / floor", "calls", "429s", "failures", "TCP connections", "list calls"]));
   for (const mode of ["none", "ra"]) {
     for (const phase of ["creates", "refreshes", "deletes"]) {
-      const k = `conc.${mode}.${phase}`;
-      out.push(row([mode === "ra" ? "1 s" : "none", phase, s(f[`${k}.wall`]), s(f[`${k}.floor`]), `${n(f[`${k}.ratio`], 2)} ×`, n(f[`${k}.calls`], 0), `${n(f[`${k}.limited`], 0)} (${n(f[`${k}.limitedPct`], 1)} %)`, n(f[`${k}.failures`], 0), n(f[`${k}.tcp`], 0), n(f[`${k}.lists`], 0)]));
+      for (const st of limitStrategies) {
+        const k = `conc.${st.id}.${mode}.${phase}`;
+        out.push(row([st.label, mode === "ra" ? "1 s" : "none", phase, s(f[`${k}.wall`]), s(f[`${k}.floor`]), ratio(f[`${k}.ratio`]), n(f[`${k}.calls`], 0), `${n(f[`${k}.limited`], 0)} (${n(f[`${k}.limitedPct`], 1)} %)`, failures(f, k, c.n), n(f[`${k}.tcp`], 0), n(f[`${k}.lists`], 0)]));
+      }
     }
   }
   out.push("");
@@ -190,6 +212,15 @@ export function markdown(f: Figures, strategies: Strategy[], settings: Settings,
     "- Strategies other than this version are the incumbents' schedules as documented (capydb-api.md §5) and 0.1.0's, run by the same client: " +
       "0.1.0 polls at once, then 0.5 s growing by half to a 2 s cap in the first minute and a 10 s cap after; the Terraform provider every 5 s; " +
       "the CLI at once, then 2 s doubling to 10 s.",
+    "- Request policies other than this version's (the table of operations at once) are 0.1.0's rules and the Go transport's as " +
+      "documented (capydb-api.md §1.5 and §5), run by the same client (provider/unshared-requests.ts). 0.1.0 sends every request at " +
+      "once, and after a 429 only that call waits: Retry-After as given (capped at 60 s), else 1 s, 2 s, 4 s … 30 s, jittered down to " +
+      "half, for the call's successive 429s, until the operation's deadline. The Go transport sends every request at once and fails " +
+      "the call on its first 429: a create or delete whose POST or DELETE is refused fails, and a refused read during a wait counts as " +
+      "one of the five poll errors in a row a wait tolerates (as the CLI does). Both retry failed GETs at +1 s and +3 s, unjittered " +
+      "(no 5xx occurs here). Everything else in these rows is this version's (poll schedule, shared identical reads, keep-alive agent), " +
+      "so the rows isolate how the limit is handled: 0.1.0 as released also polled on its own schedule and sent one list per refresh. " +
+      "Each operation keeps the provider's 20-minute deadline on the benchmark's clock. Targets are judged on this version's rows only.",
     "- Simulated processes share the benchmark's Node process and its event loop, with the control plane; the operations of one " +
       "scenario run at the same time, scenarios one after the other.",
     `- ${settings.runs} run(s) per figure; a warm-up round runs first and is not counted. "Max" figures are the median of each run's maximum.`,

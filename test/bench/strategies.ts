@@ -1,4 +1,8 @@
+import { Clock } from "../../provider/clock";
 import { JobDurations, LearningSchedule, PollSchedule } from "../../provider/poll-schedule";
+import { RequestBudget, RequestPolicy } from "../../provider/request-budget";
+import { parseRetryAfter } from "../../provider/retry";
+import { IndependentBackoff, LimitIsFinal } from "../../provider/unshared-requests";
 
 /**
  * The job-wait strategies compared. Each is a PollSchedule handed to the same provider code through
@@ -53,5 +57,37 @@ export const STRATEGIES: Strategy[] = [
     id: "cli",
     label: "2 s doubling to 10 s (CapyDB CLI)",
     schedule: () => memoryless((_elapsedMs, _polls, previous) => (previous === undefined ? 2_000 : Math.min(10_000, previous * 2))),
+  },
+];
+
+/**
+ * The ways of living with a rate limit compared: each a RequestPolicy handed to the same provider code
+ * through `createProvider({ clientOptions: { budget } })`; only when requests go, and what a 429 does,
+ * differs. The poll schedule is this version's in every row.
+ */
+export interface LimitStrategy {
+  id: string;
+  label: string;
+  /** A fresh policy: what one process would start with. */
+  policy(clock: Clock): RequestPolicy;
+}
+
+export const OURS_LIMIT: LimitStrategy = {
+  id: "ours",
+  label: "pulumi-capydb (this version: one shared budget per key)",
+  policy: (clock) => new RequestBudget({ clock, parseRetryAfter }),
+};
+
+export const LIMIT_STRATEGIES: LimitStrategy[] = [
+  OURS_LIMIT,
+  {
+    id: "v010",
+    label: "0.1.0: each call backs off on its own",
+    policy: (clock) => new IndependentBackoff({ clock }),
+  },
+  {
+    id: "go",
+    label: "CapyDB Terraform provider / CLI (Go transport): 429 is final",
+    policy: () => new LimitIsFinal(),
   },
 ];
