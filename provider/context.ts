@@ -11,6 +11,11 @@ export interface OperationContext {
   /** Previews a create may take over once (CAPYDB_ADOPT), read from the plugin's environment. */
   adoptIds: ReadonlySet<string>;
   schedule?: PollSchedule;
+  /**
+   * The source of every jitter an operation adds to its own waits (resends, reconciling lists, busy
+   * back-off): the client's, so one injected source makes a whole operation's waits reproducible.
+   */
+  random: () => number;
 }
 
 export function operationContext(ctx: {
@@ -19,6 +24,14 @@ export function operationContext(ctx: {
   sink?: LogSink;
   adoptIds?: ReadonlySet<string>;
   schedule?: PollSchedule;
+  random?: () => number;
 }): OperationContext {
-  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink), adoptIds: ctx.adoptIds ?? new Set(), schedule: ctx.schedule };
+  return {
+    client: ctx.client,
+    clock: ctx.clock,
+    log: createLogger(ctx.sink),
+    adoptIds: ctx.adoptIds ?? new Set(),
+    schedule: ctx.schedule,
+    random: ctx.random ?? Math.random,
+  };
 }

@@ -80,7 +80,7 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule });
+  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, random: deps.clientOptions?.random });
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {

@@ -81,7 +81,7 @@ export async function retryWhileBusy<T>(
         if (!refusal.busy) throw refusal.error;
         why = `${why}: ${refusal.why}`;
       }
-      const delay = conflictDelayMs(attempt);
+      const delay = conflictDelayMs(attempt, ctx.random);
       if (ctx.clock.now() + delay > deadline) throw error;
       ctx.log.info(`${label}: the preview is busy (${why}); retrying in ${Math.round(delay / 1000)}s`);
       await ctx.clock.sleep(delay);

@@ -89,7 +89,7 @@ async function submitCreate(
           : await reconcileByName(ctx, projectId, name, deadline, label);
         if (existing) return settle(existing);
         // No live holder of the name: a namesake still being deleted, or the project is busy. Both pass.
-        const delay = conflictDelayMs(++conflicts);
+        const delay = conflictDelayMs(++conflicts, ctx.random);
         if (ctx.clock.now() + delay > deadline) {
           if (evidence.unknownCreateSentAt !== undefined) throw new CreateOutcomeUnknownError(error.message);
           throw error;
@@ -108,7 +108,7 @@ async function submitCreate(
       // From here an earlier or this create may have landed: find out by name before anything else.
       const existing = await reconcileByName(ctx, projectId, name, deadline, label);
       if (existing) return settle(existing);
-      const delay = failureRetryDelayMs(submits, Math.random);
+      const delay = failureRetryDelayMs(submits, ctx.random);
       if (!error.maybeApplied || submits >= MAX_CREATE_SUBMITS || ctx.clock.now() + delay > deadline) {
         // Not listed now, but a create of ours may still land (a server that applies it late).
         throw new CreateOutcomeUnknownError(`the preview is not listed yet; last error: ${error.message}`);

@@ -42,7 +42,7 @@ export async function deletePreviewAndWait(
         return;
       }
       if (attempt >= MAX_DELETE_ATTEMPTS && !error.isConflict) throw error;
-      const delay = conflictDelayMs(attempt);
+      const delay = conflictDelayMs(attempt, ctx.random);
       if (ctx.clock.now() + delay > deadline) throw error;
       await ctx.clock.sleep(delay);
       continue;

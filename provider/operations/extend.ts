@@ -43,7 +43,7 @@ export async function extendReconciled(
       ctx.log.info(`${label}: the extend's answer was lost, but the preview now expires at ${preview.ttl_expires_at}: it landed`);
       return preview;
     }
-    const delay = failureRetryDelayMs(sends, Math.random);
+    const delay = failureRetryDelayMs(sends, ctx.random);
     if (sends >= MAX_EXTEND_SENDS || ctx.clock.now() + delay > deadline) throw lost;
     ctx.log.info(`${label}: the extend's answer was lost and the expiry did not move; sending it again in ${Math.round(delay / 1000)}s`);
     await ctx.clock.sleep(delay);

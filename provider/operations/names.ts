@@ -83,7 +83,7 @@ export async function reconcileByName(
       return namesakeIn(await ctx.client.listPreviews(projectId, { deadline }), name);
     } catch (error) {
       if (!(error instanceof CapyDBError)) throw error;
-      const delay = jittered(RECONCILE_DELAYS_MS[Math.min(attempt, RECONCILE_DELAYS_MS.length) - 1], Math.random);
+      const delay = jittered(RECONCILE_DELAYS_MS[Math.min(attempt, RECONCILE_DELAYS_MS.length) - 1], ctx.random);
       if (error.isAuth || error.kind === "deadline" || ctx.clock.now() + delay > deadline) {
         throw new CreateOutcomeUnknownError(`listing project ${projectId} to find "${name}" failed: ${error.message}`);
       }

@@ -90,7 +90,7 @@ export async function resetReconciled(
       ctx.log.info(`${label}: the reset's answer was lost, but its job ${landed.id} is listed; waiting for it instead of resetting again`);
       return landed;
     }
-    const delay = failureRetryDelayMs(sends, Math.random);
+    const delay = failureRetryDelayMs(sends, ctx.random);
     if (sends >= MAX_RESET_SENDS || ctx.clock.now() + delay > deadline) {
       // Not listed: most likely never applied, but a late one cannot be ruled out. Keep it recorded.
       throw new ResetOutcomeUnknownError(anchor, `the reset's answer was lost (${lost.message}) and no reset job is listed yet`);
