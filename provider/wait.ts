@@ -43,12 +43,124 @@ const connectionsPlan: PollPlan = {
 /** What a poll tells the request budget about itself (request-budget.ts). */
 type PollCall = { priority: RequestPriority; since: number; priorityNow: () => RequestPriority };
 
-/** The job reached "failed". */
-export class JobFailedError extends Error {
-  constructor(readonly job: Job) {
-    super(describeJobFailure(job));
+/**
+ * Job states that mean "still working" (§3.2): `pending` and `running` are documented, the others are
+ * seen in test doubles or are the usual names of the same thing. Waiting on them is right. A state in
+ * neither this list nor `completed`/`failed` may be final (`cancelled`, `succeeded`, `error`…): it ends
+ * the wait as soon as anything says the job is over (its `completed_at`, or its preview in a final state).
+ */
+export const JOB_WORKING_STATES: ReadonlySet<string> = new Set([
+  "pending",
+  "queued",
+  "scheduled",
+  "claimed",
+  "started",
+  "running",
+  "in_progress",
+  "retrying",
+]);
+
+/** Final states that may be another server's word for "completed": success only when the preview agrees. */
+export const JOB_SUCCESS_ALIASES: ReadonlySet<string> = new Set(["succeeded", "success", "done", "finished"]);
+
+/**
+ * Preview states that mean work on it is under way (§4.1, §6): a wait for "ready" goes on through
+ * them. Anything else is final: `ready`, or a state the preview will not leave by waiting (`failed`,
+ * `error`, `expired`, `suspended`…), which ends the wait with that state named.
+ */
+export const PREVIEW_WORKING_STATES: ReadonlySet<string> = new Set([
+  "provisioning",
+  "creating",
+  "pending",
+  "queued",
+  "resetting",
+  "restoring",
+  "resuming",
+]);
+
+/** What a job wait expects of the preview once the job is over: usable, or no longer listed (a delete). */
+export type PreviewGoal = "ready" | "gone";
+
+/** The preview a job works on: looked at when the job's state alone cannot say whether it ended. */
+export interface JobPreview {
+  projectId: string;
+  previewId: string;
+  goal: PreviewGoal;
+}
+
+/** Has the preview stopped changing, for a wait that expects `goal`? (undefined: no longer listed.) */
+export function previewSettled(preview: PreviewDatabase | undefined, goal: PreviewGoal): boolean {
+  if (!preview) return true;
+  if (goal === "gone") return !PREVIEW_WORKING_STATES.has(preview.state) && preview.state !== "deleting" && preview.state !== "ready";
+  return !PREVIEW_WORKING_STATES.has(preview.state);
+}
+
+/** The outcome of one look at a job (and, when its state is not enough, at its preview). */
+export type JobVerdict =
+  | { kind: "working" }
+  | { kind: "succeeded"; note?: string }
+  | { kind: "failed"; message: string };
+
+/**
+ * Decides from everything the job and its preview say (§3.2). `preview` is "unseen" when it was not
+ * looked at, undefined when it is not listed.
+ */
+export function judgeJob(job: Job, preview: PreviewDatabase | undefined | "unseen", goal: PreviewGoal): JobVerdict {
+  if (job.state === "completed") return { kind: "succeeded" };
+  if (job.state === "failed") return { kind: "failed", message: describeJobFailure(job) };
+  if (JOB_WORKING_STATES.has(job.state)) return { kind: "working" };
+  const seen = preview === "unseen" ? undefined : preview;
+  const ended = Boolean(job.completed_at) || (preview !== "unseen" && previewSettled(seen, goal));
+  if (!ended) return { kind: "working" };
+  const agrees = preview !== "unseen" && (goal === "ready" ? seen?.state === "ready" : seen === undefined);
+  if (JOB_SUCCESS_ALIASES.has(job.state) && agrees) {
+    return { kind: "succeeded", note: `job ${job.id} ended "${job.state}" (not "completed"); taken as success since its preview is ${goal}` };
+  }
+  return { kind: "failed", message: describeJobEnd(job, preview) };
+}
+
+/** A job that ended in a state that is not "completed": the state, and the server's reason. */
+function describeJobEnd(job: Job, preview: PreviewDatabase | undefined | "unseen"): string {
+  const previewText =
+    preview === "unseen" ? "" : preview ? `; its preview is "${preview.state}"` : "; its preview is no longer listed";
+  // Redacted whole, then cut: a secret cut in half no longer matches its pattern.
+  const reason = job.error || (preview !== "unseen" && preview?.last_error) || "no reason was given";
+  let message = `${job.type} job ${job.id} ended in state "${job.state}" (not "completed")${previewText}: ${cutText(redact(reason))}`;
+  const tail = stderrTail(job.last_stderr);
+  if (tail) message += `\n--- stderr (last lines) ---\n${cutTextKeepingEnd(redact(tail))}`;
+  return redact(message);
+}
+
+/** The work ended and did not succeed: a job that failed or ended otherwise, or a preview in a final state. */
+export class WorkFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkFailedError";
+  }
+}
+
+/** The job reached "failed", or another final state that is not success. */
+export class JobFailedError extends WorkFailedError {
+  constructor(
+    readonly job: Job,
+    message = describeJobFailure(job),
+  ) {
+    super(message);
     this.name = "JobFailedError";
   }
+}
+
+/** The preview is in a final state that is not the one waited for (`failed`, `expired`, `suspended`…). */
+export class PreviewStateError extends WorkFailedError {
+  constructor(readonly preview: PreviewDatabase) {
+    super(describePreviewState(preview));
+    this.name = "PreviewStateError";
+  }
+}
+
+export function describePreviewState(preview: PreviewDatabase): string {
+  const last = preview.last_error ? `: ${cutText(redact(preview.last_error))}` : " (no last_error was given)";
+  return redact(`preview ${preview.id} is "${preview.state}", a state it will not leave by waiting${last}`);
 }
 
 /** The deadline passed while the work was still running; `lastState` says where it was. */
@@ -99,6 +211,14 @@ export class PollErrors {
   }
 }
 
+/** The operation that started a background wait ended first: the wait stopped without a result. */
+export class WaitAbortedError extends Error {
+  constructor(readonly what: string) {
+    super(`stopped waiting for ${what}: the operation ended`);
+    this.name = "WaitAbortedError";
+  }
+}
+
 /** One observation of a poll: the state to report, and the result once the wait is over. */
 type Observation<T> = { state: string; done: false } | { state: string; done: true; result: T };
 
@@ -113,6 +233,7 @@ async function pollUntil<T>(
   label: string,
   subject: string,
   observe: (call: PollCall, elapsedMs: number) => Promise<Observation<T>>,
+  signal?: AbortSignal,
 ): Promise<T> {
   const started = ctx.clock.now();
   const errors = new PollErrors();
@@ -125,6 +246,8 @@ async function pollUntil<T>(
       }
       await ctx.clock.sleep(step.delayMs);
     }
+    // The operation this wait serves has ended (failed elsewhere): not one more request for it.
+    if (signal?.aborted) throw new WaitAbortedError(`${label} (${subject})`);
     // Polls of the longest-running waits go first among equals: those are the likeliest to be over.
     const call: PollCall = { priority: step.priority, since: started, priorityNow: () => plan.priorityAt(ctx.clock.now() - started) };
     // undefined: nothing could be observed this time (a tolerated poll error).
@@ -148,11 +271,19 @@ async function pollUntil<T>(
 }
 
 /**
- * Waits until the job is completed (returns it) or failed (throws JobFailedError), or the deadline passes.
- * Given the job as its POST answer described it (not just its id), the schedule can use and extend what
- * the process learned about jobs of its type in its project.
+ * Waits until the job ends: returns it when it completed, throws JobFailedError when it failed or
+ * ended in any other final state (named, with the server's reason), or WaitTimeoutError at the
+ * deadline. Given the preview the job works on, a state the provider does not know is decided by
+ * looking at the preview too (judgeJob). Given the job as its POST answer described it (not just its
+ * id), the schedule can use and extend what the process learned about jobs of its type in its project.
  */
-export async function waitForJob(ctx: WaitContext, jobOrId: string | Job, deadline: number, label: string): Promise<Job> {
+export async function waitForJob(
+  ctx: WaitContext,
+  jobOrId: string | Job,
+  deadline: number,
+  label: string,
+  preview?: JobPreview,
+): Promise<Job> {
   const jobId = typeof jobOrId === "string" ? jobOrId : jobOrId.id;
   const plan = (ctx.schedule ?? defaultPollSchedule).plan({
     apiUrl: ctx.client.apiUrl,
@@ -161,12 +292,31 @@ export async function waitForJob(ctx: WaitContext, jobOrId: string | Job, deadli
   return pollUntil<Job>(ctx, plan, deadline, label, `job ${jobId}`, async (call, elapsedMs) => {
     // A 404 here counts as a poll error (§1.4): a job just created may not be visible everywhere yet.
     const job = await ctx.client.getJob(jobId, { deadline, ...call });
-    if (job.state === "failed") throw new JobFailedError(job);
-    // Any other state, known or not (pending, running, queued…), means the job is still running.
-    if (job.state !== "completed") return { state: job.state, done: false };
-    plan.completed(job, elapsedMs);
+    const known = job.state === "completed" || job.state === "failed" || JOB_WORKING_STATES.has(job.state);
+    const seen = preview && !known ? await previewOrGone(ctx, preview.projectId, preview.previewId, { deadline, ...call }) : "unseen";
+    const verdict = judgeJob(job, seen, preview?.goal ?? "ready");
+    if (verdict.kind === "failed") throw new JobFailedError(job, verdict.message);
+    if (verdict.kind === "working") return { state: job.state, done: false };
+    if (verdict.note) ctx.log.info(`${label}: ${verdict.note}`);
+    if (job.state === "completed") plan.completed(job, elapsedMs);
     return { state: job.state, done: true, result: job };
   });
+}
+
+/** The preview as listed, or undefined when a well-formed list (or CapyDB's 404 for the project) proves it gone. */
+async function previewOrGone(
+  ctx: WaitContext,
+  projectId: string,
+  previewId: string,
+  opts: Parameters<CapyDBClient["findPreview"]>[2],
+): Promise<PreviewDatabase | undefined> {
+  try {
+    return await ctx.client.findPreview(projectId, previewId, opts);
+  } catch (error) {
+    // The project itself is gone (CapyDB's own 404), and its previews with it (§4.6).
+    if (error instanceof CapyDBError && error.provesAbsence) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -183,16 +333,27 @@ export async function waitForPreview(
   done: (preview: PreviewDatabase | undefined) => boolean,
 ): Promise<PreviewDatabase | undefined> {
   return pollUntil<PreviewDatabase | undefined>(ctx, growingPlan, deadline, label, `preview ${previewId}`, async (call) => {
-    let preview: PreviewDatabase | undefined;
-    try {
-      preview = await ctx.client.findPreview(projectId, previewId, { deadline, ...call });
-    } catch (error) {
-      // The project itself is gone (CapyDB's own 404), and its previews with it (§4.6).
-      if (!(error instanceof CapyDBError && error.provesAbsence)) throw error;
-    }
+    const preview = await previewOrGone(ctx, projectId, previewId, { deadline, ...call });
     const state = preview?.state ?? "gone";
     return done(preview) ? { state, done: true, result: preview } : { state, done: false };
   });
+}
+
+/**
+ * Waits on the list until the preview is ready (returns it) or no longer listed (undefined). A state
+ * outside PREVIEW_WORKING_STATES other than `ready` (`failed`, `expired`, `suspended`…) will not
+ * change by waiting: PreviewStateError at once, naming the state and its last_error.
+ */
+export async function waitForPreviewReady(
+  ctx: WaitContext,
+  projectId: string,
+  previewId: string,
+  deadline: number,
+  label: string,
+): Promise<PreviewDatabase | undefined> {
+  const preview = await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => previewSettled(p, "ready"));
+  if (preview && preview.state !== "ready") throw new PreviewStateError(preview);
+  return preview;
 }
 
 /** Reads connections until both URLs are present (they may lag behind "ready", §4.7). */
@@ -201,10 +362,20 @@ export async function waitForConnections(
   previewId: string,
   deadline: number,
   label: string,
+  signal?: AbortSignal,
 ): Promise<ConnectionInfo> {
   const bound = Math.min(deadline, ctx.clock.now() + CONNECTIONS_MAX_WAIT_MS);
-  return pollUntil<ConnectionInfo>(ctx, connectionsPlan, bound, label, `connection URLs of preview ${previewId}`, async () => {
-    const info = await ctx.client.getConnections(previewId, { deadline: bound });
-    return info.direct_url && info.pooled_url ? { state: "present", done: true, result: info } : { state: "missing", done: false };
-  });
+  const subject = `connection URLs of preview ${previewId}`;
+  return pollUntil<ConnectionInfo>(
+    ctx,
+    connectionsPlan,
+    bound,
+    label,
+    subject,
+    async () => {
+      const info = await ctx.client.getConnections(previewId, { deadline: bound });
+      return info.direct_url && info.pooled_url ? { state: "present", done: true, result: info } : { state: "missing", done: false };
+    },
+    signal,
+  );
 }

@@ -6,7 +6,7 @@ import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs, failureRetryDelayMs } from "../retry";
 import type { Job, PreviewDatabase } from "../api-types";
 import { ensureScopes } from "../scope-check";
-import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
+import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
 import { nameTakenError, takeoverReason } from "./adoption";
 import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
@@ -136,7 +136,11 @@ export async function obtainPreview(
   return submitCreate(ctx, inputs, deadline, label);
 }
 
-/** After the job (or, without a job id, the list) says the preview is usable: fresh fields and URLs. */
+/**
+ * After the job (or, without a job id, the list) says the preview is usable: fresh fields and URLs.
+ * A preview in a final state other than ready (a job "completed" on a preview that is "failed") fails
+ * at once with that state and its last_error, rather than waiting minutes for URLs that will not come.
+ */
 export async function finishReady(
   ctx: OperationContext,
   inputs: Record<string, unknown>,
@@ -149,15 +153,25 @@ export async function finishReady(
 ): Promise<Outputs> {
   // Both at once (one round trip less). The list is shareable: when many creates finish together, one
   // list serves all that ask before it is sent. A gone preview is reported as such, whatever the URLs did.
-  const urls = waitForConnections(ctx, previewId, deadline, label);
+  // The URL wait runs in the background: it stops as soon as this operation ends, however it ends.
+  const stop = new AbortController();
+  const urls = waitForConnections(ctx, previewId, deadline, label, stop.signal);
   urls.catch(() => undefined);
-  const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" }));
-  if (!preview) throw new PreviewGoneError(previewId, projectId);
-  const connections = await urls;
-  return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
+  try {
+    const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" }));
+    if (!preview) throw new PreviewGoneError(previewId, projectId);
+    if (preview.state !== "ready" && !PREVIEW_WORKING_STATES.has(preview.state)) throw new PreviewStateError(preview);
+    const connections = await urls;
+    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
+  } finally {
+    stop.abort();
+  }
 }
 
-/** Waits for the create job, or for the list to show the preview settled when no job id is known. */
+/**
+ * Waits for the create job, or for the list to show the preview ready when no job id is known. Ends
+ * with WorkFailedError when the job or the preview reach a final state that is not success.
+ */
 export async function awaitCreated(
   ctx: OperationContext,
   projectId: string,
@@ -167,13 +181,10 @@ export async function awaitCreated(
   label: string,
 ): Promise<void> {
   if (job) {
-    await waitForJob(ctx, job, deadline, label);
+    await waitForJob(ctx, job, deadline, label, { projectId, previewId, goal: "ready" });
     return;
   }
-  const preview = await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => !p || p.state === "ready" || p.state === "failed");
-  if (preview?.state === "failed") {
-    throw new JobFailedError({ id: "(unknown)", type: "branch.create", state: "failed", error: preview.last_error ?? undefined });
-  }
+  await waitForPreviewReady(ctx, projectId, previewId, deadline, label);
 }
 
 export async function createOperation(ctx: OperationContext, inputs: PreviewDatabaseInputs & Record<string, unknown>) {
@@ -206,7 +217,8 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
     return { id: preview.id, outs };
   } catch (error) {
     const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null });
-    if (error instanceof JobFailedError && !submitted.adopted) {
+    // A job that failed or ended otherwise, or a preview left in a final state: nothing may stay behind.
+    if (error instanceof WorkFailedError && !submitted.adopted) {
       throw await cleanUpFailedCreate(ctx, inputs, preview.id, error, tracked, label);
     }
     const reason = error instanceof Error ? error.message : String(error);
@@ -231,7 +243,7 @@ async function cleanUpFailedCreate(
   ctx: OperationContext,
   inputs: PreviewDatabaseInputs & Record<string, unknown>,
   previewId: string,
-  failure: JobFailedError,
+  failure: WorkFailedError,
   tracked: Outputs,
   label: string,
 ): Promise<Error> {

@@ -4,7 +4,7 @@ import { resolveTimeoutMs, Timeouts } from "../inputs";
 import { formatElapsed } from "../log";
 import { conflictDelayMs } from "../retry";
 import type { Job } from "../api-types";
-import { JobFailedError, waitForJob, waitForPreview, WaitTimeoutError } from "../wait";
+import { waitForJob, waitForPreview, WaitTimeoutError, WorkFailedError } from "../wait";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 const MAX_DELETE_ATTEMPTS = 3;
@@ -48,7 +48,7 @@ export async function deletePreviewAndWait(
       continue;
     }
     ctx.log.info(`${label}: delete of preview ${previewId} accepted${job ? ` (job ${job.id})` : ""}`);
-    if (job) await waitForJob(ctx, job, deadline, label);
+    if (job) await waitForJob(ctx, job, deadline, label, { projectId, previewId, goal: "gone" });
     else await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
     ctx.log.info(`${label}: preview ${previewId} deleted in ${formatElapsed(ctx.clock.now() - started)}`);
     return;
@@ -74,7 +74,7 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
   } catch (error) {
     // Throwing keeps the resource in state, so a later destroy can try again: say so.
     const what =
-      error instanceof JobFailedError || error instanceof WaitTimeoutError || error instanceof CapyDBError
+      error instanceof WorkFailedError || error instanceof WaitTimeoutError || error instanceof CapyDBError
         ? error.message
         : String(error);
     throw new Error(

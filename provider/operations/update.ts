@@ -5,7 +5,7 @@ import { renewalDue } from "../keep-alive";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
 import type { Job, PreviewDatabase } from "../api-types";
-import { JobFailedError, waitForJob, WaitTimeoutError } from "../wait";
+import { PreviewStateError, waitForJob, WaitTimeoutError, WorkFailedError } from "../wait";
 import { PreviewNotUsableError } from "./conflict";
 import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./create";
 import { extendReconciled } from "./extend";
@@ -31,6 +31,15 @@ function notUsableError(name: string, error: PreviewNotUsableError): Error {
   return new Error(
     `Preview "${name}" cannot be changed in place: ${error.message}. ` +
       "Run `pulumi up --refresh`: the refresh drops it from the stack and the up creates a new one.",
+  );
+}
+
+/** A reset job that failed: which preview, what CapyDB said, and what to do next. */
+function resetFailedError(name: string, id: string, jobId: string, error: WorkFailedError): Error {
+  return new Error(
+    `Resetting preview "${name}" (${id}) failed: the reset (job ${jobId}) did not complete: ${error.message}\n` +
+      "Its data may be partly reset. Run `pulumi up` again to send the reset again; if CapyDB then says the preview " +
+      "is not ready, replace it (`pulumi up --replace <its URN>`) or delete it with `pulumi destroy`.",
   );
 }
 
@@ -117,7 +126,7 @@ async function updatePreview(
             news,
           );
         }
-        if (error instanceof JobFailedError) {
+        if (error instanceof WorkFailedError) {
           throw new Error(
             `Preview "${name}" (${id}) failed to become ready: ${error.message}\n` +
               "Delete it with `pulumi destroy` (or recreate it with `pulumi up --replace <urn>`) and try again.",
@@ -151,9 +160,9 @@ async function updatePreview(
       appliedTrigger = news.resetTrigger;
       lastJobId = job.id;
       try {
-        await waitForJob(ctx, job.id, deadline, label);
+        await waitForJob(ctx, job.id, deadline, label, { projectId, previewId: id, goal: "ready" });
       } catch (error) {
-        if (error instanceof JobFailedError) throw error;
+        if (error instanceof WorkFailedError) throw resetFailedError(name, id, job.id, error);
         // Applied and still running (or unobservable): the next up waits for this job, never resets again.
         throw partialFailure(
           `Preview "${name}" (${id}): the reset (job ${job.id}) was applied but has not finished: ${(error as Error).message}\n` +
@@ -193,6 +202,12 @@ async function updatePreview(
     if (error instanceof PreviewGoneError) throw goneError(name, id);
     if (error instanceof PreviewNotUsableError) {
       throw error.reason === "gone" ? goneError(name, id) : notUsableError(name, error);
+    }
+    if (error instanceof PreviewStateError) {
+      throw new Error(
+        `Preview "${name}" (${id}) cannot be used: ${error.message}. Waiting would not help. ` +
+          "Replace it (`pulumi up --replace <its URN>`) or delete it with `pulumi destroy`, then run `pulumi up`.",
+      );
     }
     throw error;
   }

@@ -46,6 +46,18 @@ export function adminHandler(plane: () => ControlPlane): (req: ApiRequest) => Pr
       plane().jobs.unknownStateNext(jobKind(kind), typeof state === "string" ? state : undefined);
       return ok();
     })
+    .add("POST", `${ADMIN_PREFIX}/jobs/end-next`, (req) => {
+      const { kind, state, error, previewState, lastError } = body(req) as Record<string, never>;
+      if (typeof state !== "string") throw new HttpError(400, "state must be a string");
+      plane().jobs.endNext(jobKind(kind), { state, error, previewState, lastError });
+      return ok();
+    })
+    .add("POST", `${ADMIN_PREFIX}/previews/:id/state`, (req, { id }) => {
+      const { state, lastError } = body(req);
+      if (typeof state !== "string") throw new HttpError(400, "state must be a string");
+      plane().previews.setState(id, state, typeof lastError === "string" ? lastError : undefined);
+      return ok();
+    })
     .add("GET", `${ADMIN_PREFIX}/jobs`, () => json(200, { jobs: plane().jobs.list() }))
     .add("GET", `${ADMIN_PREFIX}/previews`, (req) => {
       const live = req.query.get("live") === "true";

@@ -27,6 +27,7 @@ export type {
   FaultRule,
   Job,
   JobControl,
+  JobEnd,
   JobFailure,
   JobKind,
   PreviewControl,
@@ -163,6 +164,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         stallNext: (kind) => jobs.stallNext(kind),
         releaseStalled: () => jobs.releaseStalled(),
         unknownStateNext: (kind, state) => jobs.unknownStateNext(kind, state),
+        endNext: (kind, end) => jobs.endNext(kind, end),
         list: () => [...store.jobs.values()].map(jobSnapshot),
       },
       previews: {
@@ -173,6 +175,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         },
         connectionsMissingFor: (id, polls) => {
           previewRow(id).connectionsMissingPolls = polls;
+        },
+        setState: (id, state, lastError) => {
+          const row = previewRow(id);
+          row.state = state;
+          row.lastError = lastError;
+          row.updatedAt = now();
         },
         remove: (id) => previews.retire(previewRow(id), "out-of-band"),
       },

@@ -20,6 +20,7 @@ export function targetOf(preview: PreviewRow): PreviewTarget {
 export function jobCompleter(deps: JobEffectsDeps): (job: JobRow, at?: number) => Promise<void> {
   return async (job, at) => {
     const preview = deps.store.previews.get(job.previewId);
+    if (job.injectedEnd) return recordEnd(job, preview, Math.min(at ?? Infinity, deps.now()));
     const outcome = job.injectedFailure ? injected(job) : await deps.queue.run(() => doWork(deps.backend, job, preview));
     // Never in the future of the clock, whatever the caller says.
     record(job, preview, outcome, Math.min(at ?? Infinity, deps.now()));
@@ -59,6 +60,21 @@ async function doWork(backend: Backend, job: JobRow, preview: PreviewRow | undef
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, error: `${job.type} failed: ${message}`, stderr: `ERROR:  ${message}`, exitCode: 1 };
   }
+}
+
+/** An injected end: the job shows the chosen state with completed_at; the preview what the test said. */
+function recordEnd(job: JobRow, preview: PreviewRow | undefined, now: number): void {
+  const end = job.injectedEnd!;
+  job.state = end.state;
+  job.completedAt = now;
+  job.updatedAt = now;
+  if (end.error !== undefined) job.error = end.error;
+  if (!preview) return;
+  if (preview.activeJobId === job.id) preview.activeJobId = undefined;
+  if (preview.deletedAt !== undefined) return;
+  preview.updatedAt = now;
+  if (end.previewState !== undefined) preview.state = end.previewState;
+  if (end.lastError !== undefined) preview.lastError = end.lastError;
 }
 
 function record(job: JobRow, preview: PreviewRow | undefined, outcome: Outcome, now: number): void {

@@ -1,6 +1,6 @@
 import { newId } from "./ids";
-import { TERMINAL_JOB_STATES, type JobRow, type PreviewRow, type Store } from "./state";
-import type { JobFailure, JobKind } from "./types";
+import { jobEnded, TERMINAL_JOB_STATES, type JobRow, type PreviewRow, type Store } from "./state";
+import type { JobEnd, JobFailure, JobKind } from "./types";
 
 const JOB_TYPES: Record<JobKind, string> = {
   create: "branch.create",
@@ -26,6 +26,7 @@ export class JobEngine {
   private readonly failures: Record<JobKind, JobFailure[]> = { create: [], reset: [], delete: [] };
   private readonly stalls: Record<JobKind, number> = { create: 0, reset: 0, delete: 0 };
   private readonly unknownStates: Record<JobKind, string[]> = { create: [], reset: [], delete: [] };
+  private readonly ends: Record<JobKind, JobEnd[]> = { create: [], reset: [], delete: [] };
 
   constructor(
     private readonly store: Store,
@@ -43,6 +44,10 @@ export class JobEngine {
   unknownStateNext(kind: JobKind, state = "queued"): void {
     if (TERMINAL_JOB_STATES.has(state)) throw new Error(`"${state}" is terminal, not an unknown non-terminal state`);
     this.unknownStates[kind].push(state);
+  }
+
+  endNext(kind: JobKind, end: JobEnd): void {
+    this.ends[kind].push({ ...end });
   }
 
   releaseStalled(): void {
@@ -69,6 +74,7 @@ export class JobEngine {
       unknownState,
       stalled,
       injectedFailure: this.failures[kind].shift(),
+      injectedEnd: this.ends[kind].shift(),
       durationMs: this.opts.durationFor?.({ kind, projectId: preview.projectId, previewName: preview.name }) ?? this.opts.durationsMs[kind],
     };
     this.store.jobs.set(job.id, job);
@@ -79,7 +85,7 @@ export class JobEngine {
   /** A client looked at the job (GET /v1/jobs/{id}, or a listing showing its preview). */
   async observe(job: JobRow): Promise<void> {
     if (this.opts.progression === "time") return this.evaluate(job);
-    if (TERMINAL_JOB_STATES.has(job.state)) return;
+    if (jobEnded(job)) return;
     if (job.finishing) return job.finishing;
     const next = job.pendingSteps.shift();
     if (next !== undefined) return this.show(job, next);
@@ -89,12 +95,12 @@ export class JobEngine {
   /** "time" progression: brings every active job up to date with the clock. */
   async advanceAll(): Promise<void> {
     if (this.opts.progression !== "time") return;
-    const active = [...this.store.jobs.values()].filter((job) => !TERMINAL_JOB_STATES.has(job.state));
+    const active = [...this.store.jobs.values()].filter((job) => !jobEnded(job));
     await Promise.all(active.map((job) => this.evaluate(job)));
   }
 
   private async evaluate(job: JobRow): Promise<void> {
-    if (TERMINAL_JOB_STATES.has(job.state)) return;
+    if (jobEnded(job)) return;
     if (job.finishing) return job.finishing;
     // Any evaluation comes after the request that created the job, so its POST answer said "pending".
     if (job.state === "pending") this.show(job, job.unknownState ?? "running");

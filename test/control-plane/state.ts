@@ -1,4 +1,4 @@
-import type { Job, JobFailure, PreviewRecord } from "./types";
+import type { Job, JobEnd, JobFailure, PreviewRecord } from "./types";
 
 export interface Organization {
   id: string;
@@ -32,12 +32,18 @@ export interface JobRow extends Job {
   unknownState?: string;
   stalled: boolean;
   injectedFailure?: JobFailure;
+  injectedEnd?: JobEnd;
   /** "time" progression: how long after creation the job finishes. */
   durationMs: number;
   finishing?: Promise<void>;
 }
 
 export const TERMINAL_JOB_STATES: ReadonlySet<string> = new Set(["completed", "failed"]);
+
+/** Over: a documented terminal state, or any state with completed_at set (an injected end). */
+export function jobEnded(job: Job): boolean {
+  return TERMINAL_JOB_STATES.has(job.state) || job.completedAt !== undefined;
+}
 
 /** The one place that says which previews a client can still see. */
 export class Store {
@@ -68,7 +74,7 @@ export class Store {
   activeJob(preview: PreviewRow): JobRow | undefined {
     if (!preview.activeJobId) return undefined;
     const job = this.jobs.get(preview.activeJobId);
-    return job && !TERMINAL_JOB_STATES.has(job.state) ? job : undefined;
+    return job && !jobEnded(job) ? job : undefined;
   }
 }
 
@@ -83,6 +89,7 @@ export function jobSnapshot(row: JobRow): Job {
     unknownState: _unknown,
     stalled: _stalled,
     injectedFailure: _failure,
+    injectedEnd: _end,
     durationMs: _duration,
     finishing: _finishing,
     ...job

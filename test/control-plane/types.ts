@@ -95,6 +95,15 @@ export interface JobFailure {
   exitCode?: number;
 }
 
+/** A job that ends in a state of the test's choosing (known or not), with completed_at set. */
+export interface JobEnd {
+  state: string;
+  error?: string;
+  /** The preview's state once the job ended; default: unchanged (e.g. still "provisioning"). */
+  previewState?: string;
+  lastError?: string;
+}
+
 export interface Job {
   id: string;
   kind: JobKind;
@@ -153,6 +162,8 @@ export interface JobControl {
   stallNext(kind: JobKind): void;
   releaseStalled(): void;
   unknownStateNext(kind: JobKind, state?: string): void;
+  /** The next job of `kind` ends in `end.state` (e.g. "cancelled", "succeeded") with completed_at set. */
+  endNext(kind: JobKind, end: JobEnd): void;
   list(): Job[];
 }
 
@@ -161,6 +172,8 @@ export interface PreviewControl {
   live(projectId?: string): PreviewRecord[];
   expireNow(id: string): void;
   connectionsMissingFor(id: string, polls: number): void;
+  /** Puts the preview in any state (e.g. "suspended", "error"), with an optional last_error. */
+  setState(id: string, state: string, lastError?: string): void;
   remove(id: string): void;
 }
 

@@ -105,6 +105,16 @@ const ROWS = {
     "5xx or network errors on a GET",
     "Retried after 1 s and 2 s ±25 % (never under 250 ms) within the deadline; each request's timeout is clipped to the time left (never under 1 s)",
   ],
+  // --- B: job and preview states, conflicts, lost answers ---
+  jobEndsUnknown: [
+    "A job ends in a state the provider does not know (`cancelled`, `error`, `succeeded`…, with `completed_at`)",
+    "Decided at the first poll that shows it: `succeeded` with the preview `ready` is success (logged); any other state fails, naming it and CapyDB's reason, and a create deletes its preview",
+  ],
+  previewFinal: [
+    "A job `completed` on a preview left `failed`; an `up` resuming a preview that is `suspended`, `expired`, `error`…",
+    "Fails at once naming the state and `last_error`, without waiting for connection URLs; a create deletes the preview; every later `up` says the same at once",
+  ],
+  // --- end B ---
 } as const satisfies Record<string, readonly [string, string]>;
 
 interface World {
@@ -225,6 +235,50 @@ const CASES: Case[] = [
   { row: ROWS.busy, variant: "extend", op: "update", inputs: { ttlHours: 5 }, inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/extend$/), 3) },
   { row: ROWS.deleteLost, variant: "504 after applying", op: "delete", inject: on("DELETE", givenPath(), { status: 504, after: "respond" }), expect: "ok" },
   { row: ROWS.getRetries, variant: "list 503 twice", op: "read", inject: onList({ status: 503, times: 2 }), expect: "ok" },
+  // --- B: job and preview states, conflicts, lost answers ---
+  {
+    row: ROWS.jobEndsUnknown, variant: "create job cancelled", op: "create",
+    inject: (w) => w.cp.jobs.endNext("create", { state: "cancelled", error: "cancelled: host drained" }),
+    expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /ended in state "cancelled" \(not "completed"\).*cancelled: host drained[\s\S]*nothing is left behind/);
+      assert.ok(w.cp.jobs.list().find((j) => j.kind === "create")!.polls <= 2, "decided at the first poll that shows it");
+    },
+  },
+  { row: ROWS.jobEndsUnknown, variant: "create job succeeded, preview ready", op: "create", inject: (w) => w.cp.jobs.endNext("create", { state: "succeeded", previewState: "ready" }), expect: "ok" },
+  {
+    row: ROWS.jobEndsUnknown, variant: "reset job error, preview failed", op: "update", inputs: { resetTrigger: "1" },
+    inject: (w) => w.cp.jobs.endNext("reset", { state: "error", previewState: "failed", lastError: "pg_restore: out of disk" }),
+    expect: "error",
+    check: (w, o) => assert.match(o.kind === "error" ? o.error.message : "", new RegExp(`Resetting preview "${NAME}" \\(${w.given!.id}\\) failed.*ended in state "error".*out of disk[\\s\\S]*Run \`pulumi up\` again`)),
+  },
+  {
+    row: ROWS.jobEndsUnknown, variant: "delete job canceled", op: "delete",
+    inject: (w) => w.cp.jobs.endNext("delete", { state: "canceled", previewState: "ready", error: "operator cancelled the delete" }),
+    expect: "error",
+    check: (w, o) => assert.match(o.kind === "error" ? o.error.message : "", new RegExp(`Deleting preview "${NAME}" \\(${w.given!.id}\\) did not finish: .*"canceled".*operator cancelled the delete`)),
+  },
+  {
+    row: ROWS.previewFinal, variant: "create job completed, preview failed", op: "create",
+    inject: (w) => w.cp.jobs.endNext("create", { state: "completed", previewState: "failed", lastError: "pg_restore: out of disk" }),
+    expect: "error",
+    check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /is "failed", a state it will not leave by waiting: pg_restore: out of disk[\s\S]*nothing is left behind/),
+  },
+  {
+    row: ROWS.previewFinal, variant: "resumed up, preview suspended", op: "update",
+    inject: (w) => {
+      // State from an up that stopped before the preview was ready; the preview is now suspended.
+      w.given!.outs = { ...w.given!.outs, state: "provisioning", lastJobId: null };
+      w.cp.previews.setState(w.given!.id, "suspended", "billing inactive");
+    },
+    expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /is "suspended", a state it will not leave by waiting: billing inactive/);
+      assert.equal(count(w, "GET", /preview-databases$/), 2, "one look after the create's own");
+    },
+  },
+  { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
+  // --- end B ---
 ];
 
 /** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */

@@ -127,4 +127,77 @@ describe("operation decisions (memory control plane)", function () {
       });
     }
   });
+
+  describe("jobs and previews that end in states the provider does not know (issue 14 item 4, issue 18 item 7)", () => {
+    const jobPolls = () => count("GET", /^\/v1\/jobs\//);
+
+    for (const state of ["cancelled", "error"]) {
+      it(`a create whose job ends "${state}" fails at the first poll that shows it, names the state and reason, and deletes the preview`, async () => {
+        const provider = await newProvider();
+        cp.jobs.endNext("create", { state, error: `create was ${state}: host drained`, lastError: "host drained" });
+        const started = clock.now();
+        const error = await provider.create(await checked(provider, { name: `pr-${state}` })).then(() => undefined, (e) => e);
+        assert.ok(error instanceof Error && !(error as { id?: string }).id, `a plain error, got ${error}`);
+        assert.match(error.message, new RegExp(`ended in state "${state}" \\(not "completed"\\).*create was ${state}: host drained`));
+        assert.match(error.message, /was deleted, so nothing is left behind/);
+        assert.deepEqual(cp.previews.live(), []);
+        // pending, then the end: two job polls; the clean-up's delete job adds its own.
+        const createJob = cp.jobs.list().find((j) => j.kind === "create")!;
+        assert.ok(createJob.polls <= 2, `${createJob.polls} polls of the create job`);
+        assert.ok(clock.now() - started < 10_000, `ended after ${clock.now() - started} ms of (fake) time`);
+      });
+    }
+
+    it("a create whose job ends succeeded with the preview ready is taken as success, and logged", async () => {
+      const provider = await newProvider();
+      cp.jobs.endNext("create", { state: "succeeded", previewState: "ready" });
+      const { outs } = await provider.create(await checked(provider, { name: "pr-succeeded" }));
+      assert.equal(outs.state, "ready");
+      assert.ok(outs.pooledUrl, "connection URLs");
+      assert.ok(lines.some((l) => l.includes('ended "succeeded" (not "completed"); taken as success')), lines.join("\n"));
+    });
+
+    it("a create job completed on a preview left failed fails at once with the state and last_error, without waiting for URLs", async () => {
+      const provider = await newProvider();
+      cp.jobs.endNext("create", { state: "completed", previewState: "failed", lastError: "pg_restore: out of disk" });
+      const started = clock.now();
+      const error = await provider.create(await checked(provider, { name: "pr-failed-preview" })).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.match(error.message, /is "failed", a state it will not leave by waiting: pg_restore: out of disk/);
+      assert.match(error.message, /nothing is left behind/);
+      assert.deepEqual(cp.previews.live(), []);
+      // The URL wait started with the check of the preview, and stopped with it: no URL poll after the clean-up began.
+      const log = cp.requests();
+      const lastUrlPoll = log.map((r, i) => (r.path.endsWith("/connections") ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+      const cleanup = log.findIndex((r) => r.method === "DELETE");
+      assert.ok(cleanup > lastUrlPoll, `URL polls after the clean-up began: ${log.map((r) => `${r.method} ${r.path}`).join(", ")}`);
+      assert.ok(count("GET", /\/connections$/) <= 2, `${count("GET", /\/connections$/)} connection polls`);
+      assert.ok(clock.now() - started < 10_000, `ended after ${clock.now() - started} ms of (fake) time`);
+      assert.ok(jobPolls() >= 1);
+    });
+
+    it("an up that resumes an unfinished preview found suspended fails at once naming the state, and so does every later up", async () => {
+      const provider = await newProvider();
+      const inputs = await checked(provider, { name: "pr-suspended", timeouts: { create: "30s" } });
+      // A create whose answer is lost while listing is down: recorded as pending; its job never finishes.
+      cp.jobs.stallNext("create");
+      cp.faults.inject({ method: "POST", path: previewsPath(), status: 502, body: "<html>bad gateway</html>", after: "respond" });
+      cp.faults.inject({ method: "GET", path: previewsPath(), status: 503, times: 100_000 });
+      const partial = (await provider.create(inputs).then(() => undefined, (e) => e)) as Error & { id: string; properties: Props };
+      assert.match(partial.id, /^pending-create\//);
+      cp.faults.clear();
+      const [live] = cp.previews.live();
+      cp.previews.setState(live.id, "suspended", "billing inactive");
+      for (const attempt of [1, 2]) {
+        const started = clock.now();
+        const error = await provider.update(partial.id, partial.properties, inputs).then(() => undefined, (e) => e);
+        assert.ok(error instanceof Error && !(error as { id?: string }).id, `attempt ${attempt}: a plain error, got ${error}`);
+        assert.match(error.message, new RegExp(`Preview "pr-suspended" \\(${live.id}\\) failed to become ready: preview ${live.id} is "suspended".*billing inactive`));
+        assert.ok(clock.now() - started < 5_000, `attempt ${attempt}: ended after ${clock.now() - started} ms of (fake) time`);
+      }
+      cp.jobs.releaseStalled();
+      await provider.delete(partial.id, partial.properties);
+      assert.deepEqual(cp.previews.live(), []);
+    });
+  });
 });

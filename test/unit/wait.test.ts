@@ -3,7 +3,20 @@ import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { createLogger } from "../../provider/log";
 import { growingIntervalMs, JobDurations, LearningSchedule } from "../../provider/poll-schedule";
-import { JobFailedError, waitForConnections, waitForJob, waitForPreview, WaitTimeoutError } from "../../provider/wait";
+import type { Job, PreviewDatabase } from "../../provider/api-types";
+import {
+  JOB_WORKING_STATES,
+  JobFailedError,
+  judgeJob,
+  PREVIEW_WORKING_STATES,
+  previewSettled,
+  PreviewStateError,
+  waitForConnections,
+  waitForJob,
+  waitForPreview,
+  waitForPreviewReady,
+  WaitTimeoutError,
+} from "../../provider/wait";
 import { FakeClock } from "../helpers/fake-clock";
 import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";
 import { Handler, startScriptedServer } from "../helpers/scripted-server";
@@ -161,5 +174,97 @@ describe("job waiter with a learned duration", () => {
       const { sleeps } = await twoWaits(other, 10_300);
       assert.deepEqual(sleeps.slice(0, 2), [500, 1225], `${JSON.stringify(other)}: the schedule of a job of a new kind`);
     }
+  });
+});
+
+describe("job and preview states the provider does not know (issue 14 item 4, issue 18 item 7)", () => {
+  const at = (state: string, extra: Record<string, unknown> = {}) => apiJob({ state, ...extra }) as Job;
+  const preview = (state: string, extra: Record<string, unknown> = {}) => apiPreview({ state, ...extra }) as PreviewDatabase;
+
+  it("judgeJob: completed succeeds, failed fails, the working states wait, an unknown state waits only while nothing says it ended", () => {
+    assert.equal(judgeJob(at("completed"), "unseen", "ready").kind, "succeeded");
+    assert.equal(judgeJob(at("failed", { error: "boom" }), "unseen", "ready").kind, "failed");
+    for (const state of JOB_WORKING_STATES) assert.equal(judgeJob(at(state, { completed_at: "2026-11-27T12:00:10Z" }), preview("ready"), "ready").kind, "working", state);
+    assert.equal(judgeJob(at("paused"), "unseen", "ready").kind, "working", "nothing says it ended");
+    assert.equal(judgeJob(at("paused"), preview("provisioning"), "ready").kind, "working", "the preview is still being worked on");
+    const cancelled = judgeJob(at("cancelled", { completed_at: "2026-11-27T12:00:10Z", error: "cancelled by an operator" }), "unseen", "ready");
+    assert.deepEqual(cancelled.kind, "failed");
+    assert.match((cancelled as { message: string }).message, /branch\.create job job_1 ended in state "cancelled" \(not "completed"\): cancelled by an operator/);
+    const byPreview = judgeJob(at("error"), preview("failed", { last_error: "disk full" }), "ready");
+    assert.match((byPreview as { message: string }).message, /ended in state "error".*its preview is "failed": disk full/);
+  });
+
+  it("judgeJob: a success alias is success only when the preview agrees (ready, or gone for a delete)", () => {
+    const done = { completed_at: "2026-11-27T12:00:10Z" };
+    assert.equal(judgeJob(at("succeeded", done), preview("ready"), "ready").kind, "succeeded");
+    assert.equal(judgeJob(at("succeeded", done), preview("failed"), "ready").kind, "failed");
+    assert.equal(judgeJob(at("succeeded", done), "unseen", "ready").kind, "failed", "nothing confirms it");
+    assert.equal(judgeJob(at("succeeded", { type: "branch.delete" }), undefined, "gone").kind, "succeeded");
+    assert.equal(judgeJob(at("canceled", { type: "branch.delete" }), preview("ready"), "gone").kind, "working", "a delete whose preview is still listed ready may not have started");
+    assert.equal(judgeJob(at("canceled", { type: "branch.delete", ...done }), preview("ready"), "gone").kind, "failed");
+  });
+
+  it("previewSettled: the working states wait, anything else is final", () => {
+    for (const state of PREVIEW_WORKING_STATES) assert.equal(previewSettled(preview(state), "ready"), false, state);
+    for (const state of ["ready", "failed", "expired", "error", "suspended", "deleting", "something-new"]) assert.equal(previewSettled(preview(state), "ready"), true, state);
+    assert.equal(previewSettled(undefined, "ready"), true);
+    assert.equal(previewSettled(preview("deleting"), "gone"), false);
+  });
+
+  /** A server that answers the job poll with `job` and the project's list with `previews`. */
+  const jobAndList = (job: () => Record<string, unknown>, previews: () => Record<string, unknown>[]): Handler => (req) =>
+    req.path.startsWith("/v1/jobs/") ? { body: { job: job() } } : { body: { preview_databases: previews() } };
+  const target = { projectId: "prj_1", previewId: "pvw_1", goal: "ready" as const };
+
+  for (const state of ["cancelled", "canceled", "error", "aborted"]) {
+    it(`a job that ends "${state}" (completed_at set) fails at the first poll that shows it, with the state and the server's reason`, async () => {
+      const job = () => apiJob({ state, completed_at: "2026-11-27T12:00:10Z", error: `job was ${state} by the scheduler` });
+      await withWait(jobAndList(job, () => [apiPreview({ state: "provisioning" })]), async (ctx, requests) => {
+        const error = await waitForJob(ctx, "job_1", ctx.clock.now() + 20 * 60_000, "create pr-42", target).then(() => undefined, (e) => e);
+        assert.ok(error instanceof JobFailedError, String(error));
+        assert.match(error.message, new RegExp(`ended in state "${state}".*its preview is "provisioning": job was ${state} by the scheduler`));
+        assert.equal(requests.filter((r) => r.path.startsWith("/v1/jobs/")).length, 1, "one poll");
+        assert.deepEqual(ctx.clock.sleeps, []);
+      });
+    });
+  }
+
+  it("a job in an unknown state without completed_at ends when its preview is final, naming the preview's last_error", async () => {
+    const job = () => apiJob({ state: "paused" });
+    let listed = "provisioning";
+    await withWait(jobAndList(job, () => [apiPreview({ state: listed, last_error: "quota exceeded" })]), async (ctx, requests) => {
+      setTimeout(() => (listed = "suspended"), 0);
+      const error = await waitForJob(ctx, "job_1", ctx.clock.now() + 20 * 60_000, "create pr-42", target).then(() => undefined, (e) => e);
+      assert.ok(error instanceof JobFailedError, String(error));
+      assert.match(error.message, /ended in state "paused".*its preview is "suspended": quota exceeded/);
+      assert.ok(requests.length <= 6, `${requests.length} requests`);
+    });
+  });
+
+  it("a job that ends succeeded with its preview ready is taken as success, and says so", async () => {
+    const job = () => apiJob({ state: "succeeded", completed_at: "2026-11-27T12:00:10Z" });
+    await withWait(jobAndList(job, () => [apiPreview({ state: "ready" })]), async (ctx) => {
+      const done = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "create pr-42", target);
+      assert.equal(done.state, "succeeded");
+      assert.ok(ctx.lines.some((l) => l.includes('job job_1 ended "succeeded" (not "completed"); taken as success since its preview is ready')), ctx.lines.join("\n"));
+    });
+  });
+
+  for (const state of ["expired", "error", "suspended", "failed"]) {
+    it(`the ready wait ends at once on a preview "${state}", naming the state and its last_error`, async () => {
+      await withWait(() => ({ body: { preview_databases: [apiPreview({ state, last_error: `it is ${state}` })] } }), async (ctx, requests) => {
+        const error = await waitForPreviewReady(ctx, "prj_1", "pvw_1", ctx.clock.now() + 20 * 60_000, "update pr-42").then(() => undefined, (e) => e);
+        assert.ok(error instanceof PreviewStateError, String(error));
+        assert.match(error.message, new RegExp(`preview pvw_1 is "${state}", a state it will not leave by waiting: it is ${state}`));
+        assert.equal(requests.length, 1);
+      });
+    });
+  }
+
+  it("the ready wait goes on through the working states", async () => {
+    const states = ["provisioning", "resetting", "ready"];
+    await withWait((_req, i) => ({ body: { preview_databases: [apiPreview({ state: states[i] })] } }), async (ctx) => {
+      assert.equal((await waitForPreviewReady(ctx, "prj_1", "pvw_1", ctx.clock.now() + 60_000, "x"))?.state, "ready");
+    });
   });
 });
