@@ -2,6 +2,7 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { conflictDelayMs } from "../retry";
 import type { Job, PreviewDatabase } from "../api-types";
+import { judgeJob, PREVIEW_WORKING_STATES } from "../wait";
 
 /** How many of the project's newest jobs are searched for one still running on the preview. */
 const ACTIVE_JOB_SCAN = 50;
@@ -22,25 +23,26 @@ type Refusal = { busy: true; why: string } | { busy: false; error: PreviewNotUsa
 
 /**
  * Why a 409 on a preview: "busy" (another operation runs on it: waiting helps) or "not usable"
- * (gone, expired, or stuck in a state that is not ready: waiting until the update timeout only
- * delays the way out). The API says both with 409 and only its message tells them apart, which
- * clients must not branch on (§1.3), so the preview and its jobs are looked at instead.
+ * (gone, expired, or in a state that is not ready and will not become ready by waiting: waiting until
+ * the update timeout only delays the way out). The API says both with 409 and only its message tells
+ * them apart, which clients must not branch on (§1.3). The preview itself decides first; the project's
+ * job list only refines "busy" (which job), since it may not list preview jobs at all (E10): a job
+ * list that cannot be read proves nothing.
  */
 export async function explainRefusal(ctx: OperationContext, projectId: string, previewId: string, deadline: number): Promise<Refusal> {
   let preview: PreviewDatabase | undefined;
-  let jobs: Job[];
   try {
     preview = await ctx.client.findPreview(projectId, previewId, { deadline });
-    jobs = preview ? await ctx.client.listJobs(projectId, ACTIVE_JOB_SCAN, { deadline }) : [];
   } catch (error) {
-    // Cannot look: waiting is the cautious answer, the deadline still bounds it.
-    return { busy: true, why: `could not inspect the preview: ${error instanceof Error ? error.message : String(error)}` };
+    // CapyDB's own 404 for the project: it is gone, and its previews with it (§4.6).
+    if (!(error instanceof CapyDBError && error.provesAbsence)) {
+      // Cannot look: waiting is the cautious answer, the deadline still bounds it.
+      return { busy: true, why: `could not inspect the preview: ${error instanceof Error ? error.message : String(error)}` };
+    }
   }
   if (!preview) {
     return { busy: false, error: new PreviewNotUsableError(previewId, "gone", `preview ${previewId} is no longer listed in project ${projectId}: it expired or was deleted`) };
   }
-  const active = jobs.find((j) => j.preview_database_id === previewId && j.state !== "completed" && j.state !== "failed");
-  if (active) return { busy: true, why: `job ${active.id} is ${active.state}` };
   const expiresAt = Date.parse(preview.ttl_expires_at);
   if (!Number.isNaN(expiresAt) && expiresAt <= ctx.clock.now()) {
     return {
@@ -48,14 +50,33 @@ export async function explainRefusal(ctx: OperationContext, projectId: string, p
       error: new PreviewNotUsableError(previewId, "expired", `preview ${previewId} expired at ${preview.ttl_expires_at} and is waiting to be removed by CapyDB`),
     };
   }
+  if (preview.state === "deleting") {
+    return { busy: false, error: new PreviewNotUsableError(previewId, "gone", `preview ${previewId} is being deleted`) };
+  }
+  // Provisioning, resetting…: an operation is under way on it, and waiting for it is what helps.
+  if (PREVIEW_WORKING_STATES.has(preview.state)) return { busy: true, why: `the preview is ${preview.state}` };
   if (preview.state !== "ready") {
     const last = preview.last_error ? ` (last error: ${preview.last_error})` : "";
     return {
       busy: false,
-      error: new PreviewNotUsableError(previewId, "not-ready", `preview ${previewId} is "${preview.state}", not ready, and no job is running on it${last}`),
+      error: new PreviewNotUsableError(previewId, "not-ready", `preview ${previewId} is "${preview.state}", not ready, and will not become ready by waiting${last}`),
     };
   }
-  return { busy: true, why: "the preview is ready and idle, so CapyDB is busy elsewhere" };
+  return { busy: true, why: await busyJobOf(ctx, projectId, previewId, deadline) };
+}
+
+/** Which job keeps a ready preview busy, as far as the job list tells; never an error. */
+async function busyJobOf(ctx: OperationContext, projectId: string, previewId: string, deadline: number): Promise<string> {
+  let jobs: Job[];
+  try {
+    jobs = await ctx.client.listJobs(projectId, ACTIVE_JOB_SCAN, { deadline });
+  } catch (error) {
+    return `the preview is ready; its jobs could not be listed (${error instanceof Error ? error.message : String(error)})`;
+  }
+  // Still working by judgeJob's rule: a job in an unknown state that has ended (completed_at) is not active.
+  const active = jobs.find((j) => j.preview_database_id === previewId && judgeJob(j, "unseen", "ready").kind === "working");
+  if (active) return `job ${active.id} is ${active.state}`;
+  return "the preview is ready and idle, so CapyDB is busy elsewhere";
 }
 
 /**

@@ -3,7 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
-import { conflictDelayMs, failureRetryDelayMs } from "../retry";
+import { conflictDelayMs } from "../retry";
 import type { Job, PreviewDatabase } from "../api-types";
 import { ensureScopes } from "../scope-check";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
@@ -12,6 +12,7 @@ import { nameTakenError, takeoverReason } from "./adoption";
 import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
 import { partialFailure } from "./partial-failure";
 import { pendingCreateFailure } from "./pending-create";
+import { SendHistory, sendReconciled } from "./send-reconciled";
 
 /** The preview vanished from its project's list while we were working on it. */
 export class PreviewGoneError extends Error {
@@ -20,9 +21,6 @@ export class PreviewGoneError extends Error {
     this.name = "PreviewGoneError";
   }
 }
-
-/** Creates sent in all, after answers were lost and the name was not found listed (§4.9). */
-const MAX_CREATE_SUBMITS = 3;
 
 /** Names are matched case-insensitively, as the CLI does. */
 export async function findByName(ctx: OperationContext, projectId: string, name: string, deadline: number) {
@@ -33,11 +31,11 @@ export async function findByName(ctx: OperationContext, projectId: string, name:
 type Submitted = { preview: PreviewDatabase; job?: Job; adopted: boolean; reason?: string };
 
 /**
- * POST create, reconciling instead of resending blindly. Once a create's outcome is unknown (lost
- * answer, timeout, unreadable 2xx), the preview may exist: the name is looked up before anything is
- * sent again, a 409 that follows is most likely that very create having landed, and the operation
- * can only end with the preview or with CreateOutcomeUnknownError (a pending record), never with a
- * plain error that would leave a preview nobody tracks.
+ * POST create, reconciling instead of resending blindly (sendReconciled). Once a create's outcome is
+ * unknown (lost answer, timeout, unreadable 2xx), the preview may exist: the name is looked up before
+ * anything is sent again, a 409 that follows is most likely that very create having landed, and the
+ * operation can only end with the preview or with CreateOutcomeUnknownError (a pending record), never
+ * with a plain error that would leave a preview nobody tracks.
  */
 async function submitCreate(
   ctx: OperationContext,
@@ -46,9 +44,9 @@ async function submitCreate(
   label: string,
 ): Promise<Submitted> {
   const { projectId, name } = inputs;
-  const evidence: NameEvidence = {};
   // A namesake found listed: ours (continue), adoptable, or someone else's.
-  const settle = (existing: PreviewDatabase): Submitted => {
+  const settle = (existing: PreviewDatabase, firstLostAt: number | undefined): Submitted => {
+    const evidence: NameEvidence = { unknownCreateSentAt: firstLostAt };
     const verdict = classifyNamesake(existing, inputs, evidence);
     if (verdict === "ours") {
       ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
@@ -59,64 +57,53 @@ async function submitCreate(
     if (reason) return { preview: existing, adopted: true, reason };
     throw nameTakenError(inputs, existing);
   };
-  let conflicts = 0;
-  let submits = 0;
-  for (;;) {
-    const sentAt = ctx.clock.now();
-    submits++;
-    try {
-      const { preview, job } = await ctx.client.createPreview(
-        projectId,
-        { name, mode: inputs.mode, ttl_hours: inputs.ttlHours },
-        { deadline },
-      );
-      if (preview.name.toLowerCase() !== name.toLowerCase()) {
-        // Applied, but the answer describes something else: as good as unreadable.
-        throw new CapyDBError({
-          kind: "schema",
-          method: "POST",
-          path: `/v1/projects/${projectId}/preview-databases`,
-          serverMessage: `the answer names preview "${preview.name}", not "${name}"`,
-        });
-      }
-      return { preview, job, adopted: false };
-    } catch (error) {
-      if (!(error instanceof CapyDBError)) throw error;
-      if (error.isConflict) {
-        submits--;
-        const existing = evidence.unknownCreateSentAt === undefined
+
+  /** One create; a 409 is explained by the name's holder, or waited out while no live preview holds it. */
+  const send = async ({ firstLostAt }: SendHistory): Promise<Submitted> => {
+    for (let conflicts = 1; ; conflicts++) {
+      try {
+        const { preview, job } = await ctx.client.createPreview(projectId, { name, mode: inputs.mode, ttl_hours: inputs.ttlHours }, { deadline });
+        if (preview.name.toLowerCase() !== name.toLowerCase()) {
+          // Applied, but the answer describes something else: as good as unreadable.
+          throw new CapyDBError({
+            kind: "schema",
+            method: "POST",
+            path: `/v1/projects/${projectId}/preview-databases`,
+            serverMessage: `the answer names preview "${preview.name}", not "${name}"`,
+          });
+        }
+        return { preview, job, adopted: false };
+      } catch (error) {
+        if (!(error instanceof CapyDBError) || !error.isConflict) throw error;
+        const existing = firstLostAt === undefined
           ? await findByName(ctx, projectId, name, deadline)
           : await reconcileByName(ctx, projectId, name, deadline, label);
-        if (existing) return settle(existing);
+        if (existing) return settle(existing, firstLostAt);
         // No live holder of the name: a namesake still being deleted, or the project is busy. Both pass.
-        const delay = conflictDelayMs(++conflicts, ctx.random);
+        const delay = conflictDelayMs(conflicts, ctx.random);
         if (ctx.clock.now() + delay > deadline) {
-          if (evidence.unknownCreateSentAt !== undefined) throw new CreateOutcomeUnknownError(error.message);
+          if (firstLostAt !== undefined) throw new CreateOutcomeUnknownError(error.message);
           throw error;
         }
         ctx.log.info(`${label}: ${error.serverMessage ?? "conflict"}; retrying in ${Math.round(delay / 1000)}s`);
         await ctx.clock.sleep(delay);
-        continue;
       }
-      if (error.maybeApplied) {
-        evidence.unknownCreateSentAt ??= sentAt;
-        ctx.log.info(`${label}: the outcome of the create is unknown (${error.message}); looking the name up`);
-      } else if (evidence.unknownCreateSentAt === undefined) {
-        // Refused outright (400, 403, 404…) and nothing sent before may have landed: nothing exists.
-        throw error;
-      }
-      // From here an earlier or this create may have landed: find out by name before anything else.
-      const existing = await reconcileByName(ctx, projectId, name, deadline, label);
-      if (existing) return settle(existing);
-      const delay = failureRetryDelayMs(submits, ctx.random);
-      if (!error.maybeApplied || submits >= MAX_CREATE_SUBMITS || ctx.clock.now() + delay > deadline) {
-        // Not listed now, but a create of ours may still land (a server that applies it late).
-        throw new CreateOutcomeUnknownError(`the preview is not listed yet; last error: ${error.message}`);
-      }
-      ctx.log.info(`${label}: "${name}" is not listed, so the create did not land; sending it again in ${Math.round(delay / 1000)}s`);
-      await ctx.clock.sleep(delay);
     }
-  }
+  };
+
+  return sendReconciled<Submitted>(ctx, {
+    what: "create",
+    label,
+    deadline,
+    send,
+    reconcile: async (failure, { firstLostAt }) => {
+      ctx.log.info(`${label}: the outcome of the create is unknown (${failure.message}); looking the name up`);
+      const existing = await reconcileByName(ctx, projectId, name, deadline, label);
+      return existing ? settle(existing, firstLostAt) : undefined;
+    },
+    // Not listed now, but a create of ours may still land (a server that applies it late).
+    unknown: (failure) => new CreateOutcomeUnknownError(`the preview is not listed yet; last error: ${failure.message}`),
+  });
 }
 
 /**

@@ -6,8 +6,10 @@ import { conflictDelayMs } from "../retry";
 import type { Job } from "../api-types";
 import { waitForJob, waitForPreview, WaitTimeoutError, WorkFailedError } from "../wait";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { sendReconciled } from "./send-reconciled";
 
-const MAX_DELETE_ATTEMPTS = 3;
+/** What a DELETE led to: its job, or the preview already gone, or a delete already running on it. */
+type DeleteSent = { kind: "accepted"; job?: Job } | { kind: "gone" } | { kind: "deleting" };
 
 /**
  * Deletes a preview and waits until CapyDB has finished. Gone already (CapyDB's own 404, or a
@@ -23,36 +25,45 @@ export async function deletePreviewAndWait(
   label: string,
 ): Promise<void> {
   const started = ctx.clock.now();
-  for (let attempt = 1; ; attempt++) {
-    let job: Job | undefined;
-    try {
-      job = await ctx.client.deletePreview(previewId, { deadline });
-    } catch (error) {
-      if (!(error instanceof CapyDBError)) throw error;
-      if (error.provesAbsence) {
-        ctx.log.info(`${label}: preview ${previewId} is already gone`);
-        return;
+  /** The preview says the delete is done or under way; undefined: it is listed and not being deleted. */
+  const look = async (): Promise<DeleteSent | undefined> => {
+    const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
+    if (!preview) return { kind: "gone" };
+    return preview.state === "deleting" ? { kind: "deleting" } : undefined;
+  };
+  const sent = await sendReconciled<DeleteSent>(ctx, {
+    what: "delete",
+    label,
+    deadline,
+    send: async () => {
+      for (let busy = 1; ; busy++) {
+        try {
+          return { kind: "accepted", job: await ctx.client.deletePreview(previewId, { deadline }) };
+        } catch (error) {
+          if (!(error instanceof CapyDBError)) throw error;
+          if (error.provesAbsence) return { kind: "gone" };
+          if (!error.isConflict) throw error;
+          // Busy: another operation (perhaps a delete) runs on it. Look before sending DELETE again.
+          const seen = await look();
+          if (seen) return seen;
+          const delay = conflictDelayMs(busy, ctx.random);
+          if (ctx.clock.now() + delay > deadline) throw error;
+          ctx.log.info(`${label}: the preview is busy (${error.serverMessage ?? error.status}); retrying in ${Math.round(delay / 1000)}s`);
+          await ctx.clock.sleep(delay);
+        }
       }
-      if (!error.isConflict && !error.maybeApplied) throw error;
-      // Busy, or the answer was lost: look at the preview before deciding to send DELETE again.
-      const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
-      if (!preview) return;
-      if (preview.state === "deleting") {
-        await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
-        return;
-      }
-      if (attempt >= MAX_DELETE_ATTEMPTS && !error.isConflict) throw error;
-      const delay = conflictDelayMs(attempt, ctx.random);
-      if (ctx.clock.now() + delay > deadline) throw error;
-      await ctx.clock.sleep(delay);
-      continue;
-    }
-    ctx.log.info(`${label}: delete of preview ${previewId} accepted${job ? ` (job ${job.id})` : ""}`);
-    if (job) await waitForJob(ctx, job, deadline, label, { projectId, previewId, goal: "gone" });
-    else await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
-    ctx.log.info(`${label}: preview ${previewId} deleted in ${formatElapsed(ctx.clock.now() - started)}`);
+    },
+    reconcile: () => look(),
+    unknown: (lost) => lost,
+  });
+  if (sent.kind === "gone") {
+    ctx.log.info(`${label}: preview ${previewId} is already gone`);
     return;
   }
+  if (sent.kind === "accepted") ctx.log.info(`${label}: delete of preview ${previewId} accepted${sent.job ? ` (job ${sent.job.id})` : ""}`);
+  if (sent.kind === "accepted" && sent.job) await waitForJob(ctx, sent.job, deadline, label, { projectId, previewId, goal: "gone" });
+  else await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => p === undefined);
+  ctx.log.info(`${label}: preview ${previewId} deleted in ${formatElapsed(ctx.clock.now() - started)}`);
 }
 
 /** delete(id, outputs): everything needed is in the outputs, since current inputs are not sent. */
@@ -60,8 +71,9 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
   const projectId = String(props.projectId ?? "");
   const name = typeof props.name === "string" ? props.name : id;
   const deadline = ctx.clock.now() + resolveTimeoutMs(props.timeouts as Timeouts | undefined, "delete");
+  // The id the error names: the real one once a pending-create stand-in is resolved.
+  let previewId = id;
   try {
-    let previewId = id;
     if (isPendingCreateId(id)) {
       const preview = await resolvePendingCreate(ctx, id, props, deadline);
       if (!preview) {
@@ -78,7 +90,7 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
         ? error.message
         : String(error);
     throw new Error(
-      `Deleting preview "${name}" (${id}) did not finish: ${what}\n` +
+      `Deleting preview "${name}" (${previewId}${previewId !== id ? `, recorded in the stack as ${id}` : ""}) did not finish: ${what}\n` +
         "The preview stays in the stack; run `pulumi destroy` (or `pulumi up`) again to retry" +
         (error instanceof WaitTimeoutError ? ", or raise `timeouts.delete`." : "."),
     );

@@ -1,8 +1,8 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
-import { failureRetryDelayMs } from "../retry";
 import type { Job } from "../api-types";
 import { retryWhileBusy } from "./conflict";
+import { sendReconciled } from "./send-reconciled";
 
 /**
  * Reset wipes the preview's data, and a POST is never resent blindly (§4.9): after a lost answer the
@@ -14,7 +14,12 @@ import { retryWhileBusy } from "./conflict";
 
 /** How many of the project's newest jobs are searched. */
 const JOB_SCAN = 50;
-const MAX_RESET_SENDS = 3;
+
+/**
+ * The preview's newest listed job before the reset (null: none of the listed jobs is the preview's),
+ * or undefined when the job list could not be read: then a lost answer cannot be reconciled.
+ */
+export type ResetAnchor = string | null | undefined;
 
 /** Recorded in the outputs when a reset was sent but whether it landed could not be learned. */
 export interface PendingReset {
@@ -37,10 +42,36 @@ export class ResetOutcomeUnknownError extends Error {
   }
 }
 
-/** The preview's newest listed job id (null when none of the listed jobs is the preview's). */
-export async function newestJobOf(ctx: OperationContext, projectId: string, previewId: string, deadline: number): Promise<string | null> {
-  const jobs = await ctx.client.listJobs(projectId, JOB_SCAN, { deadline });
-  return jobs.find((j) => j.preview_database_id === previewId)?.id ?? null;
+/** The reset was sent, its answer was lost, and without the job list nothing can tell whether it landed. */
+export class ResetUnreconcilableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "ResetUnreconcilableError";
+  }
+}
+
+/**
+ * The preview's newest listed job id, noted before a reset. A job list that cannot be read (an API
+ * that does not list preview jobs there answers 404, E10) proves nothing about the preview: the reset
+ * goes ahead, and only a lost answer loses its reconciliation, said here in one line.
+ */
+export async function newestJobOf(
+  ctx: OperationContext,
+  projectId: string,
+  previewId: string,
+  deadline: number,
+  label: string,
+): Promise<ResetAnchor> {
+  try {
+    const jobs = await ctx.client.listJobs(projectId, JOB_SCAN, { deadline });
+    return jobs.find((j) => j.preview_database_id === previewId)?.id ?? null;
+  } catch (error) {
+    if (!(error instanceof CapyDBError) || error.isAuth || error.kind === "config") throw error;
+    ctx.log.info(
+      `${label}: the project's job list cannot be read (${error.message}); resetting anyway, but a lost answer to the reset could not be reconciled`,
+    );
+    return undefined;
+  }
 }
 
 /**
@@ -62,40 +93,37 @@ export async function findJobSince(
 
 /**
  * Sends a reset and returns its job, reconciling a lost answer by the job list before sending again.
- * Throws ResetOutcomeUnknownError when the reset was sent and its fate stays unknown.
+ * Throws ResetOutcomeUnknownError when the reset was sent and its fate stays unknown, and
+ * ResetUnreconcilableError when the answer was lost and the job list could not be read before.
  */
 export async function resetReconciled(
   ctx: OperationContext,
   projectId: string,
   previewId: string,
-  anchor: string | null,
+  anchor: ResetAnchor,
   deadline: number,
   label: string,
 ): Promise<Job> {
-  for (let sends = 1; ; sends++) {
-    let lost: CapyDBError;
-    try {
-      return await retryWhileBusy(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId });
-    } catch (error) {
-      if (!(error instanceof CapyDBError) || !error.maybeApplied) throw error;
-      lost = error;
-    }
-    let landed: Job | undefined;
-    try {
-      landed = await findJobSince(ctx, projectId, previewId, anchor, deadline);
-    } catch (error) {
-      throw new ResetOutcomeUnknownError(anchor, `the reset's answer was lost (${lost.message}) and the job list could not be read (${(error as Error).message})`);
-    }
-    if (landed) {
-      ctx.log.info(`${label}: the reset's answer was lost, but its job ${landed.id} is listed; waiting for it instead of resetting again`);
+  return sendReconciled<Job>(ctx, {
+    what: "reset",
+    label,
+    deadline,
+    // One mutating call per preview at a time (§6): a 409 while another operation runs is waited out.
+    send: () => retryWhileBusy(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId }),
+    reconcile: async (lost) => {
+      if (anchor === undefined) {
+        throw new ResetUnreconcilableError(`the reset's answer was lost (${lost.message}), and the job list, which would show whether it landed, cannot be read`);
+      }
+      let landed: Job | undefined;
+      try {
+        landed = await findJobSince(ctx, projectId, previewId, anchor, deadline);
+      } catch (error) {
+        throw new ResetOutcomeUnknownError(anchor, `the reset's answer was lost (${lost.message}) and the job list could not be read (${(error as Error).message})`);
+      }
+      if (landed) ctx.log.info(`${label}: the reset's answer was lost, but its job ${landed.id} is listed; waiting for it instead of resetting again`);
       return landed;
-    }
-    const delay = failureRetryDelayMs(sends, ctx.random);
-    if (sends >= MAX_RESET_SENDS || ctx.clock.now() + delay > deadline) {
-      // Not listed: most likely never applied, but a late one cannot be ruled out. Keep it recorded.
-      throw new ResetOutcomeUnknownError(anchor, `the reset's answer was lost (${lost.message}) and no reset job is listed yet`);
-    }
-    ctx.log.info(`${label}: the reset's answer was lost and no reset job is listed, so it did not land; sending it again in ${Math.round(delay / 1000)}s`);
-    await ctx.clock.sleep(delay);
-  }
+    },
+    // Not listed: most likely never applied, but a late one cannot be ruled out. Keep it recorded.
+    unknown: (lost) => new ResetOutcomeUnknownError(anchor ?? null, `the reset's answer was lost (${lost.message}) and no reset job is listed yet`),
+  });
 }

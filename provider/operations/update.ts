@@ -12,7 +12,7 @@ import { extendReconciled } from "./extend";
 import { partialFailure } from "./partial-failure";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 import { renewTtl } from "./renew";
-import { findJobSince, isPendingReset, newestJobOf, PendingReset, resetReconciled, ResetOutcomeUnknownError } from "./reset";
+import { findJobSince, isPendingReset, newestJobOf, PendingReset, resetReconciled, ResetOutcomeUnknownError, ResetUnreconcilableError } from "./reset";
 
 function goneError(name: string, id: string): Error {
   return new Error(
@@ -99,7 +99,17 @@ async function updatePreview(
     // 1. A reset an earlier update sent without learning its fate: did it land?
     if (isPendingReset(olds.pendingReset)) {
       const pending: PendingReset = olds.pendingReset;
-      const job = await findJobSince(ctx, projectId, id, pending.afterJobId, deadline);
+      let job: Job | undefined;
+      try {
+        job = await findJobSince(ctx, projectId, id, pending.afterJobId, deadline);
+      } catch (error) {
+        // Never proof that the preview is gone: only the job list failed.
+        throw new Error(
+          `Preview "${name}" (${id}): a reset sent by an earlier update is recorded as pending, and CapyDB's job list, ` +
+            `which tells whether it landed, cannot be read: ${error instanceof Error ? error.message : String(error)}\n` +
+            "Run `pulumi up` again once the job list can be read; nothing was reset twice.",
+        );
+      }
       if (job) {
         ctx.log.info(`${label}: the reset sent for resetTrigger ${JSON.stringify(pending.trigger)} did land (job ${job.id}); not resetting again`);
         appliedTrigger = pending.trigger;
@@ -141,7 +151,7 @@ async function updatePreview(
     if (news.resetTrigger !== undefined && news.resetTrigger !== appliedTrigger) {
       ctx.log.info(`${label}: resetTrigger changed; resetting preview ${id} (${news.mode === "empty" ? "wipe" : "re-clone"})`);
       // Noted before sending: what tells a lost answer's reset from no reset at all (reset.ts).
-      const anchor = await newestJobOf(ctx, projectId, id, deadline);
+      const anchor = await newestJobOf(ctx, projectId, id, deadline, label);
       let job: Job;
       try {
         job = await resetReconciled(ctx, projectId, id, anchor, deadline, label);
@@ -153,6 +163,12 @@ async function updatePreview(
             id,
             unfinished({ pendingReset: { trigger: String(news.resetTrigger), afterJobId: error.anchor } }),
             news,
+          );
+        }
+        if (error instanceof ResetUnreconcilableError) {
+          throw new Error(
+            `Preview "${name}" (${id}): whether the reset was applied is unknown: ${error.message}.\n` +
+              "Run `pulumi up` again to send it again (if this one did land, the data is reset a second time).",
           );
         }
         throw error;

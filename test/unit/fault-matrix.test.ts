@@ -114,6 +114,10 @@ const ROWS = {
     "A job `completed` on a preview left `failed`; an `up` resuming a preview that is `suspended`, `expired`, `error`…",
     "Fails at once naming the state and `last_error`, without waiting for connection URLs; a create deletes the preview; every later `up` says the same at once",
   ],
+  jobListUnreadable: [
+    "The project's job list answers 404 (an API that does not list preview jobs there)",
+    "Never taken for the preview being gone: a reset still runs (one log line says a lost answer could not be reconciled); a 409 is explained from the preview: expired or not ready fails at once, ready is waited out",
+  ],
   // --- end B ---
 } as const satisfies Record<string, readonly [string, string]>;
 
@@ -276,6 +280,30 @@ const CASES: Case[] = [
       assert.match(o.kind === "error" ? o.error.message : "", /is "suspended", a state it will not leave by waiting: billing inactive/);
       assert.equal(count(w, "GET", /preview-databases$/), 2, "one look after the create's own");
     },
+  },
+  {
+    row: ROWS.jobListUnreadable, variant: "reset", op: "update", inputs: { resetTrigger: "1" },
+    inject: onJobList({ status: 404, body: { error: "not found" }, times: ALWAYS }),
+    expect: "ok",
+    check: (w) => {
+      assert.equal(count(w, "POST", /\/reset$/), 1);
+      assert.equal(w.lines.filter((l) => l.includes("job list cannot be read")).length, 1);
+    },
+  },
+  {
+    row: ROWS.jobListUnreadable, variant: "extend refused, preview listed expired", op: "update", inputs: { ttlHours: 5 },
+    inject: all(onJobList({ status: 404, body: { error: "not found" }, times: ALWAYS }), on("POST", givenPath("/extend"), { status: 409, body: { error: "preview is not ready" }, times: ALWAYS }), (w) => w.cp.previews.setState(w.given!.id, "expired")),
+    expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /"expired", not ready, and will not become ready by waiting/);
+      assert.equal(count(w, "POST", /\/extend$/), 1, "no retry");
+    },
+  },
+  {
+    row: ROWS.jobListUnreadable, variant: "reset refused while busy", op: "update", inputs: { resetTrigger: "1" },
+    inject: all(onJobList({ status: 404, body: { error: "not found" }, times: ALWAYS }), on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 })),
+    expect: "ok",
+    check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3),
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
   // --- end B ---

@@ -200,4 +200,96 @@ describe("operation decisions (memory control plane)", function () {
       assert.deepEqual(cp.previews.live(), []);
     });
   });
+
+  describe("a 409 is explained from the preview first; the job list only refines busy (issue 14 item 9, issue 18 item 12)", () => {
+    const jobListPath = () => `/v1/projects/${cp.projectId}/jobs`;
+    const jobList404 = () => cp.faults.inject({ method: "GET", path: jobListPath(), status: 404, body: { error: "not found" }, times: 100_000 });
+
+    async function ready(name: string) {
+      const provider = await newProvider();
+      const inputs = await checked(provider, { name });
+      const { id, outs } = await provider.create(inputs);
+      return { provider, inputs, id, outs };
+    }
+
+    it("a reset works while the project's job list answers 404, saying in one line what that costs", async () => {
+      const { provider, inputs, id, outs } = await ready("pr-nojobs");
+      jobList404();
+      const { outs: after } = await provider.update(id, outs, await checked(provider, { name: "pr-nojobs", resetTrigger: "1" }, inputs));
+      assert.equal(after.state, "ready");
+      assert.equal(after.resetTrigger, "1");
+      assert.notEqual(after.password, outs.password, "the reset ran: credentials rotated");
+      assert.equal(count("POST", /\/reset$/), 1);
+      assert.equal(lines.filter((l) => l.includes("job list cannot be read")).length, 1, lines.join("\n"));
+    });
+
+    it("a reset whose answer is lost while the job list answers 404 fails naming the preview and the way out, never \"no longer exists\"", async () => {
+      const { provider, inputs, id, outs } = await ready("pr-nojobs-lost");
+      jobList404();
+      cp.faults.inject({ method: "POST", path: `/v1/preview-databases/${id}/reset`, status: 502, body: "<html>bad gateway</html>", after: "respond" });
+      const error = await provider.update(id, outs, await checked(provider, { name: "pr-nojobs-lost", resetTrigger: "1" }, inputs)).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.doesNotMatch(error.message, /no longer exists/);
+      assert.match(error.message, new RegExp(`Preview "pr-nojobs-lost" \\(${id}\\): whether the reset was applied is unknown[\\s\\S]*Run \`pulumi up\` again`));
+      assert.equal(count("POST", /\/reset$/), 1, "not resent blindly");
+    });
+
+    it("extend refused (409) on a preview listed as expired fails at once, even with the job list unreadable", async () => {
+      const { provider, inputs, id, outs } = await ready("pr-expired-listed");
+      jobList404();
+      cp.faults.inject({ method: "POST", path: `/v1/preview-databases/${id}/extend`, status: 409, body: { error: "preview is not ready" }, times: 100_000 });
+      cp.previews.setState(id, "expired");
+      const started = clock.now();
+      const error = await provider.update(id, outs, await checked(provider, { name: "pr-expired-listed", ttlHours: 5 }, inputs)).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.match(error.message, /is "expired", not ready, and will not become ready by waiting[\s\S]*--replace/);
+      assert.equal(count("POST", /\/extend$/), 1, "no retry");
+      assert.ok(clock.now() - started < 5_000, `ended after ${clock.now() - started} ms of (fake) time`);
+    });
+
+    it("a reset refused (409) on a ready preview is waited out although the job list answers 404", async () => {
+      const { provider, inputs, id, outs } = await ready("pr-busy-nojobs");
+      jobList404();
+      cp.faults.inject({ method: "POST", path: `/v1/preview-databases/${id}/reset`, status: 409, body: { error: "preview has an active operation" }, times: 2 });
+      const { outs: after } = await provider.update(id, outs, await checked(provider, { name: "pr-busy-nojobs", resetTrigger: "1" }, inputs));
+      assert.equal(after.resetTrigger, "1");
+      assert.equal(count("POST", /\/reset$/), 3);
+      assert.ok(lines.some((l) => l.includes("its jobs could not be listed")), lines.join("\n"));
+    });
+
+    it("a job of the preview that ended in an unknown state (completed_at set) does not count as the one keeping it busy", async () => {
+      const { provider, inputs, id, outs } = await ready("pr-ended-job");
+      cp.faults.inject({
+        method: "GET",
+        path: jobListPath(),
+        rewrite: (body) => ({ jobs: [{ id: "job_cancelled", type: "branch.reset", state: "cancelled", created_at: new Date(clock.now()).toISOString(), completed_at: new Date(clock.now()).toISOString(), preview_database_id: id }, ...(body as { jobs: unknown[] }).jobs] }),
+        times: 100_000,
+      });
+      cp.faults.inject({ method: "POST", path: `/v1/preview-databases/${id}/extend`, status: 409, body: { error: "preview has an active operation" } });
+      await provider.update(id, outs, await checked(provider, { name: "pr-ended-job", ttlHours: 5 }, inputs));
+      const busy = lines.find((l) => l.includes("the preview is busy"));
+      assert.ok(busy, lines.join("\n"));
+      assert.doesNotMatch(busy, /job_cancelled/);
+      assert.match(busy, /ready and idle/);
+    });
+  });
+
+  describe("error paths name the preview (issue 18 item 8)", () => {
+    it("a delete of a pending-create stand-in that fails names the real id it resolved", async () => {
+      const provider = await newProvider();
+      const inputs = await checked(provider, { name: "pr-standin", timeouts: { create: "30s" } });
+      cp.faults.inject({ method: "POST", path: previewsPath(), status: 502, body: "<html>bad gateway</html>", after: "respond" });
+      cp.faults.inject({ method: "GET", path: previewsPath(), status: 503, times: 100_000 });
+      const partial = (await provider.create(inputs).then(() => undefined, (e) => e)) as Error & { id: string; properties: Props };
+      assert.equal(partial.id, "pending-create/pr-standin");
+      cp.faults.clear();
+      const [live] = cp.previews.live();
+      cp.faults.inject({ method: "DELETE", path: `/v1/preview-databases/${live.id}`, status: 400, body: { error: "deletion protection is on" } });
+      const error = await provider.delete(partial.id, partial.properties).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.match(error.message, new RegExp(`Deleting preview "pr-standin" \\(${live.id}, recorded in the stack as pending-create/pr-standin\\) did not finish: .*deletion protection is on`));
+      await provider.delete(partial.id, partial.properties);
+      assert.deepEqual(cp.previews.live(), []);
+    });
+  });
 });
