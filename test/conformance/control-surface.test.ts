@@ -49,6 +49,24 @@ describe("control plane: HTTP control surface and request log", () => {
     assert.equal((await admin("POST", "/jobs/fail-next", { kind: "explode" })).status, 400);
   });
 
+  it("ends the next job in a chosen state with completed_at, and puts a preview in any state, over HTTP", async () => {
+    await admin("POST", "/jobs/end-next", { kind: "create", state: "cancelled", error: "drained", previewState: "error", lastError: "host gone" });
+    const created = (await api.post(`/v1/projects/${cp.projectId}/preview-databases`, { name: "e" })).body;
+    await api.get(`/v1/jobs/${created.job.id}`);
+    const job = (await api.get(`/v1/jobs/${created.job.id}`)).body.job;
+    assert.deepEqual([job.state, job.error, typeof job.completed_at], ["cancelled", "drained", "string"]);
+    const listed = (await listPreviews(api, cp.projectId)).find((p) => p.id === created.preview.id)!;
+    assert.deepEqual([listed.state, listed.last_error], ["error", "host gone"]);
+    // Ended: the preview is no longer busy with it.
+    assert.equal((await api.del(`/v1/preview-databases/${created.preview.id}`)).status, 202);
+
+    const other = (await api.post(`/v1/projects/${cp.projectId}/preview-databases`, { name: "s2" })).body.preview.id;
+    assert.equal((await admin("POST", `/previews/${other}/state`, { state: "suspended", lastError: "billing" })).status, 200);
+    const suspended = (await listPreviews(api, cp.projectId)).find((p) => p.id === other)!;
+    assert.deepEqual([suspended.state, suspended.last_error], ["suspended", "billing"]);
+    assert.equal((await admin("POST", "/jobs/end-next", { kind: "create" })).status, 400, "state is required");
+  });
+
   it("lists, expires, starves connections of and removes previews over HTTP", async () => {
     const created = await api.post(`/v1/projects/${cp.projectId}/preview-databases`, { name: "adm" });
     const id = created.body.preview.id;

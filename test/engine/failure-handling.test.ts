@@ -38,6 +38,7 @@ describe("failure handling through the dynamic-provider plugin", function () {
         { name: "reset", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-reset", timeouts: { update: "2s" } } },
         { name: "typo", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-typo", ttlHour: 48 } },
         { name: "dots", exportName: "PreviewDatabase", args: { projectId: "..", name: "pv-dots" } },
+        { name: "cancel", exportName: "PreviewDatabase", args: { projectId: pid, name: "pv-cancel" } },
       ] }),
     ]);
     plugin = p;
@@ -106,6 +107,24 @@ describe("failure handling through the dynamic-provider plugin", function () {
     assert.equal(stack.resource("reset")!.outputs.state, "ready");
     assert.equal(cp.jobs.list().filter((j) => j.kind === "reset").length, 1, "one reset");
     await stack.destroy();
+  });
+
+  it("a create whose job ends in a state the provider does not know fails at once, leaves nothing, and the next up creates it", async () => {
+    const stack = newStack();
+    cp.jobs.endNext("create", { state: "cancelled", error: "cancelled by the scheduler" });
+    const err = await stack.up([goal(regs.cancel)]).then(() => undefined, (e) => e);
+    assert.ok(err instanceof DeploymentError, `expected a failed up, got ${err}`);
+    assert.equal(err.initFailure, undefined, "nothing left to track");
+    assert.match(String(err.stepError?.message ?? err.message), /ended in state "cancelled" \(not "completed"\).*cancelled by the scheduler[\s\S]*nothing is left behind/);
+    assert.equal(stack.resource("cancel"), undefined);
+    assert.deepEqual(cp.previews.live(cp.projectId), []);
+    const cancelled = cp.jobs.list().find((j) => j.state === "cancelled")!;
+    assert.ok(cancelled.polls <= 2, `decided at the first poll that shows it (${cancelled.polls} polls)`);
+
+    await stack.up([goal(regs.cancel)]);
+    assert.equal(stack.resource("cancel")!.outputs.state, "ready");
+    await stack.destroy();
+    assert.deepEqual(cp.previews.live(cp.projectId), []);
   });
 
   it("check refuses an unknown input and a projectId that changes the request path, before any API call", async () => {
