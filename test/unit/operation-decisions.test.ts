@@ -275,6 +275,20 @@ describe("operation decisions (memory control plane)", function () {
   });
 
   describe("error paths name the preview (issue 18 item 8)", () => {
+    it("a failed reset names the preview, its id and the next step, with the job's error", async () => {
+      const provider = await newProvider();
+      const inputs = await checked(provider, { name: "pr-reset-fails" });
+      const { id, outs } = await provider.create(inputs);
+      cp.jobs.failNext("reset", { error: "branch.reset failed: source unreachable" });
+      const error = await provider.update(id, outs, await checked(provider, { name: "pr-reset-fails", resetTrigger: "1" }, inputs)).then(() => undefined, (e) => e);
+      assert.ok(error instanceof Error, String(error));
+      assert.match(
+        error.message,
+        new RegExp(`^Resetting preview "pr-reset-fails" \\(${id}\\) failed: the reset \\(job job_\\w+\\) did not complete: branch\\.reset job job_\\w+ failed: branch\\.reset failed: source unreachable`),
+      );
+      assert.match(error.message, /Run `pulumi up` again to send the reset again; .*`pulumi up --replace <its URN>`.*`pulumi destroy`/);
+    });
+
     it("a delete of a pending-create stand-in that fails names the real id it resolved", async () => {
       const provider = await newProvider();
       const inputs = await checked(provider, { name: "pr-standin", timeouts: { create: "30s" } });
