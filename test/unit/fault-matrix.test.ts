@@ -3,16 +3,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { request } from "undici";
 import { createProvider } from "../../provider";
+import { DEFAULT_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS } from "../../provider/client";
 import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
 import { FakeClock } from "../helpers/fake-clock";
+import { VirtualLatencyDispatcher } from "../helpers/virtual-latency";
 
 /*
  * The fault matrix: every way the API (or the network) can misbehave that we know of, one case per
  * line, each driven through the provider methods against the local control plane's fault injection,
  * and each ending with the same invariant check:
- *   - deadline kept: the operation ended within its timeouts (fake clock);
+ *   - deadline kept: the operation ended within its own timeout (an update within `timeouts.update`, …;
+ *     each operation's timeout differs from the others), overrunning it by at most one request's
+ *     minimum timeout, on a fake clock that every request moves forward (VirtualLatencyDispatcher);
  *   - nothing orphaned: after the follow-ups Pulumi itself would run (the next `up` after a partial
  *     failure, a refresh, a destroy), every preview that exists is the tracked one, and destroy
  *     removes it;
@@ -110,6 +114,8 @@ const ROWS = {
 interface World {
   cp: ControlPlane;
   clock: FakeClock;
+  /** The provider's transport: each request takes virtual time on `clock`; a case may make some hang. */
+  transport: VirtualLatencyDispatcher;
   provider: Provider;
   lines: string[];
   /** The ready preview that read, update and delete cases start from. */
@@ -156,6 +162,20 @@ const all = (...steps: Array<(w: World) => void | Promise<void>>) => async (w: W
 };
 const lost502 = { status: 502, body: "<html>502 Bad Gateway</html>", after: "respond" as const };
 type ListBody = { preview_databases: Array<Record<string, unknown>> };
+/** From now on, requests that match never answer: each takes the whole timeout the client gave it. */
+const hang = (match: (r: { method: string; path: string }) => boolean) => (w: World) => {
+  w.transport.latencyFor = (r) => (match(r) ? Infinity : REQUEST_LATENCY_MS);
+};
+/** As `hang`, after letting `skip` matching requests through. */
+const hangAfter = (skip: number, match: (r: { method: string; path: string }) => boolean) => (w: World) => {
+  let seen = 0;
+  w.transport.latencyFor = (r) => (match(r) && seen++ >= skip ? Infinity : REQUEST_LATENCY_MS);
+};
+/** The request that timed out last was given less than the client's full request timeout: it was clipped. */
+const clippedNearDeadline = (w: World) => {
+  const timedOut = w.transport.exchanges.filter((e) => e.timedOut);
+  return timedOut.length > 0 && timedOut[timedOut.length - 1].timeoutMs < DEFAULT_REQUEST_TIMEOUT_MS;
+};
 const count = (w: World, method: string, re: RegExp) => w.cp.requests().filter((r) => r.method === method && re.test(r.path) && r.fault !== "applied-late").length;
 
 const CASES: Case[] = [
@@ -225,14 +245,36 @@ const CASES: Case[] = [
   { row: ROWS.busy, variant: "extend", op: "update", inputs: { ttlHours: 5 }, inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/extend$/), 3) },
   { row: ROWS.deleteLost, variant: "504 after applying", op: "delete", inject: on("DELETE", givenPath(), { status: 504, after: "respond" }), expect: "ok" },
   { row: ROWS.getRetries, variant: "list 503 twice", op: "read", inject: onList({ status: 503, times: 2 }), expect: "ok" },
+  // --- G: requests that take (virtual) time: the deadline holds, overrun by one clipped request at most ---
+  {
+    row: ROWS.createUnknownAtDeadline, variant: "listing never answers", op: "create", inputs: { timeouts: { create: "30s" } },
+    inject: all(onCreate(lost502), hang((r) => r.method === "GET" && /preview-databases$/.test(r.path))), expect: "partial",
+    check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
+  },
+  {
+    row: ROWS.resetUnknownAtDeadline, variant: "job list never answers", op: "update", inputs: { resetTrigger: "1", timeouts: { update: "20s" } },
+    inject: all(on("POST", givenPath("/reset"), lost502), hangAfter(1, (r) => r.method === "GET" && /\/jobs$/.test(r.path))), expect: "partial",
+    check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
+  },
 ];
 
-/** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */
-function budgetMs(op: Op, inputs: Props): number {
-  const t = (inputs.timeouts ?? {}) as Record<string, string>;
-  const ms = (v: string | undefined) => (v ? Number(v.replace(/(\d+)(s|m)$/, (_x, n, u) => String(Number(n) * (u === "s" ? 1_000 : 60_000)))) : 20 * 60_000);
-  if (op === "create") return ms(t.create) + ms(t.delete);
-  if (op === "update") return ms(t.create) + ms(t.update);
+/**
+ * Every case runs with these timeouts unless it sets its own, each a different length, so that an
+ * operation that used another operation's timeout cannot stay within its own by chance.
+ */
+const CASE_TIMEOUTS = { create: "17m", update: "13m", delete: "7m" } as const;
+/** Virtual time each request takes unless a case says otherwise. */
+const REQUEST_LATENCY_MS = 100;
+
+/**
+ * The timeout of the operation that ran: create's (plus delete's when it cleaned a failed preview up,
+ * which it does within its delete timeout), update's, delete's; read has none (5 minutes of 429 backoff).
+ */
+function budgetMs(op: Op, inputs: Props, cleanedUp: boolean): number {
+  const t = { ...CASE_TIMEOUTS, ...((inputs.timeouts ?? {}) as Record<string, string>) };
+  const ms = (v: string) => Number(v.replace(/^(\d+)(s|m)$/, (_x, n, u) => String(Number(n) * (u === "s" ? 1_000 : 60_000))));
+  if (op === "create") return ms(t.create) + (cleanedUp ? ms(t.delete) : 0);
+  if (op === "update") return ms(t.update);
   if (op === "delete") return ms(t.delete);
   return 5 * 60_000;
 }
@@ -279,7 +321,8 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
   let w: World;
 
   const checked = async (news: Props, olds: Props = {}) => {
-    const result = await w.provider.check(olds, { __provider: "shim", projectId: w.cp.projectId, name: NAME, ...news });
+    const timeouts = { ...CASE_TIMEOUTS, ...((news.timeouts ?? {}) as Props) };
+    const result = await w.provider.check(olds, { __provider: "shim", projectId: w.cp.projectId, name: NAME, ...news, timeouts });
     assert.equal(result.failures, undefined, JSON.stringify(result.failures));
     return result.inputs;
   };
@@ -288,11 +331,13 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const clock = new FakeClock();
     const cp = await startControlPlane({ now: () => clock.now() });
     const lines: string[] = [];
-    const provider = createProvider({ clock, sink: (l) => lines.push(l) });
+    const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
+    const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, provider, lines, planted: [], texts: [] };
+    w = { cp, clock, transport, provider, lines, planted: [], texts: [] };
   });
   afterEach(async () => {
+    await w.transport.close();
     await w.cp.close();
   });
 
@@ -307,6 +352,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       const inputs = c.op === "create" ? await checked(c.inputs ?? {}) : c.op === "update" ? await checked({ ...w.given!.inputs, ...c.inputs }, w.given!.inputs) : w.given!.inputs;
 
       const started = w.clock.now();
+      const requestsBefore = w.cp.requests().length;
       const outcome = await settle(
         c.op === "create" ? w.provider.create(inputs)
           : c.op === "read" ? w.provider.read(w.given!.id, w.given!.outs)
@@ -315,12 +361,15 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
         c.op === "read",
       );
       const elapsed = w.clock.now() - started;
+      const cleanedUp = w.cp.requests().slice(requestsBefore).some((r) => r.method === "DELETE");
       w.texts.push(...texts(outcome));
       assert.equal(outcome.kind, c.expect, `expected ${c.expect}, got ${outcome.kind}: ${"error" in outcome ? outcome.error.message : ""}\n${w.lines.join("\n")}`);
       await c.check?.(w, outcome);
 
       // ---- the invariant, the same for every case ----
-      assert.ok(elapsed <= budgetMs(c.op, inputs), `deadline kept: ${elapsed} ms > ${budgetMs(c.op, inputs)} ms`);
+      // A request sent just before the deadline still gets MIN_REQUEST_TIMEOUT_MS: the one overrun allowed.
+      const budget = budgetMs(c.op, inputs, cleanedUp) + MIN_REQUEST_TIMEOUT_MS;
+      assert.ok(elapsed <= budget, `deadline kept: ${c.op} took ${elapsed} ms of virtual time, its timeout allows ${budget} ms`);
 
       // What Pulumi now tracks (an update keeps its id; a failed read/update/delete keeps the old state).
       let tracked: { id: string; outs: Props } | undefined =
@@ -332,6 +381,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       // Whatever the server still holds lands now; the faults stop; stalled jobs finish.
       await w.cp.faults.applyDeferred();
       w.cp.faults.clear();
+      w.transport.latencyFor = () => REQUEST_LATENCY_MS;
       w.cp.jobs.releaseStalled();
 
       // The next `up` after a partial failure: the engine runs update.
