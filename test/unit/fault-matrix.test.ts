@@ -256,6 +256,7 @@ const CASES: Case[] = [
     inject: all(on("POST", givenPath("/reset"), lost502), hangAfter(1, (r) => r.method === "GET" && /\/jobs$/.test(r.path))), expect: "partial",
     check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
   },
+  { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
 ];
 
 /**

@@ -1,0 +1,128 @@
+/**
+ * `npm run test:mutations`: applies each named mutation (mutations.ts) to the compiled provider in dist/,
+ * one at a time, runs the tests expected to catch it, and restores the file. A mutation is "killed" when
+ * at least one of those tests fails. Exits non-zero when a mutation survives, when its search text is not
+ * found exactly once, or when the chosen tests fail without any mutation (then "killed" would mean nothing).
+ *
+ *   node dist/test/mutations/run.js [name ...]     only the named mutations
+ *
+ * The plugin the engine tests start loads the provider from this checkout's dist/ too, so it runs the
+ * mutated code as well. Each mutated file carries a marker comment; a run that finds one (an interrupted
+ * run) refuses to start until `npm run build` has rewritten dist/.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Mutation, MUTATIONS } from "./mutations";
+
+const DIST = path.resolve(__dirname, "..", "..");
+const REPO = path.resolve(DIST, "..");
+const MARKER = "/* capydb-mutation:";
+
+interface Outcome {
+  mutation: Mutation;
+  verdict: "killed" | "survived" | "not-found";
+  failing: string[];
+  seconds: number;
+  detail?: string;
+}
+
+/** Mocha's JSON report of a run of these test files: failing full titles, and whether it ran at all. */
+function runTests(files: string[]): { failing: string[]; passes: number; error?: string } {
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capydb-mutation-")), "report.json");
+  const mocha = path.join(REPO, "node_modules", "mocha", "bin", "mocha.js");
+  const args = [mocha, "--no-config", "--exit", "--timeout", "120000", "--reporter", "json", "--reporter-option", `output=${report}`, ...files.map((f) => path.join(DIST, "test", f))];
+  const run = spawnSync(process.execPath, args, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  try {
+    const json = JSON.parse(fs.readFileSync(report, "utf8")) as { stats: { passes: number }; failures: { fullTitle: string }[] };
+    return { failing: json.failures.map((f) => f.fullTitle), passes: json.stats.passes };
+  } catch {
+    return { failing: [], passes: 0, error: `mocha wrote no report (exit ${run.status}):\n${run.stderr.slice(-2000)}` };
+  } finally {
+    fs.rmSync(path.dirname(report), { recursive: true, force: true });
+  }
+}
+
+/** The mutated text, or why the mutation cannot be applied. */
+function mutate(original: string, m: Mutation): { text: string } | { missing: string } {
+  const forms = Array.isArray(m.search) ? m.search : [m.search];
+  const found = forms.map((s) => ({ s, n: original.split(s).length - 1 })).filter((f) => f.n > 0);
+  if (found.length !== 1 || found[0].n !== 1) {
+    const seen = found.map((f) => `${f.n}× ${JSON.stringify(f.s)}`).join(", ") || "none of the forms";
+    return { missing: `expected exactly one occurrence of one search form in dist/${m.file}, found ${seen}` };
+  }
+  return { text: `${original.replace(found[0].s, () => m.replace)}\n${MARKER} ${m.name} */\n` };
+}
+
+function main(): number {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((n) => !MUTATIONS.some((m) => m.name === n));
+  if (unknown.length) {
+    console.error(`unknown mutation(s): ${unknown.join(", ")}; known: ${MUTATIONS.map((m) => m.name).join(", ")}`);
+    return 2;
+  }
+  const chosen = only.length ? MUTATIONS.filter((m) => only.includes(m.name)) : MUTATIONS;
+  for (const file of new Set(chosen.map((m) => m.file))) {
+    if (fs.readFileSync(path.join(DIST, file), "utf8").includes(MARKER)) {
+      console.error(`dist/${file} is still mutated (an interrupted run?): run \`npm run build\` first`);
+      return 2;
+    }
+  }
+
+  // The baseline: the chosen tests pass on the code as built, or a failure under a mutation proves nothing.
+  const allFiles = [...new Set(chosen.flatMap((m) => m.tests))];
+  const t0 = Date.now();
+  const baseline = runTests(allFiles);
+  if (baseline.error || baseline.failing.length) {
+    console.error(`baseline: the chosen tests fail without any mutation:\n${baseline.error ?? baseline.failing.join("\n")}`);
+    return 1;
+  }
+  console.log(`baseline: ${baseline.passes} tests pass in ${allFiles.length} files (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  const outcomes: Outcome[] = [];
+  let restore: (() => void) | undefined;
+  const onSignal = () => {
+    restore?.();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  for (const m of chosen) {
+    const started = Date.now();
+    const target = path.join(DIST, m.file);
+    const original = fs.readFileSync(target, "utf8");
+    const mutated = mutate(original, m);
+    if ("missing" in mutated) {
+      outcomes.push({ mutation: m, verdict: "not-found", failing: [], seconds: 0, detail: mutated.missing });
+      continue;
+    }
+    restore = () => fs.writeFileSync(target, original);
+    fs.writeFileSync(target, mutated.text);
+    let result: ReturnType<typeof runTests>;
+    try {
+      result = runTests(m.tests);
+    } finally {
+      restore();
+      restore = undefined;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    // A run that crashed before reporting is not a kill: nothing says which behaviour failed.
+    if (result.error) outcomes.push({ mutation: m, verdict: "survived", failing: [], seconds, detail: result.error });
+    else outcomes.push({ mutation: m, verdict: result.failing.length ? "killed" : "survived", failing: result.failing, seconds });
+  }
+
+  for (const o of outcomes) {
+    console.log(`\n${o.verdict.toUpperCase().padEnd(9)} ${o.mutation.name} (${o.seconds.toFixed(1)} s): breaks "${o.mutation.breaks}"`);
+    console.log(`          dist/${o.mutation.file}; tests: ${o.mutation.tests.join(", ")}`);
+    if (o.mutation.writtenFor && o.verdict !== "killed") console.log(`          written for: ${o.mutation.writtenFor}`);
+    if (o.detail) console.log(`          ${o.detail.replace(/\n/g, "\n          ")}`);
+    for (const t of o.failing) console.log(`          caught by: ${t}`);
+  }
+  const bad = outcomes.filter((o) => o.verdict !== "killed");
+  console.log(`\n${outcomes.length - bad.length} of ${outcomes.length} mutations killed in ${((Date.now() - t0) / 1000).toFixed(0)} s` + (bad.length ? `; not killed: ${bad.map((o) => o.mutation.name).join(", ")}` : ""));
+  return bad.length ? 1 : 0;
+}
+
+process.exitCode = main();
