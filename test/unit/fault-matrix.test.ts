@@ -7,7 +7,9 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS } from "../../provid
 import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
+import { captureRegistrations, DeploymentError, isSecret, secret, Stack, startPlugin, type CapturedResource, type Plugin, type PropertyMap, type ResourceState } from "../engine/harness";
 import { FakeClock } from "../helpers/fake-clock";
+import { ForwardingProxy, startForwardingProxy } from "../helpers/forwarding-proxy";
 import { VirtualLatencyDispatcher } from "../helpers/virtual-latency";
 
 /*
@@ -19,7 +21,10 @@ import { VirtualLatencyDispatcher } from "../helpers/virtual-latency";
  *     minimum timeout, on a fake clock that every request moves forward (VirtualLatencyDispatcher);
  *   - nothing orphaned: after the follow-ups Pulumi itself would run (the next `up` after a partial
  *     failure, a refresh, a destroy), every preview that exists is the tracked one, and destroy
- *     removes it;
+ *     removes it. The follow-ups run through the real dynamic-provider plugin, driven over gRPC as the
+ *     engine drives it (test/engine), from the state the engine would hold after the faulty operation;
+ *     one plugin serves the whole file, through a proxy that sends its requests to each case's
+ *     control plane;
  *   - no duplicate: one preview per name, one reset per reset trigger;
  *   - no secret (API keys, connection passwords, secrets planted in server answers) in any log
  *     line, error message, stack, partial-failure reason or non-secret output.
@@ -317,9 +322,62 @@ async function livePasswords(cp: ControlPlane): Promise<string[]> {
   return out;
 }
 
+const REPO = path.join(__dirname, "..", "..", "..");
+const PROJECT = "capydb-fault-matrix";
+const STACK = "matrix";
+/** The key the plugin is configured with; the proxy swaps in each case's real key. Shaped like a real one. */
+const PLUGIN_KEY = "capy_test_fault-matrix-plugin-key-5e1f";
+
+/** The state the engine holds for the tracked preview after the faulty operation (test/engine/README.md). */
+function engineState(registration: CapturedResource, stack: Stack, tracked: { id: string; outs: Props; inputs: Props }, initErrors?: string[]): { resources: ResourceState[] } {
+  // The dynamic-provider plugin keeps the serialized provider in the outputs too, and reads it from there.
+  const outputs: PropertyMap = { __provider: registration.inputs.__provider };
+  for (const [k, v] of Object.entries(tracked.outs)) {
+    if (v === undefined || k === "__provider") continue;
+    outputs[k] = (SECRET_OUTPUTS as readonly string[]).includes(k) && v !== null ? secret(v as never) : (v as never);
+  }
+  return {
+    resources: [{
+      urn: stack.urn(registration.type, registration.name),
+      type: registration.type,
+      name: registration.name,
+      id: tracked.id,
+      inputs: programInputs(registration, tracked.inputs),
+      outputs,
+      initErrors,
+      additionalSecretOutputs: registration.additionalSecretOutputs,
+    }],
+  };
+}
+
+/** Checked inputs as the program sends them: with the real serialized provider instead of the test's stand-in. */
+function programInputs(registration: CapturedResource, inputs: Props): PropertyMap {
+  return { ...(inputs as PropertyMap), __provider: registration.inputs.__provider };
+}
+
 describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", function () {
   this.timeout(60_000);
   let w: World;
+  let plugin: Plugin;
+  let proxy: ForwardingProxy;
+  let registration: CapturedResource;
+
+  before(async function () {
+    this.timeout(120_000);
+    proxy = await startForwardingProxy(PLUGIN_KEY);
+    let captured: CapturedResource[];
+    [plugin, captured] = await Promise.all([
+      startPlugin({ programDir: REPO, project: PROJECT, stack: STACK }),
+      captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT, stack: STACK, resources: [
+        { name: "db", exportName: "PreviewDatabase", args: { projectId: "prj_capture", name: NAME } },
+      ] }),
+    ]);
+    registration = captured[0];
+  });
+  after(async () => {
+    await plugin?.close();
+    await proxy?.close();
+  });
 
   const checked = async (news: Props, olds: Props = {}) => {
     const timeouts = { ...CASE_TIMEOUTS, ...((news.timeouts ?? {}) as Props) };
@@ -329,8 +387,10 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
   };
 
   beforeEach(async () => {
-    const clock = new FakeClock();
+    // Starts at the real time: the plugin's follow-ups read expiries on the real clock.
+    const clock = new FakeClock(Date.now());
     const cp = await startControlPlane({ now: () => clock.now() });
+    proxy.target = { url: cp.url, apiKey: cp.projectScopedKey };
     const lines: string[] = [];
     const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
     const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
@@ -338,6 +398,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     w = { cp, clock, transport, provider, lines, planted: [], texts: [] };
   });
   afterEach(async () => {
+    proxy.target = undefined;
     await w.transport.close();
     await w.cp.close();
   });
@@ -373,11 +434,11 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       assert.ok(elapsed <= budget, `deadline kept: ${c.op} took ${elapsed} ms of virtual time, its timeout allows ${budget} ms`);
 
       // What Pulumi now tracks (an update keeps its id; a failed read/update/delete keeps the old state).
-      let tracked: { id: string; outs: Props } | undefined =
-        outcome.kind === "ok" ? (c.op === "delete" ? undefined : { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.outs })
-          : outcome.kind === "partial" ? { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.props }
+      const tracked: { id: string; outs: Props; inputs: Props } | undefined =
+        outcome.kind === "ok" ? (c.op === "delete" ? undefined : { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.outs, inputs: c.op === "read" ? w.given!.inputs : inputs })
+          : outcome.kind === "partial" ? { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.props, inputs }
           : outcome.kind === "gone" ? undefined
-          : c.op === "create" ? undefined : { id: w.given!.id, outs: w.given!.outs };
+          : c.op === "create" ? undefined : { id: w.given!.id, outs: w.given!.outs, inputs: w.given!.inputs };
 
       // Whatever the server still holds lands now; the faults stop; stalled jobs finish.
       await w.cp.faults.applyDeferred();
@@ -385,33 +446,40 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       w.transport.latencyFor = () => REQUEST_LATENCY_MS;
       w.cp.jobs.releaseStalled();
 
-      // The next `up` after a partial failure: the engine runs update.
-      if (outcome.kind === "partial" && tracked) {
-        const next = await settle(w.provider.update(tracked.id, tracked.outs, inputs));
-        w.texts.push(...texts(next));
-        assert.equal(next.kind, "ok", `the next up completes: ${"error" in next ? next.error.message : ""}`);
-        if (next.kind === "ok") tracked = { id: tracked.id, outs: next.outs };
+      // The follow-ups, through the real plugin as the engine runs them, from the state it would hold.
+      const stack = new Stack({ plugin, project: PROJECT, stack: STACK, config: { "capydb:apiKey": PLUGIN_KEY, "capydb:apiUrl": proxy.url }, secretKeys: ["capydb:apiKey"] });
+      if (tracked) stack.importState(engineState(registration, stack, tracked, outcome.kind === "partial" ? (outcome.error.reasons ?? [outcome.error.message]) : undefined));
+      const stderrFrom = plugin.stderr.length;
+      const command = async (what: string, run: () => Promise<unknown>) => {
+        try {
+          await run();
+        } catch (error) {
+          const e = error as DeploymentError;
+          w.texts.push(String(e.message), String(e.stack), String(e.stepError?.message));
+          assert.fail(`${what}: ${e.message}\n${e.stepError?.message ?? ""}\n${plugin.stderr.slice(stderrFrom)}`);
+        }
+      };
+      const db = () => stack.resource(registration.name);
+      // The next `up` after a partial failure: the engine runs update (init errors recorded).
+      if (outcome.kind === "partial") {
+        await command("the next up completes", () => stack.up([{ ...registration, inputs: programInputs(registration, inputs) }]));
+        assert.equal(db()?.id, tracked!.id, "update keeps the id");
       }
       // Refresh: records the real id of a stand-in, drops what is proven gone.
-      if (tracked) {
-        const refreshed = await settle(w.provider.read(tracked.id, tracked.outs), true);
-        w.texts.push(...texts(refreshed));
-        assert.ok(refreshed.kind === "ok" || refreshed.kind === "gone", `refresh works: ${"error" in refreshed ? refreshed.error.message : ""}`);
-        tracked = refreshed.kind === "ok" ? { id: refreshed.id, outs: refreshed.outs } : undefined;
-      }
-      const secrets = [w.cp.apiKey, w.cp.projectScopedKey, ...w.planted, ...(await livePasswords(w.cp))];
+      if (tracked) await command("refresh works", () => stack.refresh());
+      const outsNow = (db()?.outputs ?? {}) as Props;
+      const secrets = [w.cp.apiKey, w.cp.projectScopedKey, PLUGIN_KEY, ...w.planted, ...(await livePasswords(w.cp))];
       for (const out of [tracked?.outs, w.given?.outs]) if (typeof out?.password === "string") secrets.push(out.password);
+      w.texts.push(JSON.stringify(Object.fromEntries(Object.entries(outsNow).filter(([k, v]) => !(SECRET_OUTPUTS as readonly string[]).includes(k) && !isSecret(v)))));
 
       // Nothing orphaned: every live preview is the tracked one, and destroy removes it.
       const live = w.cp.previews.live();
       assert.ok(live.length <= 1, `one preview at most: ${live.map((p) => p.id)}`);
-      if (live.length === 1) assert.equal(tracked?.id, live[0].id, "the live preview is tracked by the stack");
-      if (tracked) {
-        const destroyed = await settle(w.provider.delete(tracked.id, tracked.outs));
-        w.texts.push(...texts(destroyed));
-        assert.equal(destroyed.kind, "ok", `destroy works: ${"error" in destroyed ? destroyed.error.message : ""}`);
-      }
+      if (live.length === 1) assert.equal(db()?.id, live[0].id, "the live preview is tracked by the stack");
+      if (db()) await command("destroy works", () => stack.destroy());
+      assert.equal(stack.resources.length, 0, "destroy empties the stack");
       assert.deepEqual(w.cp.previews.live(), [], "nothing is left behind");
+      w.texts.push(plugin.stderr.slice(stderrFrom));
 
       // No duplicate: one preview ever created per name, one reset per trigger.
       assert.ok(w.cp.previews.list().filter((p) => p.name === NAME).length <= 1, "created once");
