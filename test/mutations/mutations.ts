@@ -5,8 +5,10 @@
  * `search` may list more than one form (say, before and after a refactoring another change brings);
  * exactly one of them must be found.
  *
- * `tests` are the compiled test files (relative to dist/test) expected to catch the mutation; the
- * runner runs only those, so keep each list to the files that exercise the mutated code.
+ * `tests` are the tests expected to catch the mutation: a compiled test file relative to dist/test, whole
+ * ("unit/client.test.js") or only the tests whose full title matches a regular expression
+ * ("unit/fault-matrix.test.js#timeouts\.update", mocha's --grep). The runner runs only those (one mocha
+ * per entry), so keep each list to what exercises the mutated code: the whole run stays within minutes.
  */
 export interface Mutation {
   name: string;
@@ -25,6 +27,8 @@ export interface Mutation {
 }
 
 const UNIT = (...names: string[]) => names.map((n) => `unit/${n}.test.js`);
+/** Cases of the fault matrix whose titles match. */
+const MATRIX = (grep: string) => `unit/fault-matrix.test.js#${grep}`;
 
 export const MUTATIONS: Mutation[] = [
   {
@@ -33,8 +37,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/operations/names.js",
     search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)",
     replace: "namesake.mode === inputs.mode",
-    tests: UNIT("fault-matrix", "provider"),
-    writtenFor: "helper B's ownership-rule tests (18.2)",
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
   },
   {
     name: "ownership-ignores-mode",
@@ -42,8 +45,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/operations/names.js",
     search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)",
     replace: "!createdBefore(namesake, evidence.unknownCreateSentAt)",
-    tests: UNIT("fault-matrix", "provider"),
-    writtenFor: "helper B's ownership-rule tests (18.2)",
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
   },
   {
     name: "reset-without-busy-retry",
@@ -51,7 +53,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/operations/reset.js",
     search: "return await (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId });",
     replace: "return await ctx.client.resetPreview(previewId, { deadline });",
-    tests: UNIT("fault-matrix", "provider"),
+    tests: [MATRIX("reset"), ...UNIT("provider")],
     writtenFor: "today's reset.ts; helper B's send-reconcile helper (18.11) may move this call",
   },
   {
@@ -60,7 +62,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/operations/update.js",
     search: 'const deadline = started + (0, inputs_1.resolveTimeoutMs)(news.timeouts, "update");',
     replace: 'const deadline = started + (0, inputs_1.resolveTimeoutMs)(news.timeouts, "create");',
-    tests: UNIT("fault-matrix"),
+    tests: [MATRIX("timeouts\\.update")],
   },
   {
     name: "cut-before-redact",
@@ -68,7 +70,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/errors.js",
     search: "(0, bounded_text_1.cutText)((0, redact_1.redact)(init.serverMessage))",
     replace: "(0, redact_1.redact)((0, bounded_text_1.cutText)(init.serverMessage))",
-    tests: UNIT("fault-matrix", "client", "redact", "provider"),
+    tests: [MATRIX("carries credentials|megabytes|credentials in its error"), ...UNIT("client", "redact", "provider", "wait")],
     writtenFor: "helper A's fix (18.1): CapyDBError redacts, then cuts",
   },
   {
@@ -77,7 +79,7 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/client.js",
     search: "const timeoutMs = Math.min(this.timeoutMs, Math.max(exports.MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));",
     replace: "const timeoutMs = this.timeoutMs;",
-    tests: UNIT("fault-matrix", "client"),
+    tests: [MATRIX("never answers"), ...UNIT("client")],
   },
   {
     name: "last-error-not-redacted",
@@ -88,7 +90,7 @@ export const MUTATIONS: Mutation[] = [
       "out.lastError = (0, bounded_text_1.cutText)((0, redact_1.redact)(out.lastError));",
     ],
     replace: "out.lastError = (0, bounded_text_1.cutText)(out.lastError);",
-    tests: UNIT("fault-matrix", "provider"),
+    tests: [MATRIX("carries credentials"), ...UNIT("provider")],
   },
   {
     name: "keep-alive-threshold-off-by-one",
@@ -104,6 +106,6 @@ export const MUTATIONS: Mutation[] = [
     file: "provider/errors.js",
     search: "return this.isNotFound && this.wellFormedBody;",
     replace: "return this.isNotFound;",
-    tests: UNIT("fault-matrix", "client", "wait"),
+    tests: [MATRIX("not CapyDB's error body|expired or was deleted"), ...UNIT("client", "wait")],
   },
 ];

@@ -28,17 +28,29 @@ interface Outcome {
   detail?: string;
 }
 
-/** Mocha's JSON report of a run of these test files: failing full titles, and whether it ran at all. */
-function runTests(files: string[]): { failing: string[]; passes: number; error?: string } {
+type RunResult = { failing: string[]; passes: number; error?: string };
+
+/** Each entry ("file" or "file#grep") in its own mocha; the failures of all of them. */
+function runTests(entries: string[]): RunResult {
+  const results = entries.map(runEntry);
+  const errors = results.filter((r) => r.error).map((r) => r.error);
+  return { failing: results.flatMap((r) => r.failing), passes: results.reduce((n, r) => n + r.passes, 0), error: errors.length ? errors.join("\n") : undefined };
+}
+
+/** Mocha's JSON report of one entry: failing full titles, and whether it ran at all. */
+function runEntry(entry: string): RunResult {
+  const [file, grep] = entry.split("#", 2);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capydb-mutation-")), "report.json");
   const mocha = path.join(REPO, "node_modules", "mocha", "bin", "mocha.js");
-  const args = [mocha, "--no-config", "--exit", "--timeout", "120000", "--reporter", "json", "--reporter-option", `output=${report}`, ...files.map((f) => path.join(DIST, "test", f))];
+  const args = [mocha, "--no-config", "--exit", "--timeout", "120000", "--reporter", "json", "--reporter-option", `output=${report}`, ...(grep ? ["--grep", grep] : []), path.join(DIST, "test", file)];
   const run = spawnSync(process.execPath, args, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   try {
     const json = JSON.parse(fs.readFileSync(report, "utf8")) as { stats: { passes: number }; failures: { fullTitle: string }[] };
+    // A selection that runs no test would make every mutation "survive" for a reason nobody sees.
+    if (json.stats.passes + json.failures.length === 0) return { failing: [], passes: 0, error: `${entry}: no test matches` };
     return { failing: json.failures.map((f) => f.fullTitle), passes: json.stats.passes };
   } catch {
-    return { failing: [], passes: 0, error: `mocha wrote no report (exit ${run.status}):\n${run.stderr.slice(-2000)}` };
+    return { failing: [], passes: 0, error: `${entry}: mocha wrote no report (exit ${run.status}):\n${run.stderr.slice(-2000)}` };
   } finally {
     fs.rmSync(path.dirname(report), { recursive: true, force: true });
   }
@@ -78,7 +90,7 @@ function main(): number {
     console.error(`baseline: the chosen tests fail without any mutation:\n${baseline.error ?? baseline.failing.join("\n")}`);
     return 1;
   }
-  console.log(`baseline: ${baseline.passes} tests pass in ${allFiles.length} files (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`baseline: ${baseline.passes} tests pass in ${allFiles.length} selections (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
   const outcomes: Outcome[] = [];
   let restore: (() => void) | undefined;

@@ -4,6 +4,7 @@ import * as path from "path";
 import { request } from "undici";
 import { createProvider } from "../../provider";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS } from "../../provider/client";
+import { CLOCK_SKEW_ALLOWANCE_MS } from "../../provider/operations/names";
 import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
@@ -127,6 +128,8 @@ interface World {
   given?: { id: string; outs: Props; inputs: Props };
   /** Secrets the case planted in server answers. */
   planted: string[];
+  /** Previews of someone else (another stack) the case made: never taken over, never deleted. */
+  foreign: string[];
   /** Every error and output text the case produced, for the secret check. */
   texts: string[];
 }
@@ -167,6 +170,17 @@ const all = (...steps: Array<(w: World) => void | Promise<void>>) => async (w: W
 };
 const lost502 = { status: 502, body: "<html>502 Bad Gateway</html>", after: "respond" as const };
 type ListBody = { preview_databases: Array<Record<string, unknown>> };
+/** Another stack's preview under the case's name, created through the API with the org key now. */
+const foreignNamesake = (mode: "clone" | "empty") => async (w: World) => {
+  const res = await request(`${w.cp.url}${previewsPath(w)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${w.cp.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: NAME, mode, ttl_hours: 24 }),
+  });
+  const body = (await res.body.json()) as { preview: { id: string } };
+  assert.equal(res.statusCode, 201, JSON.stringify(body));
+  w.foreign.push(body.preview.id);
+};
 /** From now on, requests that match never answer: each takes the whole timeout the client gave it. */
 const hang = (match: (r: { method: string; path: string }) => boolean) => (w: World) => {
   w.transport.latencyFor = (r) => (match(r) ? Infinity : REQUEST_LATENCY_MS);
@@ -260,6 +274,16 @@ const CASES: Case[] = [
     row: ROWS.resetUnknownAtDeadline, variant: "job list never answers", op: "update", inputs: { resetTrigger: "1", timeouts: { update: "20s" } },
     inject: all(on("POST", givenPath("/reset"), lost502), hangAfter(1, (r) => r.method === "GET" && /\/jobs$/.test(r.path))), expect: "partial",
     check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
+  },
+  {
+    row: ROWS.createLate, variant: "a namesake of the other mode is not its own", op: "create", inputs: { mode: "clone" },
+    inject: all(foreignNamesake("empty"), onCreate({ status: 504 })), expect: "error",
+    check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /pr-matrix/),
+  },
+  {
+    row: ROWS.createLate, variant: "a namesake created before the first send is not its own", op: "create", inputs: { mode: "clone" },
+    inject: all(foreignNamesake("clone"), (w) => w.clock.advance(CLOCK_SKEW_ALLOWANCE_MS + 60_000), onCreate({ status: 504 })), expect: "error",
+    check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /pr-matrix/),
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
 ];
@@ -395,7 +419,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
     const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, transport, provider, lines, planted: [], texts: [] };
+    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [] };
   });
   afterEach(async () => {
     proxy.target = undefined;
@@ -473,16 +497,16 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       w.texts.push(JSON.stringify(Object.fromEntries(Object.entries(outsNow).filter(([k, v]) => !(SECRET_OUTPUTS as readonly string[]).includes(k) && !isSecret(v)))));
 
       // Nothing orphaned: every live preview is the tracked one, and destroy removes it.
-      const live = w.cp.previews.live();
+      const live = w.cp.previews.live().filter((p) => !w.foreign.includes(p.id));
       assert.ok(live.length <= 1, `one preview at most: ${live.map((p) => p.id)}`);
       if (live.length === 1) assert.equal(db()?.id, live[0].id, "the live preview is tracked by the stack");
       if (db()) await command("destroy works", () => stack.destroy());
       assert.equal(stack.resources.length, 0, "destroy empties the stack");
-      assert.deepEqual(w.cp.previews.live(), [], "nothing is left behind");
+      assert.deepEqual(w.cp.previews.live().map((p) => p.id), w.foreign, "nothing is left behind, and another stack's preview is untouched");
       w.texts.push(plugin.stderr.slice(stderrFrom));
 
       // No duplicate: one preview ever created per name, one reset per trigger.
-      assert.ok(w.cp.previews.list().filter((p) => p.name === NAME).length <= 1, "created once");
+      assert.ok(w.cp.previews.list().filter((p) => p.name === NAME && !w.foreign.includes(p.id)).length <= 1, "created once");
       assert.ok(w.cp.jobs.list().filter((j) => j.kind === "reset").length <= 1, "reset once");
 
       // No secret anywhere.
