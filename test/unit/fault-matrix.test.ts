@@ -117,6 +117,131 @@ const ROWS = {
   ],
 } as const satisfies Record<string, readonly [string, string]>;
 
+/**
+ * Each README row, clause by clause: [clause, ...where it is checked]. A clause is an exact piece of the
+ * row's text; together the clauses of a row cover its "what the provider does" cell whole (only
+ * punctuation, "and" and "or" are left over), and the kinds of fault its first cell lists are clauses too.
+ * Where a clause is checked: "[variant]" (a case of this row), "rowKey [variant]" (a case of another
+ * row), or "test/…/x.test.ts: title" (a test elsewhere, found by its exact title).
+ */
+const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
+  createUnreadable: [
+    ["not JSON", "[not JSON]"], ["`{}`", "[{}]"], ["fields missing", "[fields missing]"], ["another preview's name", "[another preview's name]"],
+    ["Looks the name up and continues with the preview it finds", "[not JSON]", "[{}]", "[fields missing]", "[another preview's name]"],
+    ["nothing is created twice", "[not JSON]", "[{}]", "[fields missing]", "[another preview's name]"],
+  ],
+  createLost: [
+    ["5xx page", "[502 page]"], ["dropped connection", "[dropped connection]"],
+    ["Looks the name up before sending anything again", "[502 page]", "[dropped connection]"],
+    ["continues with the preview", "[502 page]", "[dropped connection]"],
+  ],
+  createRefused: [["Sends it again once a well-formed list shows the name is free", "[503]"]],
+  createLate: [
+    ["The resent create meets a 409 for that very preview", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+    ["taken as its own", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+    ["same mode", "[a namesake of the other mode is not its own]"],
+    ["created since", "[a namesake created before the first send is not its own]"],
+    ["continued", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+  ],
+  createLostListFailing: [
+    ["listing fails", "[list 503 for 3 reads]"], ["malformed", "[list {} for 2 reads]"],
+    ["Keeps listing", "[list 503 for 3 reads]", "[list {} for 2 reads]"],
+    ["errors tolerated until `timeouts.create`", "createUnknownAtDeadline [applied]", "createUnknownAtDeadline [listing never answers]"],
+    ["continues with the preview once listed", "[list 503 for 3 reads]", "[list {} for 2 reads]"],
+  ],
+  createUnknownAtDeadline: [
+    ["Partial failure with the id `pending-create/<name>`", "[applied]"],
+    ["the next `up` continues with the preview", "[applied]", "[listing never answers]"],
+    ["or creates it if it never arrived", "[never applied]"],
+    ["`refresh` records its real id", "[applied]", "[never applied]", "[listing never answers]"],
+    ["`destroy` deletes it by name", "test/engine/failure-handling.test.ts: a destroy right after that partial failure deletes the preview by name"],
+  ],
+  createJobFails: [
+    ["Deletes the failed preview", "[password and key in error and stderr]"],
+    ["reports the job's error and stderr tail", "[password and key in error and stderr]", "test/unit/wait.test.ts: throws JobFailedError with the job's error and stderr tail"],
+    ["redacted", "[password and key in error and stderr]"],
+  ],
+  createJobStalls: [
+    ["Partial failure with the preview id", "[stalled job]"],
+    ["the next `up` resumes the wait", "[stalled job]"],
+    ["`destroy` deletes it", "[stalled job]"],
+  ],
+  pollErrors: [
+    ["a job", "[job polls]"], ["the list", "test/unit/wait.test.ts: list and connection-URL waits share the job wait's tolerance: 4 failed polls pass, a 5th ends the wait"],
+    ["the connection URLs", "[connection URLs]"],
+    ["each read already retried 3 times", "test/unit/retry.test.ts: retries GET on network errors, 408 and 5xx, three attempts in all"],
+    ["Tolerated", "[job polls]", "[connection URLs]"],
+    ["a 5th in a row ends the wait", "[5 job polls]", "test/unit/wait.test.ts: gives up after five poll errors in a row, but not after fewer"],
+  ],
+  listMalformed: [
+    ["`{}`", "[read, {}]", "[delete after a 502, list {}]"], ["renamed key", "[read, renamed key]"], ["entries missing fields", "[read, entry missing fields]"], ["HTML", "[read, HTML]"],
+    ["An error", "[read, {}]", "[read, renamed key]", "[read, entry missing fields]", "[read, HTML]", "[delete after a 502, list {}]"],
+    ["after the GET retries", "test/unit/client.test.ts: reads a 2xx GET answer it cannot understand again, on the 5xx schedule, then reports it"],
+    ["refresh keeps the preview", "[read, {}]", "[read, renamed key]", "[read, entry missing fields]", "[read, HTML]"],
+    ["delete does not report success", "[delete after a 502, list {}]"],
+  ],
+  foreign404: [
+    ["An error", "[read]", "[delete]"],
+    ["refresh keeps the preview", "[read]"],
+    ["delete does not take it for \"already gone\"", "[delete]", "test/unit/client.test.ts: a 404 proves absence only with CapyDB's own error body"],
+  ],
+  expired: [
+    ["Refresh drops it", "[read]"],
+    ["a well-formed list without it", "[read]"],
+    ["delete succeeds", "[delete]"],
+    ["CapyDB's own 404", "[delete]", "test/unit/client.test.ts: a 404 proves absence only with CapyDB's own error body"],
+  ],
+  secretsInAnswers: [
+    ["`last_error`", "[last_error]"], ["a server error message", "[error message]"],
+    ["Masked (`***`) in outputs", "[last_error]"],
+    ["errors", "[error message]"],
+    ["logs", "[last_error]", "[error message]"],
+  ],
+  hugeErrorBody: [
+    ["At most 64 KiB is read", "[5 MB JSON message]"],
+    ["2,000 characters kept", "[10 KB JSON message]", "[5 MB JSON message]", "test/unit/client.test.ts: keeps 2,000 characters of a long error message and says how much was cut"],
+    ["with a note that it was cut", "[10 KB JSON message]", "[5 MB JSON message]"],
+  ],
+  resetLost: [
+    ["Finds the reset's job in the job list and waits for it", "[502 after applying]"],
+    ["never resets twice", "[502 after applying]", "[503 before applying]"],
+  ],
+  resetUnknownAtDeadline: [
+    ["Partial failure recording the reset as pending", "[applied]"],
+    ["the next `up` checks the job list", "[applied]", "[never applied]", "[job list never answers]"],
+    ["resets only if it never arrived", "[applied]", "[never applied]"],
+  ],
+  resetStalls: [
+    ["Partial failure recording the reset as applied", "[stalled job]"],
+    ["the next `up` waits for it", "[stalled job]"],
+    ["without resetting again", "[stalled job]"],
+  ],
+  extendLost: [
+    ["Checks the preview's new expiry", "[502 after applying]"],
+    ["sends it again only if it did not land", "[502 after applying]", "[503 before applying]"],
+  ],
+  extendNotUsable: [
+    ["expired (not yet removed)", "[expired]"], ["not ready", "[failed state]"],
+    ["Fails at once", "[expired]", "[failed state]"],
+    ["with the way out (`pulumi up --refresh`, or replace or destroy)", "[expired]", "[failed state]"],
+    ["not after `timeouts.update`", "[expired]", "[failed state]"],
+  ],
+  busy: [
+    ["Extend", "[extend]", "[extend, busy until the deadline]"], ["reset", "[reset]"],
+    ["Backs off", "[extend]", "[reset]"],
+    ["with jitter", "test/unit/retry.test.ts: backs off exponentially with jitter, capped at 30 s"],
+    ["until `timeouts.update`", "[extend, busy until the deadline]"],
+  ],
+  deleteLost: [["Looks at the preview and waits for the delete that is running", "[504 after applying]"]],
+  getRetries: [
+    ["Retried after 1 s and 2 s ±25 %", "[list 503 twice]", "test/unit/client.test.ts: retries GET on 5xx at +1 s and +3 s, then fails with the server's message", "test/unit/client.test.ts: jitters GET retry waits (±25 %, never under 250 ms)"],
+    ["never under 250 ms", "test/unit/client.test.ts: jitters GET retry waits (±25 %, never under 250 ms)"],
+    ["within the deadline", "[list 503 twice]", "test/unit/client.test.ts: sends nothing once the deadline has passed, and says so"],
+    ["each request's timeout is clipped to the time left", "createUnknownAtDeadline [listing never answers]", "resetUnknownAtDeadline [job list never answers]", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
+    ["never under 1 s", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
+  ],
+};
+
 interface World {
   cp: ControlPlane;
   clock: FakeClock;
@@ -284,6 +409,11 @@ const CASES: Case[] = [
     row: ROWS.createLate, variant: "a namesake created before the first send is not its own", op: "create", inputs: { mode: "clone" },
     inject: all(foreignNamesake("clone"), (w) => w.clock.advance(CLOCK_SKEW_ALLOWANCE_MS + 60_000), onCreate({ status: 504 })), expect: "error",
     check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /pr-matrix/),
+  },
+  {
+    row: ROWS.busy, variant: "extend, busy until the deadline", op: "update", inputs: { ttlHours: 5, timeouts: { update: "30s" } },
+    inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: ALWAYS }), expect: "error",
+    check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /409/); assert.ok(count(w, "POST", /\/extend$/) >= 3, "backed off and tried again"); },
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
 ];
@@ -522,5 +652,37 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const expected = [...new Set(CASES.map((c) => c.row))].map(([fault, does]) => `| ${fault} | ${does} |`);
     assert.deepEqual(rows, expected, `README "## Failure handling" should contain exactly:\n| fault | what the provider does |\n|---|---|\n${expected.join("\n")}\n`);
     assert.deepEqual(new Set(CASES.map((c) => c.row)), new Set(Object.values(ROWS)), "every row has at least one case");
+  });
+
+  it("each clause of each README row names the cases or tests that check it (CLAUSES)", () => {
+    const keyOf = new Map<readonly [string, string], string>(Object.entries(ROWS).map(([k, r]) => [r, k]));
+    const caseIds = new Set(CASES.map((c) => `${keyOf.get(c.row)} [${c.variant}]`));
+    const problems: string[] = [];
+    const titles = new Map<string, string>();
+    const hasTitle = (file: string, title: string) => {
+      if (!titles.has(file)) titles.set(file, fs.existsSync(path.join(REPO, file)) ? fs.readFileSync(path.join(REPO, file), "utf8") : "");
+      return ["\"", "'", "`"].some((q) => titles.get(file)!.includes(`it(${q}${title}${q}`));
+    };
+    for (const [key, [fault, does]] of Object.entries(ROWS)) {
+      const clauses = CLAUSES[key];
+      if (!clauses) {
+        problems.push(`${key}: no clauses`);
+        continue;
+      }
+      let rest: string = does;
+      for (const [clause, ...refs] of clauses) {
+        if (!does.includes(clause) && !fault.includes(clause)) problems.push(`${key}: "${clause}" is not in the row's text`);
+        rest = rest.replace(clause, "");
+        if (refs.length === 0) problems.push(`${key}: "${clause}" is checked nowhere`);
+        for (const ref of refs) {
+          const other = /^(\w+) (\[.*\])$/.exec(ref);
+          const file = /^(test\/\S+\.test\.ts): (.+)$/.exec(ref);
+          const ok = ref.startsWith("[") ? caseIds.has(`${key} ${ref}`) : other ? caseIds.has(ref) : file ? hasTitle(file[1], file[2]) : false;
+          if (!ok) problems.push(`${key}: "${clause}" names ${ref}, which does not exist`);
+        }
+      }
+      if (!/^[\s,;:.()…]*(?:(?:and|or)\b[\s,;:.()…]*)*$/.test(rest)) problems.push(`${key}: no clause covers ${JSON.stringify(rest)}`);
+    }
+    assert.deepEqual(problems, []);
   });
 });
