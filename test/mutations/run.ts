@@ -14,7 +14,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Mutation, MUTATIONS } from "./mutations";
+import { Mutation, MutationForm, MUTATIONS } from "./mutations";
 
 const DIST = path.resolve(__dirname, "..", "..");
 const REPO = path.resolve(DIST, "..");
@@ -23,6 +23,7 @@ const MARKER = "/* capydb-mutation:";
 interface Outcome {
   mutation: Mutation;
   verdict: "killed" | "survived" | "not-found";
+  form?: MutationForm;
   failing: string[];
   seconds: number;
   detail?: string;
@@ -56,15 +57,20 @@ function runEntry(entry: string): RunResult {
   }
 }
 
-/** The mutated text, or why the mutation cannot be applied. */
-function mutate(original: string, m: Mutation): { text: string } | { missing: string } {
-  const forms = Array.isArray(m.search) ? m.search : [m.search];
-  const found = forms.map((s) => ({ s, n: original.split(s).length - 1 })).filter((f) => f.n > 0);
+const read = (file: string): string | undefined => (fs.existsSync(path.join(DIST, file)) ? fs.readFileSync(path.join(DIST, file), "utf8") : undefined);
+
+/** The one form whose search text is found exactly once, or why the mutation cannot be applied. */
+function formOf(m: Mutation): { form: MutationForm; original: string } | { missing: string } {
+  const found = m.forms
+    .map((form) => ({ form, original: read(form.file) ?? "" }))
+    .map((f) => ({ ...f, n: f.original.split(f.form.search).length - 1 }))
+    .filter((f) => f.n > 0);
   if (found.length !== 1 || found[0].n !== 1) {
-    const seen = found.map((f) => `${f.n}× ${JSON.stringify(f.s)}`).join(", ") || "none of the forms";
-    return { missing: `expected exactly one occurrence of one search form in dist/${m.file}, found ${seen}` };
+    const tried = m.forms.map((f) => `dist/${f.file}${read(f.file) === undefined ? " (no such file)" : ""}${f.of ? ` [${f.of}]` : ""}`).join(", ");
+    const seen = found.map((f) => `${f.n}× in dist/${f.form.file}`).join(", ") || "none";
+    return { missing: `expected exactly one occurrence of exactly one form's search text; found ${seen}; forms: ${tried}` };
   }
-  return { text: `${original.replace(found[0].s, () => m.replace)}\n${MARKER} ${m.name} */\n` };
+  return { form: found[0].form, original: found[0].original };
 }
 
 function main(): number {
@@ -75,8 +81,8 @@ function main(): number {
     return 2;
   }
   const chosen = only.length ? MUTATIONS.filter((m) => only.includes(m.name)) : MUTATIONS;
-  for (const file of new Set(chosen.map((m) => m.file))) {
-    if (fs.readFileSync(path.join(DIST, file), "utf8").includes(MARKER)) {
+  for (const file of new Set(chosen.flatMap((m) => m.forms.map((f) => f.file)))) {
+    if (read(file)?.includes(MARKER)) {
       console.error(`dist/${file} is still mutated (an interrupted run?): run \`npm run build\` first`);
       return 2;
     }
@@ -103,15 +109,15 @@ function main(): number {
 
   for (const m of chosen) {
     const started = Date.now();
-    const target = path.join(DIST, m.file);
-    const original = fs.readFileSync(target, "utf8");
-    const mutated = mutate(original, m);
-    if ("missing" in mutated) {
-      outcomes.push({ mutation: m, verdict: "not-found", failing: [], seconds: 0, detail: mutated.missing });
+    const found = formOf(m);
+    if ("missing" in found) {
+      outcomes.push({ mutation: m, verdict: "not-found", failing: [], seconds: 0, detail: found.missing });
       continue;
     }
+    const { form, original } = found;
+    const target = path.join(DIST, form.file);
     restore = () => fs.writeFileSync(target, original);
-    fs.writeFileSync(target, mutated.text);
+    fs.writeFileSync(target, `${original.replace(form.search, () => form.replace)}\n${MARKER} ${m.name} */\n`);
     let result: ReturnType<typeof runTests>;
     try {
       result = runTests(m.tests);
@@ -121,14 +127,14 @@ function main(): number {
     }
     const seconds = (Date.now() - started) / 1000;
     // A run that crashed before reporting is not a kill: nothing says which behaviour failed.
-    if (result.error) outcomes.push({ mutation: m, verdict: "survived", failing: [], seconds, detail: result.error });
-    else outcomes.push({ mutation: m, verdict: result.failing.length ? "killed" : "survived", failing: result.failing, seconds });
+    if (result.error) outcomes.push({ mutation: m, form, verdict: "survived", failing: [], seconds, detail: result.error });
+    else outcomes.push({ mutation: m, form, verdict: result.failing.length ? "killed" : "survived", failing: result.failing, seconds });
   }
 
   for (const o of outcomes) {
     console.log(`\n${o.verdict.toUpperCase().padEnd(9)} ${o.mutation.name} (${o.seconds.toFixed(1)} s): breaks "${o.mutation.breaks}"`);
-    console.log(`          dist/${o.mutation.file}; tests: ${o.mutation.tests.join(", ")}`);
-    if (o.mutation.writtenFor && o.verdict !== "killed") console.log(`          written for: ${o.mutation.writtenFor}`);
+    if (o.form) console.log(`          dist/${o.form.file}${o.form.of ? ` (the form for ${o.form.of})` : ""}`);
+    console.log(`          tests: ${o.mutation.tests.join(", ")}`);
     if (o.detail) console.log(`          ${o.detail.replace(/\n/g, "\n          ")}`);
     for (const t of o.failing) console.log(`          caught by: ${t}`);
   }
