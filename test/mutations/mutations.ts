@@ -68,7 +68,7 @@ export const MUTATIONS: Mutation[] = [
       replace: '    return inert((0, redact_1.redact)(opts.keep === "end" ? (0, bounded_text_1.cutTextKeepingEnd)(text, max) : (0, bounded_text_1.cutText)(text, max)));',
       of: "helper A's server-text.ts (issue 18.1: redact whole, then cut)",
     }],
-    tests: [MATRIX("carries credentials|megabytes|credentials in its error"), ...UNIT("client", "redact", "provider", "wait")],
+    tests: [MATRIX("carries credentials|megabytes|credentials in its error|across the 2,000-character cut"), ...UNIT("server-text", "client", "redact", "provider", "wait")],
   },
   {
     name: "request-timeout-not-clipped",

@@ -416,6 +416,7 @@ const CASES: Case[] = [
     check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /409/); assert.ok(count(w, "POST", /\/extend$/) >= 3, "backed off and tried again"); },
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
+  // --- end G ---
 ];
 
 /**
