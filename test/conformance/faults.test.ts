@@ -44,7 +44,7 @@ describe("control plane: fault injection and rate limits", () => {
 
   it("delay fault: answers normally, late: after an undelayed request sent later", async () => {
     // Order, not elapsed time: the delayed answer arrives after the answer to a request sent after it.
-    cp.faults.inject({ path: "/v1/me", delayMs: 300 });
+    cp.faults.inject({ path: "/v1/me", delayMs: 1_000 });
     const order: string[] = [];
     const delayed = me().then((res) => (order.push("delayed"), res));
     await new Promise((resolve) => setImmediate(resolve));
