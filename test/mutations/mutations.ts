@@ -77,6 +77,12 @@ export const MUTATIONS: Mutation[] = [
     tests: [MATRIX("never answers"), ...UNIT("client")],
   },
   {
+    name: "request-timeout-without-floor",
+    breaks: "a request's timeout is never under 1 s, however little time is left (a shorter window fails requests that would succeed)",
+    forms: [{ file: "provider/client.js", search: "Math.min(this.timeoutMs, Math.max(exports.MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()))", replace: "Math.min(this.timeoutMs, shared.deadline - this.clock.now())" }],
+    tests: UNIT("client"),
+  },
+  {
     name: "last-error-not-redacted",
     breaks: "`last_error` carrying credentials is masked in the non-secret lastError output",
     forms: [
