@@ -239,7 +239,81 @@ const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
     ["within the deadline", "[list 503 twice]", "test/unit/client.test.ts: sends nothing once the deadline has passed, and says so"],
     ["each request's timeout is clipped to the time left", "createUnknownAtDeadline [listing never answers]", "resetUnknownAtDeadline [job list never answers]", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
     ["never under 1 s", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
+  ],  // --- clauses of helper A's and B's rows, written against wt/A 8b10b34 and wt/B 2b3538e (unused until merged) ---
+  notSent: [
+    ["connection refused", "[connection refused]"], ["DNS failure", "[DNS]"], ["a certificate that does not verify", "[untrusted certificate]"], ["a key with a line break", "[key with a line break]"],
+    ["Fails within 4 s", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["refused and DNS: after the key check's GET retries", "[connection refused]", "[DNS]", "test/unit/transport-failure.test.ts: connection refused on a GET: retried on the GET schedule, then reported as refused"],
+    ["TLS and the key: at once", "[untrusted certificate]", "[key with a line break]"],
+    ["saying which and how to fix it", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["a private CA: `NODE_EXTRA_CA_CERTS`", "[untrusted certificate]"],
+    ["records nothing", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["no `pending-create`", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
   ],
+  hostileText: [
+    ["an error body", "[error body]"], ["`last_error`", "[last_error]"], ["a job's error and stderr", "[job error and stderr, a password across the cut]"],
+    ["a secret across the 2,000-character cut", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: a registered password across the 2,000-character cut of an error body leaks no fragment"],
+    ["Redacted whole, then cut", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: an unregistered URL password across the cut leaks no fragment"],
+    ["then shown inert", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]"],
+    ["control characters escaped (`\\x1b`, `\\r`)", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: escape sequences, carriage returns and forged progress lines in an error body are shown inert"],
+    ["every line after the first indented", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]"],
+  ],
+  unavailable: [
+    ["Taken as not applied", "[create]"],
+    ["like a 429: every request of the key pauses for the given time", "[delete, 3 × 45 s]", "test/unit/unavailable.test.ts: every request of the key pauses during the window, not only the one that was answered 503"],
+    ["at most 60 s per answer", "test/unit/retry.test.ts: parses Retry-After as seconds or HTTP-date, capped at a minute"],
+    ["plus jitter", "test/unit/request-budget.test.ts: adds jitter to server-given waits, never waiting less than asked"],
+    ["then any method is sent again", "[create]", "[delete, 3 × 45 s]"],
+    ["until its timeout", "[delete, past `timeouts.delete`]"],
+    ["a delete: `timeouts.delete`", "[delete, past `timeouts.delete`]", "test/unit/unavailable.test.ts: a DELETE waits out Retry-After and is sent again within its deadline, instead of giving up"],
+  ],
+  redirects: [
+    ["Same origin 307/308: followed with the method, body and key", "[create, same-origin 307]", "test/unit/redirects.test.ts: a same-origin 307 is followed with the method, the body and the key"],
+    ["at most 3 in a row", "test/unit/redirects.test.ts: a redirect loop ends after ${MAX_REDIRECTS} hops"],
+    ["Any other: refused at once", "[read, 302 to another origin]"],
+    ["naming the status and the target", "[read, 302 to another origin]"],
+    ["origin and path only", "[read, 302 to another origin]"],
+    ["the key never goes to another origin", "test/unit/redirects.test.ts: a 307 to another origin is refused, naming the status and the target without its query; the key is not sent there"],
+  ],
+  wrongProject: [
+    ["A key scoped to another project", "[403, key scoped to another project]"], ["a project that does not exist", "[404, no such project]"],
+    ["Fails before the create is sent", "[403, key scoped to another project]", "[404, no such project]"],
+    ["`GET /v1/projects/{id}` with the scope check", "[403, key scoped to another project]"],
+    ["once per process per key and project", "test/unit/scope-check.test.ts: the project is checked once per process per key and project"],
+    ["naming the project and the key's scope", "[403, key scoped to another project]"],
+    ["records nothing", "[403, key scoped to another project]", "[404, no such project]"],
+  ],
+  hugeSuccessBody: [
+    ["Reading stops there", "[read, 12 MB list]", "test/unit/bounded-bodies.test.ts: a 200 MB 2xx answer: reading stops after 8 MiB, the connection is closed, no retry even for a GET"],
+    ["the connection is closed", "test/unit/bounded-bodies.test.ts: a 200 MB 2xx answer: reading stops after 8 MiB, the connection is closed, no retry even for a GET"],
+    ["a GET fails at once naming the limit", "[read, 12 MB list]"],
+    ["a create's is reconciled by name like any unreadable answer", "[create, 12 MB answer]"],
+  ],
+  jobEndsUnknown: [
+    ["`cancelled`", "[create job cancelled]"], ["`error`", "[reset job error, preview failed]"], ["`succeeded`", "[create job succeeded, preview ready]"],
+    ["Decided at the first poll that shows it", "[create job cancelled]"],
+    ["`succeeded` with the preview `ready` is success", "[create job succeeded, preview ready]"],
+    ["logged", "test/unit/operation-decisions.test.ts: a create whose job ends succeeded with the preview ready is taken as success, and logged"],
+    ["any other state fails", "[create job cancelled]", "[reset job error, preview failed]", "[delete job canceled]"],
+    ["naming it and CapyDB's reason", "[create job cancelled]", "[reset job error, preview failed]", "[delete job canceled]"],
+    ["a create deletes its preview", "[create job cancelled]"],
+  ],
+  previewFinal: [
+    ["A job `completed` on a preview left `failed`", "[create job completed, preview failed]"], ["`suspended`", "[resumed up, preview suspended]"],
+    ["Fails at once naming the state and `last_error`", "[create job completed, preview failed]", "[resumed up, preview suspended]"],
+    ["without waiting for connection URLs", "test/unit/operation-decisions.test.ts: a create job completed on a preview left failed fails at once with the state and last_error, without waiting for URLs"],
+    ["a create deletes the preview", "[create job completed, preview failed]"],
+    ["every later `up` says the same at once", "test/unit/operation-decisions.test.ts: an up that resumes an unfinished preview found suspended fails at once naming the state, and so does every later up"],
+  ],
+  jobListUnreadable: [
+    ["Never taken for the preview being gone", "[reset]"],
+    ["a reset still runs", "[reset]"],
+    ["one log line says a lost answer could not be reconciled", "[reset]"],
+    ["a 409 is explained from the preview", "[extend refused, preview listed expired]", "[reset refused while busy]"],
+    ["expired or not ready fails at once", "[extend refused, preview listed expired]", "test/unit/operation-decisions.test.ts: extend refused (409) on a preview listed as expired fails at once, even with the job list unreadable"],
+    ["ready is waited out", "[reset refused while busy]"],
+  ],
+  // --- end of A's and B's clauses ---
 };
 
 interface World {
@@ -670,10 +744,11 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
         problems.push(`${key}: no clauses`);
         continue;
       }
+      // Longest first, so that a short clause ("`succeeded`") does not eat into a longer one that contains it.
       let rest: string = does;
+      for (const [clause] of [...clauses].sort((a, b) => b[0].length - a[0].length)) rest = rest.replace(clause, "");
       for (const [clause, ...refs] of clauses) {
         if (!does.includes(clause) && !fault.includes(clause)) problems.push(`${key}: "${clause}" is not in the row's text`);
-        rest = rest.replace(clause, "");
         if (refs.length === 0) problems.push(`${key}: "${clause}" is checked nowhere`);
         for (const ref of refs) {
           const other = /^(\w+) (\[.*\])$/.exec(ref);
