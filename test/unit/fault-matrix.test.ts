@@ -3,19 +3,29 @@ import * as fs from "fs";
 import * as path from "path";
 import { request } from "undici";
 import { createProvider } from "../../provider";
+import { DEFAULT_REQUEST_TIMEOUT_MS, MIN_REQUEST_TIMEOUT_MS } from "../../provider/client";
+import { CLOCK_SKEW_ALLOWANCE_MS } from "../../provider/operations/names";
 import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
+import { captureRegistrations, DeploymentError, isSecret, secret, Stack, startPlugin, type CapturedResource, type Plugin, type PropertyMap, type ResourceState } from "../engine/harness";
 import { FakeClock } from "../helpers/fake-clock";
+import { ForwardingProxy, startForwardingProxy } from "../helpers/forwarding-proxy";
+import { VirtualLatencyDispatcher } from "../helpers/virtual-latency";
 
 /*
  * The fault matrix: every way the API (or the network) can misbehave that we know of, one case per
  * line, each driven through the provider methods against the local control plane's fault injection,
  * and each ending with the same invariant check:
- *   - deadline kept: the operation ended within its timeouts (fake clock);
+ *   - deadline kept: the operation ended within its own timeout (an update within `timeouts.update`, …;
+ *     each operation's timeout differs from the others), overrunning it by at most one request's
+ *     minimum timeout, on a fake clock that every request moves forward (VirtualLatencyDispatcher);
  *   - nothing orphaned: after the follow-ups Pulumi itself would run (the next `up` after a partial
  *     failure, a refresh, a destroy), every preview that exists is the tracked one, and destroy
- *     removes it;
+ *     removes it. The follow-ups run through the real dynamic-provider plugin, driven over gRPC as the
+ *     engine drives it (test/engine), from the state the engine would hold after the faulty operation;
+ *     one plugin serves the whole file, through a proxy that sends its requests to each case's
+ *     control plane;
  *   - no duplicate: one preview per name, one reset per reset trigger;
  *   - no secret (API keys, connection passwords, secrets planted in server answers) in any log
  *     line, error message, stack, partial-failure reason or non-secret output.
@@ -121,15 +131,218 @@ const ROWS = {
   // --- end B ---
 } as const satisfies Record<string, readonly [string, string]>;
 
+/**
+ * Each README row, clause by clause: [clause, ...where it is checked]. A clause is an exact piece of the
+ * row's text; together the clauses of a row cover its "what the provider does" cell whole (only
+ * punctuation, "and" and "or" are left over), and the kinds of fault its first cell lists are clauses too.
+ * Where a clause is checked: "[variant]" (a case of this row), "rowKey [variant]" (a case of another
+ * row), or "test/…/x.test.ts: title" (a test elsewhere, found by its exact title).
+ */
+const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
+  createUnreadable: [
+    ["not JSON", "[not JSON]"], ["`{}`", "[{}]"], ["fields missing", "[fields missing]"], ["another preview's name", "[another preview's name]"],
+    ["Looks the name up and continues with the preview it finds", "[not JSON]", "[{}]", "[fields missing]", "[another preview's name]"],
+    ["nothing is created twice", "[not JSON]", "[{}]", "[fields missing]", "[another preview's name]"],
+  ],
+  createLost: [
+    ["5xx page", "[502 page]"], ["dropped connection", "[dropped connection]"],
+    ["Looks the name up before sending anything again", "[502 page]", "[dropped connection]"],
+    ["continues with the preview", "[502 page]", "[dropped connection]"],
+  ],
+  createRefused: [["Sends it again once a well-formed list shows the name is free", "[503]"]],
+  createLate: [
+    ["The resent create meets a 409 for that very preview", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+    ["taken as its own", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+    ["same mode", "[a namesake of the other mode is not its own]"],
+    ["created since", "[a namesake created before the first send is not its own]"],
+    ["continued", "[504 now, applied 0.5 s later]", "[dropped, applied 0.5 s later]"],
+  ],
+  createLostListFailing: [
+    ["listing fails", "[list 503 for 3 reads]"], ["malformed", "[list {} for 2 reads]"],
+    ["Keeps listing", "[list 503 for 3 reads]", "[list {} for 2 reads]"],
+    ["errors tolerated until `timeouts.create`", "createUnknownAtDeadline [applied]", "createUnknownAtDeadline [listing never answers]"],
+    ["continues with the preview once listed", "[list 503 for 3 reads]", "[list {} for 2 reads]"],
+  ],
+  createUnknownAtDeadline: [
+    ["Partial failure with the id `pending-create/<name>`", "[applied]"],
+    ["the next `up` continues with the preview", "[applied]", "[listing never answers]"],
+    ["or creates it if it never arrived", "[never applied]"],
+    ["`refresh` records its real id", "[applied]", "[never applied]", "[listing never answers]"],
+    ["`destroy` deletes it by name", "test/engine/failure-handling.test.ts: a destroy right after that partial failure deletes the preview by name"],
+  ],
+  createJobFails: [
+    ["Deletes the failed preview", "[password and key in error and stderr]"],
+    ["reports the job's error and stderr tail", "[password and key in error and stderr]", "test/unit/wait.test.ts: throws JobFailedError with the job's error and stderr tail"],
+    ["redacted", "[password and key in error and stderr]"],
+  ],
+  createJobStalls: [
+    ["Partial failure with the preview id", "[stalled job]"],
+    ["the next `up` resumes the wait", "[stalled job]"],
+    ["`destroy` deletes it", "[stalled job]"],
+  ],
+  pollErrors: [
+    ["a job", "[job polls]"], ["the list", "test/unit/wait.test.ts: list and connection-URL waits share the job wait's tolerance: 4 failed polls pass, a 5th ends the wait"],
+    ["the connection URLs", "[connection URLs]"],
+    ["each read already retried 3 times", "test/unit/retry.test.ts: retries GET on network errors, 408 and 5xx, three attempts in all"],
+    ["Tolerated", "[job polls]", "[connection URLs]"],
+    ["a 5th in a row ends the wait", "[5 job polls]", "test/unit/wait.test.ts: gives up after five poll errors in a row, but not after fewer"],
+  ],
+  listMalformed: [
+    ["`{}`", "[read, {}]", "[delete after a 502, list {}]"], ["renamed key", "[read, renamed key]"], ["entries missing fields", "[read, entry missing fields]"], ["HTML", "[read, HTML]"],
+    ["An error", "[read, {}]", "[read, renamed key]", "[read, entry missing fields]", "[read, HTML]", "[delete after a 502, list {}]"],
+    ["after the GET retries", "test/unit/client.test.ts: reads a 2xx GET answer it cannot understand again, on the 5xx schedule, then reports it"],
+    ["refresh keeps the preview", "[read, {}]", "[read, renamed key]", "[read, entry missing fields]", "[read, HTML]"],
+    ["delete does not report success", "[delete after a 502, list {}]"],
+  ],
+  foreign404: [
+    ["An error", "[read]", "[delete]"],
+    ["refresh keeps the preview", "[read]"],
+    ["delete does not take it for \"already gone\"", "[delete]", "test/unit/client.test.ts: a 404 proves absence only with CapyDB's own error body"],
+  ],
+  expired: [
+    ["Refresh drops it", "[read]"],
+    ["a well-formed list without it", "[read]"],
+    ["delete succeeds", "[delete]"],
+    ["CapyDB's own 404", "[delete]", "test/unit/client.test.ts: a 404 proves absence only with CapyDB's own error body"],
+  ],
+  secretsInAnswers: [
+    ["`last_error`", "[last_error]"], ["a server error message", "[error message]"],
+    ["Masked (`***`) in outputs", "[last_error]"],
+    ["errors", "[error message]"],
+    ["logs", "[last_error]", "[error message]"],
+  ],
+  hugeErrorBody: [
+    ["At most 64 KiB is read", "[5 MB JSON message]"],
+    ["2,000 characters kept", "[10 KB JSON message]", "[5 MB JSON message]", "test/unit/client.test.ts: keeps 2,000 characters of a long error message and says how much was cut"],
+    ["with a note that it was cut", "[10 KB JSON message]", "[5 MB JSON message]"],
+  ],
+  resetLost: [
+    ["Finds the reset's job in the job list and waits for it", "[502 after applying]"],
+    ["never resets twice", "[502 after applying]", "[503 before applying]"],
+  ],
+  resetUnknownAtDeadline: [
+    ["Partial failure recording the reset as pending", "[applied]"],
+    ["the next `up` checks the job list", "[applied]", "[never applied]", "[job list never answers]"],
+    ["resets only if it never arrived", "[applied]", "[never applied]"],
+  ],
+  resetStalls: [
+    ["Partial failure recording the reset as applied", "[stalled job]"],
+    ["the next `up` waits for it", "[stalled job]"],
+    ["without resetting again", "[stalled job]"],
+  ],
+  extendLost: [
+    ["Checks the preview's new expiry", "[502 after applying]"],
+    ["sends it again only if it did not land", "[502 after applying]", "[503 before applying]"],
+  ],
+  extendNotUsable: [
+    ["expired (not yet removed)", "[expired]"], ["not ready", "[failed state]"],
+    ["Fails at once", "[expired]", "[failed state]"],
+    ["with the way out (`pulumi up --refresh`, or replace or destroy)", "[expired]", "[failed state]"],
+    ["not after `timeouts.update`", "[expired]", "[failed state]"],
+  ],
+  busy: [
+    ["Extend", "[extend]", "[extend, busy until the deadline]"], ["reset", "[reset]"],
+    ["Backs off", "[extend]", "[reset]"],
+    ["with jitter", "test/unit/retry.test.ts: backs off exponentially with jitter, capped at 30 s"],
+    ["until `timeouts.update`", "[extend, busy until the deadline]"],
+  ],
+  deleteLost: [["Looks at the preview and waits for the delete that is running", "[504 after applying]"]],
+  getRetries: [
+    ["Retried after 1 s and 2 s ±25 %", "[list 503 twice]", "test/unit/client.test.ts: retries GET on 5xx at +1 s and +3 s, then fails with the server's message", "test/unit/client.test.ts: jitters GET retry waits (±25 %, never under 250 ms)"],
+    ["never under 250 ms", "test/unit/client.test.ts: jitters GET retry waits (±25 %, never under 250 ms)"],
+    ["within the deadline", "[list 503 twice]", "test/unit/client.test.ts: sends nothing once the deadline has passed, and says so"],
+    ["each request's timeout is clipped to the time left", "createUnknownAtDeadline [listing never answers]", "resetUnknownAtDeadline [job list never answers]", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
+    ["never under 1 s", "test/unit/client.test.ts: clips each request's timeout to the time left before the deadline (never under 1 s)"],
+  ],  // --- clauses of helper A's and B's rows, written against wt/A 8b10b34 and wt/B 2b3538e (unused until merged) ---
+  notSent: [
+    ["connection refused", "[connection refused]"], ["DNS failure", "[DNS]"], ["a certificate that does not verify", "[untrusted certificate]"], ["a key with a line break", "[key with a line break]"],
+    ["Fails within 4 s", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["refused and DNS: after the key check's GET retries", "[connection refused]", "[DNS]", "test/unit/transport-failure.test.ts: connection refused on a GET: retried on the GET schedule, then reported as refused"],
+    ["TLS and the key: at once", "[untrusted certificate]", "[key with a line break]"],
+    ["saying which and how to fix it", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["a private CA: `NODE_EXTRA_CA_CERTS`", "[untrusted certificate]"],
+    ["records nothing", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+    ["no `pending-create`", "[connection refused]", "[DNS]", "[untrusted certificate]", "[key with a line break]"],
+  ],
+  hostileText: [
+    ["an error body", "[error body]"], ["`last_error`", "[last_error]"], ["a job's error and stderr", "[job error and stderr, a password across the cut]"],
+    ["a secret across the 2,000-character cut", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: a registered password across the 2,000-character cut of an error body leaks no fragment"],
+    ["Redacted whole, then cut", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: an unregistered URL password across the cut leaks no fragment"],
+    ["then shown inert", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]"],
+    ["control characters escaped (`\\x1b`, `\\r`)", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]", "test/unit/server-text.test.ts: escape sequences, carriage returns and forged progress lines in an error body are shown inert"],
+    ["every line after the first indented", "[error body]", "[last_error]", "[job error and stderr, a password across the cut]"],
+  ],
+  unavailable: [
+    ["Taken as not applied", "[create]"],
+    ["like a 429: every request of the key pauses for the given time", "[delete, 3 × 45 s]", "test/unit/unavailable.test.ts: every request of the key pauses during the window, not only the one that was answered 503"],
+    ["at most 60 s per answer", "test/unit/retry.test.ts: parses Retry-After as seconds or HTTP-date, capped at a minute"],
+    ["plus jitter", "test/unit/request-budget.test.ts: adds jitter to server-given waits, never waiting less than asked"],
+    ["then any method is sent again", "[create]", "[delete, 3 × 45 s]"],
+    ["until its timeout", "[delete, past `timeouts.delete`]"],
+    ["a delete: `timeouts.delete`", "[delete, past `timeouts.delete`]", "test/unit/unavailable.test.ts: a DELETE waits out Retry-After and is sent again within its deadline, instead of giving up"],
+  ],
+  redirects: [
+    ["Same origin 307/308: followed with the method, body and key", "[create, same-origin 307]", "test/unit/redirects.test.ts: a same-origin 307 is followed with the method, the body and the key"],
+    ["at most 3 in a row", "test/unit/redirects.test.ts: a redirect loop ends after ${MAX_REDIRECTS} hops"],
+    ["Any other: refused at once", "[read, 302 to another origin]"],
+    ["naming the status and the target", "[read, 302 to another origin]"],
+    ["origin and path only", "[read, 302 to another origin]"],
+    ["the key never goes to another origin", "test/unit/redirects.test.ts: a 307 to another origin is refused, naming the status and the target without its query; the key is not sent there"],
+  ],
+  wrongProject: [
+    ["A key scoped to another project", "[403, key scoped to another project]"], ["a project that does not exist", "[404, no such project]"],
+    ["Fails before the create is sent", "[403, key scoped to another project]", "[404, no such project]"],
+    ["`GET /v1/projects/{id}` with the scope check", "[403, key scoped to another project]"],
+    ["once per process per key and project", "test/unit/scope-check.test.ts: the project is checked once per process per key and project"],
+    ["naming the project and the key's scope", "[403, key scoped to another project]"],
+    ["records nothing", "[403, key scoped to another project]", "[404, no such project]"],
+  ],
+  hugeSuccessBody: [
+    ["Reading stops there", "[read, 12 MB list]", "test/unit/bounded-bodies.test.ts: a 200 MB 2xx answer: reading stops after 8 MiB, the connection is closed, no retry even for a GET"],
+    ["the connection is closed", "test/unit/bounded-bodies.test.ts: a 200 MB 2xx answer: reading stops after 8 MiB, the connection is closed, no retry even for a GET"],
+    ["a GET fails at once naming the limit", "[read, 12 MB list]"],
+    ["a create's is reconciled by name like any unreadable answer", "[create, 12 MB answer]"],
+  ],
+  jobEndsUnknown: [
+    ["`cancelled`", "[create job cancelled]"], ["`error`", "[reset job error, preview failed]"], ["`succeeded`", "[create job succeeded, preview ready]"],
+    ["Decided at the first poll that shows it", "[create job cancelled]"],
+    ["`succeeded` with the preview `ready` is success", "[create job succeeded, preview ready]"],
+    ["logged", "test/unit/operation-decisions.test.ts: a create whose job ends succeeded with the preview ready is taken as success, and logged"],
+    ["any other state fails", "[create job cancelled]", "[reset job error, preview failed]", "[delete job canceled]"],
+    ["naming it and CapyDB's reason", "[create job cancelled]", "[reset job error, preview failed]", "[delete job canceled]"],
+    ["a create deletes its preview", "[create job cancelled]"],
+  ],
+  previewFinal: [
+    ["A job `completed` on a preview left `failed`", "[create job completed, preview failed]"], ["`suspended`", "[resumed up, preview suspended]"],
+    ["Fails at once naming the state and `last_error`", "[create job completed, preview failed]", "[resumed up, preview suspended]"],
+    ["without waiting for connection URLs", "test/unit/operation-decisions.test.ts: a create job completed on a preview left failed fails at once with the state and last_error, without waiting for URLs"],
+    ["a create deletes the preview", "[create job completed, preview failed]"],
+    ["every later `up` says the same at once", "test/unit/operation-decisions.test.ts: an up that resumes an unfinished preview found suspended fails at once naming the state, and so does every later up"],
+  ],
+  jobListUnreadable: [
+    ["Never taken for the preview being gone", "[reset]"],
+    ["a reset still runs", "[reset]"],
+    ["one log line says a lost answer could not be reconciled", "[reset]"],
+    ["a 409 is explained from the preview", "[extend refused, preview listed expired]", "[reset refused while busy]"],
+    ["expired or not ready fails at once", "[extend refused, preview listed expired]", "test/unit/operation-decisions.test.ts: extend refused (409) on a preview listed as expired fails at once, even with the job list unreadable"],
+    ["ready is waited out", "[reset refused while busy]"],
+  ],
+  // --- end of A's and B's clauses ---
+};
+
 interface World {
   cp: ControlPlane;
   clock: FakeClock;
+  /** The provider's transport: each request takes virtual time on `clock`; a case may make some hang. */
+  transport: VirtualLatencyDispatcher;
   provider: Provider;
   lines: string[];
   /** The ready preview that read, update and delete cases start from. */
   given?: { id: string; outs: Props; inputs: Props };
   /** Secrets the case planted in server answers. */
   planted: string[];
+  /** Previews of someone else (another stack) the case made: never taken over, never deleted. */
+  foreign: string[];
   /** Every error and output text the case produced, for the secret check. */
   texts: string[];
 }
@@ -170,6 +383,31 @@ const all = (...steps: Array<(w: World) => void | Promise<void>>) => async (w: W
 };
 const lost502 = { status: 502, body: "<html>502 Bad Gateway</html>", after: "respond" as const };
 type ListBody = { preview_databases: Array<Record<string, unknown>> };
+/** Another stack's preview under the case's name, created through the API with the org key now. */
+const foreignNamesake = (mode: "clone" | "empty") => async (w: World) => {
+  const res = await request(`${w.cp.url}${previewsPath(w)}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${w.cp.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: NAME, mode, ttl_hours: 24 }),
+  });
+  const body = (await res.body.json()) as { preview: { id: string } };
+  assert.equal(res.statusCode, 201, JSON.stringify(body));
+  w.foreign.push(body.preview.id);
+};
+/** From now on, requests that match never answer: each takes the whole timeout the client gave it. */
+const hang = (match: (r: { method: string; path: string }) => boolean) => (w: World) => {
+  w.transport.latencyFor = (r) => (match(r) ? Infinity : REQUEST_LATENCY_MS);
+};
+/** As `hang`, after letting `skip` matching requests through. */
+const hangAfter = (skip: number, match: (r: { method: string; path: string }) => boolean) => (w: World) => {
+  let seen = 0;
+  w.transport.latencyFor = (r) => (match(r) && seen++ >= skip ? Infinity : REQUEST_LATENCY_MS);
+};
+/** The request that timed out last was given less than the client's full request timeout: it was clipped. */
+const clippedNearDeadline = (w: World) => {
+  const timedOut = w.transport.exchanges.filter((e) => e.timedOut);
+  return timedOut.length > 0 && timedOut[timedOut.length - 1].timeoutMs < DEFAULT_REQUEST_TIMEOUT_MS;
+};
 const count = (w: World, method: string, re: RegExp) => w.cp.requests().filter((r) => r.method === method && re.test(r.path) && r.fault !== "applied-late").length;
 
 const CASES: Case[] = [
@@ -305,16 +543,55 @@ const CASES: Case[] = [
     expect: "ok",
     check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3),
   },
-  { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
   // --- end B ---
+  // --- G: requests that take (virtual) time: the deadline holds, overrun by one clipped request at most ---
+  {
+    row: ROWS.createUnknownAtDeadline, variant: "listing never answers", op: "create", inputs: { timeouts: { create: "30s" } },
+    inject: all(onCreate(lost502), hang((r) => r.method === "GET" && /preview-databases$/.test(r.path))), expect: "partial",
+    check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
+  },
+  {
+    row: ROWS.resetUnknownAtDeadline, variant: "job list never answers", op: "update", inputs: { resetTrigger: "1", timeouts: { update: "20s" } },
+    inject: all(on("POST", givenPath("/reset"), lost502), hangAfter(1, (r) => r.method === "GET" && /\/jobs$/.test(r.path))), expect: "partial",
+    check: (w) => assert.ok(clippedNearDeadline(w), `the last requests got the time left, not the full timeout: ${JSON.stringify(w.transport.exchanges.slice(-3))}`),
+  },
+  {
+    row: ROWS.createLate, variant: "a namesake of the other mode is not its own", op: "create", inputs: { mode: "clone" },
+    inject: all(foreignNamesake("empty"), onCreate({ status: 504 })), expect: "error",
+    check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /pr-matrix/),
+  },
+  {
+    row: ROWS.createLate, variant: "a namesake created before the first send is not its own", op: "create", inputs: { mode: "clone" },
+    inject: all(foreignNamesake("clone"), (w) => w.clock.advance(CLOCK_SKEW_ALLOWANCE_MS + 60_000), onCreate({ status: 504 })), expect: "error",
+    check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /pr-matrix/),
+  },
+  {
+    row: ROWS.busy, variant: "extend, busy until the deadline", op: "update", inputs: { ttlHours: 5, timeouts: { update: "30s" } },
+    inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: ALWAYS }), expect: "error",
+    check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /409/); assert.ok(count(w, "POST", /\/extend$/) >= 3, "backed off and tried again"); },
+  },
+  { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
+  // --- end G ---
 ];
 
-/** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */
-function budgetMs(op: Op, inputs: Props): number {
-  const t = (inputs.timeouts ?? {}) as Record<string, string>;
-  const ms = (v: string | undefined) => (v ? Number(v.replace(/(\d+)(s|m)$/, (_x, n, u) => String(Number(n) * (u === "s" ? 1_000 : 60_000)))) : 20 * 60_000);
-  if (op === "create") return ms(t.create) + ms(t.delete);
-  if (op === "update") return ms(t.create) + ms(t.update);
+/**
+ * Every case runs with these timeouts unless it sets its own, each a different length, so that an
+ * operation that used another operation's timeout cannot stay within its own by chance.
+ */
+const CASE_TIMEOUTS = { create: "17m", update: "13m", delete: "7m" } as const;
+/** Virtual time each request takes unless a case says otherwise. */
+const REQUEST_LATENCY_MS = 100;
+
+/**
+ * The timeout of the operation that ran: create's (plus delete's when it cleaned a failed preview up,
+ * which it does within its delete timeout), update's (create's when it resumed an unfinished create,
+ * whose wait keeps create's timeout), delete's; read has none (5 minutes of 429 backoff).
+ */
+function budgetMs(op: Op, inputs: Props, cleanedUp: boolean, resumedCreate = false): number {
+  const t = { ...CASE_TIMEOUTS, ...((inputs.timeouts ?? {}) as Record<string, string>) };
+  const ms = (v: string) => Number(v.replace(/^(\d+)(s|m)$/, (_x, n, u) => String(Number(n) * (u === "s" ? 1_000 : 60_000))));
+  if (op === "create") return ms(t.create) + (cleanedUp ? ms(t.delete) : 0);
+  if (op === "update") return resumedCreate ? Math.max(ms(t.update), ms(t.create)) : ms(t.update);
   if (op === "delete") return ms(t.delete);
   return 5 * 60_000;
 }
@@ -356,25 +633,84 @@ async function livePasswords(cp: ControlPlane): Promise<string[]> {
   return out;
 }
 
+const REPO = path.join(__dirname, "..", "..", "..");
+const PROJECT = "capydb-fault-matrix";
+const STACK = "matrix";
+/** The key the plugin is configured with; the proxy swaps in each case's real key. Shaped like a real one. */
+const PLUGIN_KEY = "capy_test_fault-matrix-plugin-key-5e1f";
+
+/** The state the engine holds for the tracked preview after the faulty operation (test/engine/README.md). */
+function engineState(registration: CapturedResource, stack: Stack, tracked: { id: string; outs: Props; inputs: Props }, initErrors?: string[]): { resources: ResourceState[] } {
+  // The dynamic-provider plugin keeps the serialized provider in the outputs too, and reads it from there.
+  const outputs: PropertyMap = { __provider: registration.inputs.__provider };
+  for (const [k, v] of Object.entries(tracked.outs)) {
+    if (v === undefined || k === "__provider") continue;
+    outputs[k] = (SECRET_OUTPUTS as readonly string[]).includes(k) && v !== null ? secret(v as never) : (v as never);
+  }
+  return {
+    resources: [{
+      urn: stack.urn(registration.type, registration.name),
+      type: registration.type,
+      name: registration.name,
+      id: tracked.id,
+      inputs: programInputs(registration, tracked.inputs),
+      outputs,
+      initErrors,
+      additionalSecretOutputs: registration.additionalSecretOutputs,
+    }],
+  };
+}
+
+/** Checked inputs as the program sends them: with the real serialized provider instead of the test's stand-in. */
+function programInputs(registration: CapturedResource, inputs: Props): PropertyMap {
+  return { ...(inputs as PropertyMap), __provider: registration.inputs.__provider };
+}
+
 describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", function () {
   this.timeout(60_000);
   let w: World;
+  let plugin: Plugin;
+  let proxy: ForwardingProxy;
+  let registration: CapturedResource;
+
+  before(async function () {
+    this.timeout(120_000);
+    proxy = await startForwardingProxy(PLUGIN_KEY);
+    let captured: CapturedResource[];
+    [plugin, captured] = await Promise.all([
+      startPlugin({ programDir: REPO, project: PROJECT, stack: STACK }),
+      captureRegistrations({ programDir: REPO, module: "pulumi-capydb", project: PROJECT, stack: STACK, resources: [
+        { name: "db", exportName: "PreviewDatabase", args: { projectId: "prj_capture", name: NAME } },
+      ] }),
+    ]);
+    registration = captured[0];
+  });
+  after(async () => {
+    await plugin?.close();
+    await proxy?.close();
+  });
 
   const checked = async (news: Props, olds: Props = {}) => {
-    const result = await w.provider.check(olds, { __provider: "shim", projectId: w.cp.projectId, name: NAME, ...news });
+    const timeouts = { ...CASE_TIMEOUTS, ...((news.timeouts ?? {}) as Props) };
+    const result = await w.provider.check(olds, { __provider: "shim", projectId: w.cp.projectId, name: NAME, ...news, timeouts });
     assert.equal(result.failures, undefined, JSON.stringify(result.failures));
     return result.inputs;
   };
 
   beforeEach(async () => {
-    const clock = new FakeClock();
+    // Starts at the real time: the plugin's follow-ups read expiries on the real clock.
+    const clock = new FakeClock(Date.now());
     const cp = await startControlPlane({ now: () => clock.now() });
+    proxy.target = { url: cp.url, apiKey: cp.projectScopedKey };
     const lines: string[] = [];
-    const provider = createProvider({ clock, sink: (l) => lines.push(l) });
+    const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
+    const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, provider, lines, planted: [], texts: [] };
+    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [] };
   });
   afterEach(async () => {
+    proxy.target = undefined;
+    await w.transport.close();
     await w.cp.close();
   });
 
@@ -389,6 +725,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
       const inputs = c.op === "create" ? await checked(c.inputs ?? {}) : c.op === "update" ? await checked({ ...w.given!.inputs, ...c.inputs }, w.given!.inputs) : w.given!.inputs;
 
       const started = w.clock.now();
+      const requestsBefore = w.cp.requests().length;
       const outcome = await settle(
         c.op === "create" ? w.provider.create(inputs)
           : c.op === "read" ? w.provider.read(w.given!.id, w.given!.outs)
@@ -397,55 +734,67 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
         c.op === "read",
       );
       const elapsed = w.clock.now() - started;
+      const cleanedUp = w.cp.requests().slice(requestsBefore).some((r) => r.method === "DELETE");
       w.texts.push(...texts(outcome));
       assert.equal(outcome.kind, c.expect, `expected ${c.expect}, got ${outcome.kind}: ${"error" in outcome ? outcome.error.message : ""}\n${w.lines.join("\n")}`);
       await c.check?.(w, outcome);
 
       // ---- the invariant, the same for every case ----
-      assert.ok(elapsed <= budgetMs(c.op, inputs), `deadline kept: ${elapsed} ms > ${budgetMs(c.op, inputs)} ms`);
+      // A request sent just before the deadline still gets MIN_REQUEST_TIMEOUT_MS: the one overrun allowed.
+      const resumedCreate = c.op === "update" && (w.given!.outs.state !== "ready" || isPendingCreateId(w.given!.id));
+      const budget = budgetMs(c.op, inputs, cleanedUp, resumedCreate) + MIN_REQUEST_TIMEOUT_MS;
+      assert.ok(elapsed <= budget, `deadline kept: ${c.op} took ${elapsed} ms of virtual time, its timeout allows ${budget} ms`);
 
       // What Pulumi now tracks (an update keeps its id; a failed read/update/delete keeps the old state).
-      let tracked: { id: string; outs: Props } | undefined =
-        outcome.kind === "ok" ? (c.op === "delete" ? undefined : { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.outs })
-          : outcome.kind === "partial" ? { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.props }
+      const tracked: { id: string; outs: Props; inputs: Props } | undefined =
+        outcome.kind === "ok" ? (c.op === "delete" ? undefined : { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.outs, inputs: c.op === "read" ? w.given!.inputs : inputs })
+          : outcome.kind === "partial" ? { id: c.op === "update" ? w.given!.id : outcome.id, outs: outcome.props, inputs }
           : outcome.kind === "gone" ? undefined
-          : c.op === "create" ? undefined : { id: w.given!.id, outs: w.given!.outs };
+          : c.op === "create" ? undefined : { id: w.given!.id, outs: w.given!.outs, inputs: w.given!.inputs };
 
       // Whatever the server still holds lands now; the faults stop; stalled jobs finish.
       await w.cp.faults.applyDeferred();
       w.cp.faults.clear();
+      w.transport.latencyFor = () => REQUEST_LATENCY_MS;
       w.cp.jobs.releaseStalled();
 
-      // The next `up` after a partial failure: the engine runs update.
-      if (outcome.kind === "partial" && tracked) {
-        const next = await settle(w.provider.update(tracked.id, tracked.outs, inputs));
-        w.texts.push(...texts(next));
-        assert.equal(next.kind, "ok", `the next up completes: ${"error" in next ? next.error.message : ""}`);
-        if (next.kind === "ok") tracked = { id: tracked.id, outs: next.outs };
+      // The follow-ups, through the real plugin as the engine runs them, from the state it would hold.
+      const stack = new Stack({ plugin, project: PROJECT, stack: STACK, config: { "capydb:apiKey": PLUGIN_KEY, "capydb:apiUrl": proxy.url }, secretKeys: ["capydb:apiKey"] });
+      if (tracked) stack.importState(engineState(registration, stack, tracked, outcome.kind === "partial" ? (outcome.error.reasons ?? [outcome.error.message]) : undefined));
+      const stderrFrom = plugin.stderr.length;
+      const command = async (what: string, run: () => Promise<unknown>) => {
+        try {
+          await run();
+        } catch (error) {
+          const e = error as DeploymentError;
+          w.texts.push(String(e.message), String(e.stack), String(e.stepError?.message));
+          assert.fail(`${what}: ${e.message}\n${e.stepError?.message ?? ""}\n${plugin.stderr.slice(stderrFrom)}`);
+        }
+      };
+      const db = () => stack.resource(registration.name);
+      // The next `up` after a partial failure: the engine runs update (init errors recorded).
+      if (outcome.kind === "partial") {
+        await command("the next up completes", () => stack.up([{ ...registration, inputs: programInputs(registration, inputs) }]));
+        assert.equal(db()?.id, tracked!.id, "update keeps the id");
       }
       // Refresh: records the real id of a stand-in, drops what is proven gone.
-      if (tracked) {
-        const refreshed = await settle(w.provider.read(tracked.id, tracked.outs), true);
-        w.texts.push(...texts(refreshed));
-        assert.ok(refreshed.kind === "ok" || refreshed.kind === "gone", `refresh works: ${"error" in refreshed ? refreshed.error.message : ""}`);
-        tracked = refreshed.kind === "ok" ? { id: refreshed.id, outs: refreshed.outs } : undefined;
-      }
-      const secrets = [w.cp.apiKey, w.cp.projectScopedKey, ...w.planted, ...(await livePasswords(w.cp))];
+      if (tracked) await command("refresh works", () => stack.refresh());
+      const outsNow = (db()?.outputs ?? {}) as Props;
+      const secrets = [w.cp.apiKey, w.cp.projectScopedKey, PLUGIN_KEY, ...w.planted, ...(await livePasswords(w.cp))];
       for (const out of [tracked?.outs, w.given?.outs]) if (typeof out?.password === "string") secrets.push(out.password);
+      w.texts.push(JSON.stringify(Object.fromEntries(Object.entries(outsNow).filter(([k, v]) => !(SECRET_OUTPUTS as readonly string[]).includes(k) && !isSecret(v)))));
 
       // Nothing orphaned: every live preview is the tracked one, and destroy removes it.
-      const live = w.cp.previews.live();
+      const live = w.cp.previews.live().filter((p) => !w.foreign.includes(p.id));
       assert.ok(live.length <= 1, `one preview at most: ${live.map((p) => p.id)}`);
-      if (live.length === 1) assert.equal(tracked?.id, live[0].id, "the live preview is tracked by the stack");
-      if (tracked) {
-        const destroyed = await settle(w.provider.delete(tracked.id, tracked.outs));
-        w.texts.push(...texts(destroyed));
-        assert.equal(destroyed.kind, "ok", `destroy works: ${"error" in destroyed ? destroyed.error.message : ""}`);
-      }
-      assert.deepEqual(w.cp.previews.live(), [], "nothing is left behind");
+      if (live.length === 1) assert.equal(db()?.id, live[0].id, "the live preview is tracked by the stack");
+      if (db()) await command("destroy works", () => stack.destroy());
+      assert.equal(stack.resources.length, 0, "destroy empties the stack");
+      assert.deepEqual(w.cp.previews.live().map((p) => p.id), w.foreign, "nothing is left behind, and another stack's preview is untouched");
+      w.texts.push(plugin.stderr.slice(stderrFrom));
 
       // No duplicate: one preview ever created per name, one reset per trigger.
-      assert.ok(w.cp.previews.list().filter((p) => p.name === NAME).length <= 1, "created once");
+      assert.ok(w.cp.previews.list().filter((p) => p.name === NAME && !w.foreign.includes(p.id)).length <= 1, "created once");
       assert.ok(w.cp.jobs.list().filter((j) => j.kind === "reset").length <= 1, "reset once");
 
       // No secret anywhere.
@@ -461,5 +810,38 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const expected = [...new Set(CASES.map((c) => c.row))].map(([fault, does]) => `| ${fault} | ${does} |`);
     assert.deepEqual(rows, expected, `README "## Failure handling" should contain exactly:\n| fault | what the provider does |\n|---|---|\n${expected.join("\n")}\n`);
     assert.deepEqual(new Set(CASES.map((c) => c.row)), new Set(Object.values(ROWS)), "every row has at least one case");
+  });
+
+  it("each clause of each README row names the cases or tests that check it (CLAUSES)", () => {
+    const keyOf = new Map<readonly [string, string], string>(Object.entries(ROWS).map(([k, r]) => [r, k]));
+    const caseIds = new Set(CASES.map((c) => `${keyOf.get(c.row)} [${c.variant}]`));
+    const problems: string[] = [];
+    const titles = new Map<string, string>();
+    const hasTitle = (file: string, title: string) => {
+      if (!titles.has(file)) titles.set(file, fs.existsSync(path.join(REPO, file)) ? fs.readFileSync(path.join(REPO, file), "utf8") : "");
+      return ["\"", "'", "`"].some((q) => titles.get(file)!.includes(`it(${q}${title}${q}`));
+    };
+    for (const [key, [fault, does]] of Object.entries(ROWS)) {
+      const clauses = CLAUSES[key];
+      if (!clauses) {
+        problems.push(`${key}: no clauses`);
+        continue;
+      }
+      // Longest first, so that a short clause ("`succeeded`") does not eat into a longer one that contains it.
+      let rest: string = does;
+      for (const [clause] of [...clauses].sort((a, b) => b[0].length - a[0].length)) rest = rest.replace(clause, "");
+      for (const [clause, ...refs] of clauses) {
+        if (!does.includes(clause) && !fault.includes(clause)) problems.push(`${key}: "${clause}" is not in the row's text`);
+        if (refs.length === 0) problems.push(`${key}: "${clause}" is checked nowhere`);
+        for (const ref of refs) {
+          const other = /^(\w+) (\[.*\])$/.exec(ref);
+          const file = /^(test\/\S+\.test\.ts): (.+)$/.exec(ref);
+          const ok = ref.startsWith("[") ? caseIds.has(`${key} ${ref}`) : other ? caseIds.has(ref) : file ? hasTitle(file[1], file[2]) : false;
+          if (!ok) problems.push(`${key}: "${clause}" names ${ref}, which does not exist`);
+        }
+      }
+      if (!/^[\s,;:.()…]*(?:(?:and|or)\b[\s,;:.()…]*)*$/.test(rest)) problems.push(`${key}: no clause covers ${JSON.stringify(rest)}`);
+    }
+    assert.deepEqual(problems, []);
   });
 });

@@ -165,6 +165,15 @@ describe("TTL keep-alive (fake clock)", function () {
     assert.deepEqual(await failures({ keepAlive: 24, ttlHours: UNKNOWN }), []);
   });
 
+  it("the threshold is strict: exactly keepAlive hours left is not due yet, one millisecond less is", () => {
+    const now = Date.UTC(2026, 10, 27, 12, 0, 0);
+    const at = (leftMs: number) => ({ state: "ready", ttlExpiresAt: new Date(now + leftMs).toISOString() });
+    assert.equal(renewalDue(at(12 * HOUR), { ttlHours: 24 }, now).due, false, "half of 24 h left");
+    assert.equal(renewalDue(at(12 * HOUR - 1), { ttlHours: 24 }, now).due, true);
+    assert.equal(renewalDue(at(6 * HOUR), { ttlHours: 24, keepAlive: 6 }, now).due, false, "keepAlive: 6 with 6 h left");
+    assert.equal(renewalDue(at(6 * HOUR - 1), { ttlHours: 24, keepAlive: 6 }, now).due, true);
+  });
+
   it("diff in preview: unknown ttlHours or keepAlive never plans a renewal by itself, and never throws", () => {
     const olds = { state: "ready", ttlHours: 24, ttlExpiresAt: new Date(clock.now() + HOUR).toISOString() };
     assert.equal(renewalDue(olds, { ttlHours: UNKNOWN }, clock.now()).due, false);

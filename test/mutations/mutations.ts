@@ -1,0 +1,106 @@
+/**
+ * Named mutations of the compiled provider (dist/provider/**.js): each is a bug the suite must catch.
+ * A mutation replaces one exact text in one file. It may list several forms (the code before and after a
+ * change another branch brings, say): exactly one form's search text must be found, exactly once, or the
+ * runner fails loudly; a mutation whose code moved can never pass silently as "killed" or "survived".
+ *
+ * `tests` are the tests expected to catch the mutation: a compiled test file relative to dist/test, whole
+ * ("unit/client.test.js") or only the tests whose full title matches a regular expression
+ * ("unit/fault-matrix.test.js#timeouts\\.update", mocha's --grep). The runner runs only those (one mocha
+ * per entry), so keep each list to what exercises the mutated code: the whole run stays within minutes.
+ */
+export interface MutationForm {
+  /** Relative to dist/. */
+  file: string;
+  search: string;
+  replace: string;
+  /** Which code this form is written against, when not this branch's. */
+  of?: string;
+}
+
+export interface Mutation {
+  name: string;
+  /** What the mutation breaks, in the README's or the issue's words. */
+  breaks: string;
+  forms: MutationForm[];
+  tests: string[];
+}
+
+const UNIT = (...names: string[]) => names.map((n) => `unit/${n}.test.js`);
+/** Cases of the fault matrix whose titles match. */
+const MATRIX = (grep: string) => `unit/fault-matrix.test.js#${grep}`;
+
+export const MUTATIONS: Mutation[] = [
+  {
+    name: "ownership-ignores-created-at",
+    breaks: "a namesake is the create's own only when it was created since the first send (issue 18.2)",
+    forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)", replace: "namesake.mode === inputs.mode" }],
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
+  },
+  {
+    name: "ownership-ignores-mode",
+    breaks: "a namesake is the create's own only when it has the same mode (issue 18.2)",
+    forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)", replace: "!createdBefore(namesake, evidence.unknownCreateSentAt)" }],
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
+  },
+  {
+    name: "reset-without-busy-retry",
+    breaks: "a reset that meets 409 (another operation on the preview) backs off until timeouts.update (issue 18.3)",
+    forms: [
+      { file: "provider/operations/reset.js", search: "return await (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId });", replace: "return await ctx.client.resetPreview(previewId, { deadline });" },
+      { file: "provider/operations/reset.js", search: "send: () => (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId }),", replace: "send: () => ctx.client.resetPreview(previewId, { deadline }),", of: "helper B's sendReconciled (issue 18.11)" },
+    ],
+    tests: [MATRIX("reset"), ...UNIT("provider")],
+  },
+  {
+    name: "update-uses-create-timeout",
+    breaks: "an update ends within timeouts.update (issue 18.4)",
+    forms: [{ file: "provider/operations/update.js", search: 'const deadline = started + (0, inputs_1.resolveTimeoutMs)(news.timeouts, "update");', replace: 'const deadline = started + (0, inputs_1.resolveTimeoutMs)(news.timeouts, "create");' }],
+    tests: [MATRIX("timeouts\\.update")],
+  },
+  {
+    name: "cut-before-redact",
+    breaks: "server text is redacted whole, then cut: a secret straddling the cut leaks no fragment (issue 18.1)",
+    // This branch's code cuts first (the bug itself): the mutation exists only in the fixed form.
+    forms: [{
+      file: "provider/server-text.js",
+      search: '    const whole = (0, redact_1.redact)(text);\n    return inert(opts.keep === "end" ? (0, bounded_text_1.cutTextKeepingEnd)(whole, max) : (0, bounded_text_1.cutText)(whole, max));',
+      replace: '    return inert((0, redact_1.redact)(opts.keep === "end" ? (0, bounded_text_1.cutTextKeepingEnd)(text, max) : (0, bounded_text_1.cutText)(text, max)));',
+      of: "helper A's server-text.ts (issue 18.1: redact whole, then cut)",
+    }],
+    tests: [MATRIX("carries credentials|megabytes|credentials in its error|across the 2,000-character cut"), ...UNIT("server-text", "client", "redact", "provider", "wait")],
+  },
+  {
+    name: "request-timeout-not-clipped",
+    breaks: "each request's timeout is clipped to the time left before the deadline (never under 1 s): an operation overruns by 1 s at most",
+    forms: [{ file: "provider/client.js", search: "const timeoutMs = Math.min(this.timeoutMs, Math.max(exports.MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));", replace: "const timeoutMs = this.timeoutMs;" }],
+    tests: [MATRIX("never answers"), ...UNIT("client")],
+  },
+  {
+    name: "request-timeout-without-floor",
+    breaks: "a request's timeout is never under 1 s, however little time is left (a shorter window fails requests that would succeed)",
+    forms: [{ file: "provider/client.js", search: "Math.min(this.timeoutMs, Math.max(exports.MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()))", replace: "Math.min(this.timeoutMs, shared.deadline - this.clock.now())" }],
+    tests: UNIT("client"),
+  },
+  {
+    name: "last-error-not-redacted",
+    breaks: "`last_error` carrying credentials is masked in the non-secret lastError output",
+    forms: [
+      { file: "provider/outputs.js", search: "out.lastError = (0, redact_1.redact)((0, bounded_text_1.cutText)(out.lastError));", replace: "out.lastError = (0, bounded_text_1.cutText)(out.lastError);" },
+      { file: "provider/outputs.js", search: "out.lastError = (0, server_text_1.serverText)(out.lastError);", replace: "out.lastError = (0, server_text_1.inert)(out.lastError);", of: "helper A's server-text.ts (issue 18.1)" },
+    ],
+    tests: [MATRIX("carries credentials"), ...UNIT("provider")],
+  },
+  {
+    name: "keep-alive-threshold-off-by-one",
+    breaks: "renew when less than keepAlive hours are left (exactly that many left: not yet)",
+    forms: [{ file: "provider/keep-alive.js", search: "if (leftMs >= below * HOUR_MS)", replace: "if (leftMs > below * HOUR_MS)" }],
+    tests: UNIT("keep-alive", "provider"),
+  },
+  {
+    name: "foreign-404-taken-as-gone",
+    breaks: "a 404 that is not CapyDB's error body (a proxy's page, a wrong apiUrl) is an error, never \"gone\"",
+    forms: [{ file: "provider/errors.js", search: "return this.isNotFound && this.wellFormedBody;", replace: "return this.isNotFound;" }],
+    tests: [MATRIX("not CapyDB's error body|expired or was deleted"), ...UNIT("client", "wait")],
+  },
+];
