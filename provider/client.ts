@@ -2,7 +2,7 @@ import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { sharedDispatcher } from "./dispatcher";
-import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
+import { apiKeyFormatProblem, CapyDBError, hintFor, invalidApiKeyError, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
@@ -21,9 +21,11 @@ import {
   PreviewResponse,
 } from "./schemas";
 import { SharedReads } from "./shared-reads";
+import { describeTransportFailure } from "./transport-failure";
 import { USER_AGENT } from "./version";
 
 export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
+const API_URL_SOURCE = "`capydb:apiUrl` (or CAPYDB_API_URL)";
 /** What the official clients use per request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** With no operation deadline, how long 429 backoff may keep a single call waiting. */
@@ -184,6 +186,8 @@ export class CapyDBClient {
     opts: CallOptions = {},
   ): Promise<z.infer<S>> {
     if (!this.apiKey) throw missingApiKeyError(method, path);
+    const keyProblem = apiKeyFormatProblem(this.apiKey);
+    if (keyProblem) throw invalidApiKeyError(method, path, keyProblem);
     const deadline = opts.deadline ?? this.clock.now() + DEFAULT_RATE_LIMIT_BUDGET_MS;
     const ticket: RequestTicket = { priority: opts.priority ?? "progress", deadline, since: opts.since, priorityNow: opts.priorityNow };
     let attempt = 0;
@@ -207,15 +211,26 @@ export class CapyDBClient {
         response = await this.exchange(method, path, body, ticket, opts.shareInFlight === true);
       } catch (cause) {
         if (cause instanceof NoSlotBeforeDeadline) throw rateLimitedError(method, path, limited);
-        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
+        if (cause instanceof CapyDBError) throw cause;
+        const failure = describeTransportFailure(cause, new URL(this.apiUrl).host, API_URL_SOURCE);
+        // A GET may meet a refused connection or a DNS failure that a moment fixes; a certificate that
+        // does not verify or a header that cannot be sent will not change by waiting.
+        if (
+          failure.retryable &&
+          shouldRetryFailure(method, undefined, attempt) &&
+          (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))
+        ) {
           continue;
         }
         throw new CapyDBError({
           kind: "network",
           method,
           path,
-          serverMessage: describeCause(cause),
-          hint: `check that ${this.apiUrl} is reachable (capydb:apiUrl / CAPYDB_API_URL); each request waits at most ${Math.round(timeoutMs / 1000)}s (less near the operation's deadline).`,
+          serverMessage: failure.message,
+          hint: failure.notSent
+            ? failure.hint
+            : `${failure.hint} Each request waits at most ${Math.round(timeoutMs / 1000)}s (less near the operation's deadline).`,
+          notSent: failure.notSent,
           cause,
         });
       }

@@ -19,6 +19,11 @@ export interface CapyDBErrorInit {
   cause?: unknown;
   /** The server answered with its documented error body `{"error": "..."}` (not a proxy's page). */
   wellFormedBody?: boolean;
+  /**
+   * Nothing of the request left this machine (connection refused, DNS, TLS verification, a header
+   * that cannot be sent): it was certainly not applied.
+   */
+  notSent?: boolean;
 }
 
 /**
@@ -33,6 +38,7 @@ export class CapyDBError extends Error {
   readonly serverMessage?: string;
   readonly hint?: string;
   readonly wellFormedBody: boolean;
+  readonly notSent: boolean;
 
   constructor(init: CapyDBErrorInit) {
     // Server text is cut before it is formatted: a huge body must not become a huge message.
@@ -46,6 +52,7 @@ export class CapyDBError extends Error {
     this.serverMessage = serverMessage;
     this.hint = init.hint;
     this.wellFormedBody = init.wellFormedBody ?? false;
+    this.notSent = init.notSent ?? false;
   }
 
   /**
@@ -54,6 +61,8 @@ export class CapyDBError extends Error {
    * reconciled, never resent blindly.
    */
   get maybeApplied(): boolean {
+    // Refused, unresolvable, untrusted or unsendable: the request never reached CapyDB.
+    if (this.notSent) return false;
     // A 2xx whose body could not be read was applied; what it created or started is unknown.
     if (this.kind === "network" || this.kind === "schema") return true;
     return this.kind === "http" && this.status !== undefined && (this.status === 408 || this.status >= 500);
@@ -149,10 +158,24 @@ export function missingApiKeyError(method: string, path: string): CapyDBError {
   });
 }
 
-export function describeCause(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    return code ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
+/**
+ * Whitespace or a control character inside the key (a line break pasted with it, say) cannot travel in
+ * an HTTP header: undici refuses it, and no real key has one. Says where, never what the key is.
+ */
+export function apiKeyFormatProblem(apiKey: string): string | undefined {
+  const at = apiKey.search(/[\s\x00-\x1f\x7f]/);
+  if (at < 0) return undefined;
+  const ch = apiKey[at];
+  const what = ch === "\n" || ch === "\r" ? "a line break" : /\s/.test(ch) ? "whitespace" : "a control character";
+  return `the API key has ${what} at character ${at + 1} of ${apiKey.length}, so it cannot be sent in a header`;
+}
+
+export function invalidApiKeyError(method: string, path: string, problem: string): CapyDBError {
+  return new CapyDBError({
+    kind: "config",
+    method,
+    path,
+    serverMessage: problem,
+    hint: `set the key again without it: ${CREDENTIAL_SOURCES}.`,
+  });
 }

@@ -71,7 +71,9 @@ async function checkScopes(ctx: OperationContext, name: string, deadline: number
     const me = await ctx.client.call("GET", "/v1/me", MeResponse, undefined, { deadline });
     granted = me.principal?.scopes;
   } catch (error) {
-    if (error instanceof CapyDBError && error.isAuth) throw error;
+    // A rejected key, or a request that could not even leave this machine (refused, DNS, TLS): the
+    // create would meet the same, so it ends here.
+    if (error instanceof CapyDBError && (error.isAuth || error.notSent)) throw error;
     ctx.log.info(`create ${name}: could not check the API key's scopes (${error instanceof Error ? error.message : String(error)}); going on`);
     return false;
   }

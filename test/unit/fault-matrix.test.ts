@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { request } from "undici";
 import { createProvider } from "../../provider";
@@ -7,6 +8,8 @@ import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
 import { FakeClock } from "../helpers/fake-clock";
+import { createPrivateCa } from "../helpers/private-ca";
+import { startTlsFront } from "../helpers/tls-front";
 
 /*
  * The fault matrix: every way the API (or the network) can misbehave that we know of, one case per
@@ -105,6 +108,11 @@ const ROWS = {
     "5xx or network errors on a GET",
     "Retried after 1 s and 2 s ±25 % (never under 250 ms) within the deadline; each request's timeout is clipped to the time left (never under 1 s)",
   ],
+  // --- A: transport ---
+  notSent: [
+    "A create that cannot leave the machine: connection refused, DNS failure, a certificate that does not verify, a key with a line break",
+    "Fails within 4 s (refused and DNS: after the key check's GET retries; TLS and the key: at once), saying which and how to fix it (a private CA: `NODE_EXTRA_CA_CERTS`); records nothing, no `pending-create`",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 interface World {
@@ -118,6 +126,8 @@ interface World {
   planted: string[];
   /** Every error and output text the case produced, for the secret check. */
   texts: string[];
+  /** Servers a case started, closed after it. */
+  cleanups: Array<() => Promise<void> | void>;
 }
 
 interface Case {
@@ -225,7 +235,48 @@ const CASES: Case[] = [
   { row: ROWS.busy, variant: "extend", op: "update", inputs: { ttlHours: 5 }, inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/extend$/), 3) },
   { row: ROWS.deleteLost, variant: "504 after applying", op: "delete", inject: on("DELETE", givenPath(), { status: 504, after: "respond" }), expect: "ok" },
   { row: ROWS.getRetries, variant: "list 503 twice", op: "read", inject: onList({ status: 503, times: 2 }), expect: "ok" },
+  // --- A: transport ---
+  { row: ROWS.notSent, variant: "connection refused", op: "create", inject: reconfigure(async () => ({ "capydb:apiUrl": `http://127.0.0.1:${await closedPort()}` })), expect: "error", check: notSentCheck(/connection refused by 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, 3_750) },
+  { row: ROWS.notSent, variant: "DNS", op: "create", inject: reconfigure(async () => ({ "capydb:apiUrl": "https://capydb.invalid/api/capydb" })), expect: "error", check: notSentCheck(/capydb\.invalid could not be resolved \(DNS/, 3_750) },
+  {
+    row: ROWS.notSent, variant: "untrusted certificate", op: "create",
+    inject: async (w) => {
+      const ca = createPrivateCa(["localhost"]);
+      const front = await startTlsFront({ key: ca.key, cert: ca.cert, target: { host: "127.0.0.1", port: Number(new URL(w.cp.url).port) } });
+      w.cleanups.push(() => front.close(), () => ca.remove());
+      await reconfigure(() => ({ "capydb:apiUrl": `https://localhost:${front.port}` }))(w);
+    },
+    expect: "error", check: notSentCheck(/TLS certificate of localhost:\d+ was not accepted[\s\S]*NODE_EXTRA_CA_CERTS/, 0),
+  },
+  { row: ROWS.notSent, variant: "key with a line break", op: "create", inject: reconfigure((w) => ({ "capydb:apiKey": `${w.cp.projectScopedKey.slice(0, 12)}\n${w.cp.projectScopedKey.slice(12)}` })), expect: "error", check: notSentCheck(/line break at character 13[\s\S]*capydb:apiKey[\s\S]*CAPYDB_API_KEY/, 0) },
 ];
+
+/** The provider configured anew, with `over` replacing the control plane's URL or key. */
+function reconfigure(over: (w: World) => Record<string, string> | Promise<Record<string, string>>) {
+  return async (w: World) => {
+    const values: Record<string, string> = { "capydb:apiKey": w.cp.projectScopedKey, "capydb:apiUrl": w.cp.url, ...(await over(w)) };
+    await w.provider.configure({ config: { get: (k: string) => values[k] } });
+  };
+}
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Failed with `message`, within `withinMs` on the fake clock, and nothing reached CapyDB: no create, no stand-in. */
+function notSentCheck(message: RegExp, withinMs: number) {
+  return (w: World, o: Outcome) => {
+    assert.match(o.kind === "error" ? o.error.message : "", message);
+    assert.ok(!(o.kind === "error" && o.error.message.includes("pending-create")), "no stand-in");
+    assert.equal(count(w, "POST", /preview-databases$/), 0, "no create reached CapyDB");
+    assert.ok(w.clock.sleeps.reduce((a, b) => a + b, 0) <= withinMs, `waited ${w.clock.sleeps} ms`);
+  };
+}
 
 /** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */
 function budgetMs(op: Op, inputs: Props): number {
@@ -290,9 +341,10 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const lines: string[] = [];
     const provider = createProvider({ clock, sink: (l) => lines.push(l) });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, provider, lines, planted: [], texts: [] };
+    w = { cp, clock, provider, lines, planted: [], texts: [], cleanups: [] };
   });
   afterEach(async () => {
+    for (const cleanup of w.cleanups) await cleanup();
     await w.cp.close();
   });
 

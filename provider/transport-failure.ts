@@ -1,0 +1,96 @@
+/**
+ * What a failed exchange without an HTTP answer means. Most such failures leave the request's fate
+ * unknown (a reset connection, a timeout after the bytes left), but some happen before anything of the
+ * request left this machine: nothing was applied, so a create must not be reconciled for minutes as if
+ * its answer had been lost, and the message can say exactly what to fix.
+ */
+
+export interface TransportFailure {
+  /** Nothing of the request reached the server: it was certainly not applied. */
+  notSent: boolean;
+  /** Sending the same request again may work (a GET is retried on its usual schedule); false: it cannot. */
+  retryable: boolean;
+  /** What happened, in words, with the error code. */
+  message: string;
+  /** What the user can change. */
+  hint: string;
+}
+
+/** Certificate checks that failed during the TLS handshake, before any HTTP byte was sent. */
+const TLS_VERIFY_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "HOSTNAME_MISMATCH",
+]);
+
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
+
+export const PRIVATE_CA_HINT =
+  "if CapyDB (or a proxy in front of it) uses a certificate from a private CA, trust that CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem " +
+  "in the environment of `pulumi` (Node.js reads it at start); never turn certificate checks off.";
+
+/** The error code undici or Node put on the error, or on its cause (fetch-style wrapping). */
+export function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code !== "") return code;
+  }
+  return undefined;
+}
+
+/**
+ * `target` names where the request was going (host and port, never the path's credentials); `apiUrlSource`
+ * is how the user sets it, for the hints.
+ */
+export function describeTransportFailure(error: unknown, target: string, apiUrlSource: string): TransportFailure {
+  const code = errorCode(error) ?? "";
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === "ECONNREFUSED") {
+    return {
+      notSent: true,
+      retryable: true,
+      message: `connection refused by ${target} (ECONNREFUSED): nothing listens there, so the request was not sent`,
+      hint: `check ${apiUrlSource} and that the service (or the proxy in HTTPS_PROXY) is running.`,
+    };
+  }
+  if (DNS_CODES.has(code)) {
+    return {
+      notSent: true,
+      retryable: true,
+      message: `the host of ${target} could not be resolved (DNS ${code}), so the request was not sent`,
+      hint: `check the host name in ${apiUrlSource} and this machine's DNS (behind a proxy, set HTTPS_PROXY).`,
+    };
+  }
+  if (TLS_VERIFY_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_")) {
+    return {
+      notSent: true,
+      retryable: false,
+      message: `the TLS certificate of ${target} was not accepted (${code}: ${detail}), so the request (and the API key) was not sent`,
+      hint: PRIVATE_CA_HINT,
+    };
+  }
+  if (code === "UND_ERR_INVALID_ARG" || (error instanceof Error && error.name === "InvalidArgumentError")) {
+    return {
+      notSent: true,
+      retryable: false,
+      message: `the request could not be built (${detail}), so it was not sent`,
+      hint: "an API key or header value with a line break or control character cannot be sent; set the key again without them (`capydb:apiKey` or CAPYDB_API_KEY).",
+    };
+  }
+  return {
+    notSent: false,
+    retryable: true,
+    message: code ? `${code}: ${detail}` : detail,
+    hint: `check that ${target} is reachable (${apiUrlSource}).`,
+  };
+}
