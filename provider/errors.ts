@@ -1,5 +1,5 @@
-import { cutText } from "./bounded-text";
 import { redact } from "./redact";
+import { serverText } from "./server-text";
 
 /** What went wrong, so callers can decide without parsing messages (the API has no error codes). */
 export type CapyDBErrorKind =
@@ -41,8 +41,8 @@ export class CapyDBError extends Error {
   readonly notSent: boolean;
 
   constructor(init: CapyDBErrorInit) {
-    // Server text is cut before it is formatted: a huge body must not become a huge message.
-    const serverMessage = init.serverMessage === undefined ? undefined : redact(cutText(init.serverMessage));
+    // Server text is redacted, cut and made inert before it is formatted (server-text.ts).
+    const serverMessage = init.serverMessage === undefined ? undefined : serverText(init.serverMessage);
     super(redact(formatMessage({ ...init, serverMessage })));
     this.name = "CapyDBError";
     this.kind = init.kind;

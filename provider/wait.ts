@@ -1,10 +1,10 @@
-import { cutText, cutTextKeepingEnd } from "./bounded-text";
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { CapyDBError } from "./errors";
 import { Logger, formatElapsed } from "./log";
 import { defaultPollSchedule, growingIntervalMs, PollPlan, PollSchedule } from "./poll-schedule";
 import { redact } from "./redact";
+import { CONTINUATION_INDENT, inert, serverText } from "./server-text";
 import { RequestPriority } from "./request-budget";
 import type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
 
@@ -70,14 +70,15 @@ export function stderrTail(stderr: string | null | undefined, lines = 20): strin
 }
 
 /**
- * The job's own words, cut to a sane length and redacted: a failed clone's stderr is exactly where
- * a connection string or a PGPASSWORD shows up.
+ * The job's own words, redacted, cut to a sane length and made inert (server-text.ts): a failed clone's
+ * stderr is exactly where a connection string or a PGPASSWORD shows up. The stderr is redacted whole
+ * before its tail is taken, so that a secret across the cut is masked whole.
  */
 export function describeJobFailure(job: Job): string {
-  let message = `${job.type} job ${job.id} failed: ${cutText(job.error || "no error message was given")}`;
+  let message = `${inert(job.type)} job ${inert(job.id)} failed: ${serverText(job.error || "no error message was given")}`;
   if (job.last_exit_code != null) message += ` (exit code ${job.last_exit_code})`;
-  const tail = stderrTail(job.last_stderr);
-  if (tail) message += `\n--- stderr (last lines) ---\n${cutTextKeepingEnd(tail)}`;
+  const tail = stderrTail(job.last_stderr ? redact(job.last_stderr) : undefined);
+  if (tail) message += `\n${CONTINUATION_INDENT}--- stderr (last lines) ---\n${CONTINUATION_INDENT}${serverText(tail, { keep: "end" })}`;
   return redact(message);
 }
 

@@ -1,6 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { conflictDelayMs } from "../retry";
+import { serverText } from "../server-text";
 import type { Job, PreviewDatabase } from "../api-types";
 
 /** How many of the project's newest jobs are searched for one still running on the preview. */
@@ -49,7 +50,7 @@ export async function explainRefusal(ctx: OperationContext, projectId: string, p
     };
   }
   if (preview.state !== "ready") {
-    const last = preview.last_error ? ` (last error: ${preview.last_error})` : "";
+    const last = preview.last_error ? ` (last error: ${serverText(preview.last_error)})` : "";
     return {
       busy: false,
       error: new PreviewNotUsableError(previewId, "not-ready", `preview ${previewId} is "${preview.state}", not ready, and no job is running on it${last}`),

@@ -113,6 +113,10 @@ const ROWS = {
     "A create that cannot leave the machine: connection refused, DNS failure, a certificate that does not verify, a key with a line break",
     "Fails within 4 s (refused and DNS: after the key check's GET retries; TLS and the key: at once), saying which and how to fix it (a private CA: `NODE_EXTRA_CA_CERTS`); records nothing, no `pending-create`",
   ],
+  hostileText: [
+    "Server text with terminal escape sequences, carriage returns or a forged `[capydb] …` line (an error body, `last_error`, a job's error and stderr), or a secret across the 2,000-character cut",
+    "Redacted whole, then cut, then shown inert: control characters escaped (`\\x1b`, `\\r`), every line after the first indented",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 interface World {
@@ -150,6 +154,9 @@ type Outcome =
 
 const NAME = "pr-matrix";
 const ALWAYS = 100_000;
+/** Text that tries to take over a terminal: clear the screen, set its title, overwrite the line, forge progress lines. */
+const HOSTILE = "boom\x1b[2J\x1b]0;owned\x07\rfaked\x9b31m\n[capydb] create pr-matrix: preview pvw_9 ready in 1.0s\r\n[capydb] done";
+
 /** Planted in server answers; shaped like real credentials, registered nowhere. */
 const PLANTED_PASSWORD = "planted-Pa55w0rd-9d1c";
 
@@ -249,6 +256,22 @@ const CASES: Case[] = [
     expect: "error", check: notSentCheck(/TLS certificate of localhost:\d+ was not accepted[\s\S]*NODE_EXTRA_CA_CERTS/, 0),
   },
   { row: ROWS.notSent, variant: "key with a line break", op: "create", inject: reconfigure((w) => ({ "capydb:apiKey": `${w.cp.projectScopedKey.slice(0, 12)}\n${w.cp.projectScopedKey.slice(12)}` })), expect: "error", check: notSentCheck(/line break at character 13[\s\S]*capydb:apiKey[\s\S]*CAPYDB_API_KEY/, 0) },
+  { row: ROWS.hostileText, variant: "error body", op: "read", inject: onList({ status: 400, body: { error: HOSTILE }, times: ALWAYS }), expect: "error", check: inertCheck },
+  { row: ROWS.hostileText, variant: "last_error", op: "read", inject: onList({ rewrite: (b) => ({ preview_databases: (b as ListBody).preview_databases.map((p) => ({ ...p, last_error: HOSTILE })) }) }), expect: "ok", check: inertCheck },
+  {
+    row: ROWS.hostileText, variant: "job error and stderr, a password across the cut", op: "create",
+    inject: (w) => {
+      w.planted.push(PLANTED_PASSWORD);
+      w.cp.jobs.failNext("create", { error: `${"e".repeat(1_975)}postgres://app:${PLANTED_PASSWORD}@10.0.0.7/src refused`, stderr: `${"s".repeat(3_000)}\n${HOSTILE}` });
+    },
+    expect: "error",
+    check: (w, o) => {
+      inertCheck(w, o);
+      // The cut falls 10 characters into the password: cut first, the URL pattern no longer matches and they leak.
+      const produced = [...texts(o), ...w.lines].join("\n");
+      assert.ok(!produced.includes(PLANTED_PASSWORD.slice(0, 10)), "a fragment of the password leaked");
+    },
+  },
 ];
 
 /** The provider configured anew, with `over` replacing the control plane's URL or key. */
@@ -257,6 +280,16 @@ function reconfigure(over: (w: World) => Record<string, string> | Promise<Record
     const values: Record<string, string> = { "capydb:apiKey": w.cp.projectScopedKey, "capydb:apiUrl": w.cp.url, ...(await over(w)) };
     await w.provider.configure({ config: { get: (k: string) => values[k] } });
   };
+}
+
+/** No raw control character, and no line but the first of a text starts with `[capydb]`, in anything the case produced. */
+function inertCheck(w: World, o: Outcome) {
+  const produced = [...texts(o), ...w.lines];
+  assert.ok(produced.join("").includes("boom"), "the server's text was shown");
+  for (const text of produced) {
+    assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(text), `raw control characters in ${JSON.stringify(text.slice(0, 300))}`);
+    for (const line of text.split("\n").slice(1)) assert.ok(!line.startsWith("[capydb]"), `a forged progress line: ${JSON.stringify(line)}`);
+  }
 }
 
 /** A port nothing listens on: bound, then released. */
