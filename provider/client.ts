@@ -41,6 +41,13 @@ export const MIN_REQUEST_TIMEOUT_MS = 1_000;
  * proxy page or a runaway server, and only its beginning can end up in a message anyway.
  */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * How much of a success body is read. The largest legitimate answer is a project's preview list: about
+ * 800 bytes per preview, so 8 MiB holds some 10,000 previews, far beyond any plan's limit (Business
+ * plans have none, hence the headroom). Beyond that the answer is not CapyDB's (a proxy, a runaway
+ * server) and reading on would only grow the plugin's memory.
+ */
+export const MAX_SUCCESS_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface ClientOptions {
   apiUrl?: string;
@@ -236,6 +243,9 @@ export class CapyDBClient {
       }
       const { status } = response;
       if (status >= 200 && status < 300) {
+        // Reading the same runaway answer again would end the same way: no retry, even for a GET. A POST or
+        // DELETE was applied, and is reconciled by the caller like any unreadable answer ("schema").
+        if (response.cut) throw tooLargeError(method, path);
         try {
           return this.parse(method, path, schema, response.text);
         } catch (error) {
@@ -315,7 +325,7 @@ export class CapyDBClient {
       dispatcher: this.dispatcher,
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const { text, cut } = ok ? { text: await res.body.text(), cut: false } : await readAtMost(res.body, MAX_ERROR_BODY_BYTES);
+    const { text, cut } = await readAtMost(res.body, ok ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES);
     return { status: res.statusCode, headers: res.headers, text, cut };
   }
 
@@ -348,6 +358,16 @@ type Answer = { status: number; headers: Record<string, string | string[] | unde
 /** The budget could not give this request a slot before its deadline: it was never sent. */
 class NoSlotBeforeDeadline extends Error {}
 
+function tooLargeError(method: string, path: string): CapyDBError {
+  return new CapyDBError({
+    kind: "schema",
+    method,
+    path,
+    serverMessage: `the answer is over ${MAX_SUCCESS_BODY_BYTES / 1024 / 1024} MiB and was not read further (CapyDB's answers are far smaller)`,
+    hint: "check that capydb:apiUrl (or CAPYDB_API_URL) points at CapyDB and not at another server or a proxy's page.",
+  });
+}
+
 function rateLimitedError(method: string, path: string, last: Answer | undefined): CapyDBError {
   const message = last ? serverMessage(last.text, 429, last.cut) : undefined;
   return new CapyDBError({
@@ -376,7 +396,10 @@ function serverMessage(text: string, status: number, cut: boolean): { text: stri
   return { text: cut ? `${statusText} (the error body was over ${MAX_ERROR_BODY_BYTES / 1024} KiB and was cut unread)` : statusText, wellFormed: false };
 }
 
-/** Reads a body up to `limit` bytes and drops the rest: what is kept of an error body is bounded. */
+/**
+ * Reads a body up to `limit` bytes; beyond that the connection is destroyed, so memory stays bounded
+ * whatever the server sends.
+ */
 async function readAtMost(body: Dispatcher.ResponseData["body"], limit: number): Promise<{ text: string; cut: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
