@@ -217,7 +217,7 @@ export class CapyDBClient {
       try {
         response = await this.exchange(method, path, body, ticket, opts.shareInFlight === true);
       } catch (cause) {
-        if (cause instanceof NoSlotBeforeDeadline) throw rateLimitedError(method, path, limited);
+        if (cause instanceof NoSlotBeforeDeadline) throw limited ? httpError(method, path, limited, this.clock.now()) : noSlotError(method, path);
         if (cause instanceof CapyDBError) throw cause;
         const failure = describeTransportFailure(cause, new URL(this.apiUrl).host, API_URL_SOURCE);
         // A GET may meet a refused connection or a DNS failure that a moment fixes; a certificate that
@@ -257,10 +257,11 @@ export class CapyDBClient {
           throw error;
         }
       }
-      if (status === 429) {
+      if (status === 429 || isUnavailableFor(response, this.clock.now())) {
         // A 429 means the request was not applied, so any method may be sent again (§1.5). The shared budget
         // has paused every caller of this key; the retry waits for its next slot, unless that is too late.
         // Other policies may make this call wait on its own first, or not retry at all (unshared-requests.ts).
+        // A 503 with Retry-After is treated the same way: see isUnavailableFor.
         limited = response;
         const ownWaitMs = this.budget.afterLimited(++limitedCount, response.headers["retry-after"]);
         if (ownWaitMs !== "final" && this.budget.resumesAt <= deadline && (ownWaitMs === 0 || (await this.pause(ownWaitMs, deadline)))) {
@@ -269,16 +270,7 @@ export class CapyDBClient {
       } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
         continue;
       }
-      const message = serverMessage(response.text, status, response.cut);
-      throw new CapyDBError({
-        kind: "http",
-        method,
-        path,
-        status,
-        serverMessage: message.text,
-        wellFormedBody: message.wellFormed,
-        hint: hintFor(method, path, status),
-      });
+      throw httpError(method, path, response, this.clock.now());
     }
   }
 
@@ -368,15 +360,46 @@ function tooLargeError(method: string, path: string): CapyDBError {
   });
 }
 
-function rateLimitedError(method: string, path: string, last: Answer | undefined): CapyDBError {
-  const message = last ? serverMessage(last.text, 429, last.cut) : undefined;
+/**
+ * A 503 with a Retry-After CapyDB can read: the service says it cannot handle requests for a known time
+ * (maintenance, RFC 9110 §15.6.4). A server that applied a request does not answer it with a time to
+ * come back, and gateways that lose an applied request's answer say 502 or 504; so, like a 429, it
+ * means "not applied, ask again then": any method may be resent, and every caller of the key pauses.
+ * A 503 without Retry-After stays a 5xx whose request may have been applied (§1.4).
+ */
+function isUnavailableFor(answer: Answer, nowMs: number): boolean {
+  return answer.status === 503 && retryAfterOf(answer, nowMs) !== undefined;
+}
+
+function retryAfterOf(answer: Answer, nowMs: number): number | undefined {
+  return parseRetryAfter(answer.headers["retry-after"], nowMs);
+}
+
+function httpError(method: string, path: string, answer: Answer, nowMs: number): CapyDBError {
+  const message = serverMessage(answer.text, answer.status, answer.cut);
+  const retryAfterMs = answer.status === 503 ? retryAfterOf(answer, nowMs) : undefined;
+  return new CapyDBError({
+    kind: "http",
+    method,
+    path,
+    status: answer.status,
+    serverMessage: message.text,
+    wellFormedBody: message.wellFormed,
+    retryAfterMs,
+    hint:
+      retryAfterMs === undefined
+        ? hintFor(method, path, answer.status)
+        : `CapyDB is unavailable (maintenance?) and asked to come back in ${Math.ceil(retryAfterMs / 1000)}s, after this operation's deadline; the request was not applied. Run the command again later, or raise the resource's \`timeouts\`.`,
+  });
+}
+
+function noSlotError(method: string, path: string): CapyDBError {
   return new CapyDBError({
     kind: "http",
     method,
     path,
     status: 429,
-    serverMessage: message?.text ?? "rate limited: no request slot before the deadline",
-    wellFormedBody: message?.wellFormed ?? false,
+    serverMessage: "rate limited: no request slot before the deadline",
     hint: hintFor(method, path, 429),
   });
 }

@@ -24,6 +24,8 @@ export interface CapyDBErrorInit {
    * that cannot be sent): it was certainly not applied.
    */
   notSent?: boolean;
+  /** A 503's Retry-After, when it had one: the service was unavailable, the request was not applied. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export class CapyDBError extends Error {
   readonly hint?: string;
   readonly wellFormedBody: boolean;
   readonly notSent: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(init: CapyDBErrorInit) {
     // Server text is redacted, cut and made inert before it is formatted (server-text.ts).
@@ -53,6 +56,7 @@ export class CapyDBError extends Error {
     this.hint = init.hint;
     this.wellFormedBody = init.wellFormedBody ?? false;
     this.notSent = init.notSent ?? false;
+    this.retryAfterMs = init.retryAfterMs;
   }
 
   /**
@@ -63,6 +67,8 @@ export class CapyDBError extends Error {
   get maybeApplied(): boolean {
     // Refused, unresolvable, untrusted or unsendable: the request never reached CapyDB.
     if (this.notSent) return false;
+    // A 503 with Retry-After: "unavailable, come back then" (client.ts, isUnavailableFor).
+    if (this.status === 503 && this.retryAfterMs !== undefined) return false;
     // A 2xx whose body could not be read was applied; what it created or started is unknown.
     if (this.kind === "network" || this.kind === "schema") return true;
     return this.kind === "http" && this.status !== undefined && (this.status === 408 || this.status >= 500);

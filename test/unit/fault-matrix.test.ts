@@ -117,6 +117,10 @@ const ROWS = {
     "Server text with terminal escape sequences, carriage returns or a forged `[capydb] …` line (an error body, `last_error`, a job's error and stderr), or a secret across the 2,000-character cut",
     "Redacted whole, then cut, then shown inert: control characters escaped (`\\x1b`, `\\r`), every line after the first indented",
   ],
+  unavailable: [
+    "503 with `Retry-After` (maintenance)",
+    "Taken as not applied, like a 429: every request of the key pauses for the given time (at most 60 s per answer, plus jitter), then any method is sent again, until its timeout (a delete: `timeouts.delete`)",
+  ],
   hugeSuccessBody: [
     "A 2xx answer of more than 8 MiB (a proxy or a runaway server; a list of 10,000 previews is smaller)",
     "Reading stops there and the connection is closed; a GET fails at once naming the limit, a create's is reconciled by name like any unreadable answer",
@@ -260,6 +264,9 @@ const CASES: Case[] = [
     expect: "error", check: notSentCheck(/TLS certificate of localhost:\d+ was not accepted[\s\S]*NODE_EXTRA_CA_CERTS/, 0),
   },
   { row: ROWS.notSent, variant: "key with a line break", op: "create", inject: reconfigure((w) => ({ "capydb:apiKey": `${w.cp.projectScopedKey.slice(0, 12)}\n${w.cp.projectScopedKey.slice(12)}` })), expect: "error", check: notSentCheck(/line break at character 13[\s\S]*capydb:apiKey[\s\S]*CAPYDB_API_KEY/, 0) },
+  { row: ROWS.unavailable, variant: "delete, 3 × 45 s", op: "delete", inject: on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "45" }, times: 3 }), expect: "ok", check: (w) => { assert.equal(count(w, "DELETE", /preview-databases\//), 4); assert.ok(w.clock.sleeps.filter((ms) => ms >= 45_000).length >= 3, `${w.clock.sleeps}`); } },
+  { row: ROWS.unavailable, variant: "create", op: "create", inject: onCreate({ status: 503, body: { error: "maintenance" }, headers: { "retry-after": "30" } }), expect: "ok", check: (w) => { assert.equal(count(w, "POST", /preview-databases$/), 2); assert.ok(!w.lines.some((l) => /outcome of the create is unknown/.test(l)), "not reconciled: it was not applied"); } },
+  { row: ROWS.unavailable, variant: "delete, past `timeouts.delete`", op: "delete", inputs: {}, inject: async (w) => { w.given!.outs = { ...w.given!.outs, timeouts: { delete: "1m" } }; on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "60" }, times: 2 })(w); }, expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 503[\s\S]*come back in 60s/) },
   { row: ROWS.hugeSuccessBody, variant: "read, 12 MB list", op: "read", inject: onList({ rewrite: () => `{"preview_databases":[],"pad":"${"p".repeat(12 * 1024 * 1024)}"}`, times: ALWAYS }), expect: "error", check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /over 8 MiB/); assert.equal(count(w, "GET", /preview-databases$/), 2, "the read, and no retry after the given preview's create"); } },
   { row: ROWS.hugeSuccessBody, variant: "create, 12 MB answer", op: "create", inject: onCreate({ rewrite: () => `{"pad":"${"p".repeat(12 * 1024 * 1024)}"}` }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 1) },
   { row: ROWS.hostileText, variant: "error body", op: "read", inject: onList({ status: 400, body: { error: HOSTILE }, times: ALWAYS }), expect: "error", check: inertCheck },
