@@ -7,6 +7,7 @@ import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
 import { budgetFor, RequestPolicy, RequestPriority, RequestTicket } from "./request-budget";
+import { decideRedirect, isRedirect } from "./redirects";
 import { parseRetryAfter, shouldRetryFailure } from "./retry";
 import {
   ConnectionInfo,
@@ -292,7 +293,7 @@ export class CapyDBClient {
       if (!slot) throw new NoSlotBeforeDeadline();
       markSent();
       const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));
-      const answer = await this.send(method, path, body, timeoutMs);
+      const answer = await this.sendFollowingRedirects(method, path, body, timeoutMs);
       slot.answered(answer.status, answer.headers["retry-after"]);
       return answer;
     };
@@ -300,14 +301,26 @@ export class CapyDBClient {
     return this.sharedReads.run(path, ticket, joinSent, send);
   }
 
-  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+  /** Follows same-origin 307/308 (redirects.ts); any other redirect comes back as the answer, marked refused. */
+  private async sendFollowingRedirects(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+    let url = this.apiUrl + path;
+    for (let hops = 0; ; hops++) {
+      const answer = await this.send(method, url, body, timeoutMs);
+      if (!isRedirect(answer.status)) return answer;
+      const decision = decideRedirect(answer.status, answer.headers.location, url, hops);
+      if ("refuse" in decision) return { ...answer, refusedRedirect: decision.refuse };
+      url = decision.follow;
+    }
+  }
+
+  private async send(method: string, url: string, body: unknown, timeoutMs: number): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
       "user-agent": USER_AGENT,
     };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await request(this.apiUrl + path, {
+    const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -345,7 +358,14 @@ export class CapyDBClient {
   }
 }
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
+type Answer = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  cut: boolean;
+  /** A redirect the client does not follow, and why (redirects.ts). */
+  refusedRedirect?: string;
+};
 
 /** The budget could not give this request a slot before its deadline: it was never sent. */
 class NoSlotBeforeDeadline extends Error {}
@@ -376,6 +396,16 @@ function retryAfterOf(answer: Answer, nowMs: number): number | undefined {
 }
 
 function httpError(method: string, path: string, answer: Answer, nowMs: number): CapyDBError {
+  if (answer.refusedRedirect) {
+    return new CapyDBError({
+      kind: "http",
+      method,
+      path,
+      status: answer.status,
+      serverMessage: `redirected: ${answer.refusedRedirect}`,
+      hint: "the request was not applied; if CapyDB moved, set capydb:apiUrl (or CAPYDB_API_URL) to its new address.",
+    });
+  }
   const message = serverMessage(answer.text, answer.status, answer.cut);
   const retryAfterMs = answer.status === 503 ? retryAfterOf(answer, nowMs) : undefined;
   return new CapyDBError({
