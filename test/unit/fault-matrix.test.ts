@@ -125,6 +125,10 @@ const ROWS = {
     "A redirect: 307 or 308 to the same origin; 301, 302, 303, or to another origin",
     "Same origin 307/308: followed with the method, body and key (at most 3 in a row). Any other: refused at once, naming the status and the target (origin and path only); the key never goes to another origin",
   ],
+  wrongProject: [
+    "A key scoped to another project, or a project that does not exist",
+    "Fails before the create is sent (`GET /v1/projects/{id}` with the scope check, once per process per key and project), naming the project and the key's scope; records nothing",
+  ],
   hugeSuccessBody: [
     "A 2xx answer of more than 8 MiB (a proxy or a runaway server; a list of 10,000 previews is smaller)",
     "Reading stops there and the connection is closed; a GET fails at once naming the limit, a create's is reconciled by name like any unreadable answer",
@@ -273,6 +277,8 @@ const CASES: Case[] = [
   { row: ROWS.unavailable, variant: "delete, past `timeouts.delete`", op: "delete", inputs: {}, inject: async (w) => { w.given!.outs = { ...w.given!.outs, timeouts: { delete: "1m" } }; on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "60" }, times: 2 })(w); }, expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 503[\s\S]*come back in 60s/) },
   { row: ROWS.redirects, variant: "create, same-origin 307", op: "create", inject: (w) => onCreate({ status: 307, headers: { location: `${w.cp.url}${previewsPath(w)}` } })(w), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 2, "the redirected create, then the one that landed") },
   { row: ROWS.redirects, variant: "read, 302 to another origin", op: "read", inject: onList({ status: 302, headers: { location: "https://login.example.com/sso?next=%2Fv1" } }), expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 302 to https:\/\/login\.example\.com\/sso: only 307 and 308/) },
+  { row: ROWS.wrongProject, variant: "403, key scoped to another project", op: "create", inputs: { projectId: "prj_other" }, inject: () => undefined, expect: "error", check: notSentCheck(/may not use project "prj_other" \(GET \/v1\/projects\/prj_other: HTTP 403[\s\S]*scoped to another project/, 0) },
+  { row: ROWS.wrongProject, variant: "404, no such project", op: "create", inputs: { projectId: "prj_nowhere" }, inject: reconfigure((w) => ({ "capydb:apiKey": w.cp.apiKey })), expect: "error", check: notSentCheck(/project "prj_nowhere" does not exist/, 0) },
   { row: ROWS.hugeSuccessBody, variant: "read, 12 MB list", op: "read", inject: onList({ rewrite: () => `{"preview_databases":[],"pad":"${"p".repeat(12 * 1024 * 1024)}"}`, times: ALWAYS }), expect: "error", check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /over 8 MiB/); assert.equal(count(w, "GET", /preview-databases$/), 2, "the read, and no retry after the given preview's create"); } },
   { row: ROWS.hugeSuccessBody, variant: "create, 12 MB answer", op: "create", inject: onCreate({ rewrite: () => `{"pad":"${"p".repeat(12 * 1024 * 1024)}"}` }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 1) },
   { row: ROWS.hostileText, variant: "error body", op: "read", inject: onList({ status: 400, body: { error: HOSTILE }, times: ALWAYS }), expect: "error", check: inertCheck },
