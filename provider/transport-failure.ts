@@ -56,10 +56,13 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
   const code = errorCode(error) ?? "";
   const detail = error instanceof Error ? error.message : String(error);
   if (code === "ECONNREFUSED") {
+    // Node names the address it dialled: CapyDB's, or the proxy's when one is set.
+    const { address, port } = error as { address?: string; port?: number };
+    const dialled = address ? `${address.includes(":") ? `[${address}]` : address}:${port}` : target;
     return {
       notSent: true,
       retryable: true,
-      message: `connection refused by ${target} (ECONNREFUSED): nothing listens there, so the request was not sent`,
+      message: `connection refused by ${dialled} (ECONNREFUSED): nothing listens there, so the request was not sent`,
       hint: `check ${apiUrlSource} and that the service (or the proxy in HTTPS_PROXY) is running.`,
     };
   }
