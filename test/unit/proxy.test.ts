@@ -4,6 +4,7 @@ import { AddressInfo } from "net";
 import { Dispatcher } from "undici";
 import { CapyDBClient } from "../../provider/client";
 import { createKeepAliveDispatcher, noProxyList } from "../../provider/dispatcher";
+import { redact } from "../../provider/redact";
 import { FakeClock } from "../helpers/fake-clock";
 import { apiJob, TEST_API_KEY } from "../helpers/fixtures";
 import { startConnectProxy } from "../helpers/connect-proxy";
@@ -80,6 +81,37 @@ describe("proxies from the environment (issue 14.2)", function () {
       await proxy.close();
       await target.close();
     }
+  });
+
+  it("HTTP_PROXY alone applies to https targets too", async () => {
+    const proxy = await startConnectProxy();
+    try {
+      await clientFor("https://capydb.test:8443", { HTTP_PROXY: proxy.url }).getJob("job_1").catch(() => undefined);
+      assert.deepEqual(proxy.log.connects.slice(0, 1), ["capydb.test:8443"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("NO_PROXY matches domain suffixes, host:port and *; another port is still proxied", async () => {
+    const proxy = await startConnectProxy();
+    try {
+      for (const noProxy of [".test", "capydb.test:8080", "*"]) {
+        const error = await clientFor("http://capydb.test:8080", { HTTP_PROXY: proxy.url, NO_PROXY: noProxy }).getJob("job_1").then(() => undefined, (e: Error) => e);
+        // Direct: the client resolves capydb.test itself, and cannot.
+        assert.match(String(error?.message), /could not be resolved/, noProxy);
+      }
+      assert.deepEqual(proxy.log.connects, []);
+      await clientFor("http://capydb.test:8080", { HTTP_PROXY: proxy.url, NO_PROXY: "capydb.test:9090" }).getJob("job_1").catch(() => undefined);
+      assert.deepEqual(proxy.log.connects.slice(0, 1), ["capydb.test:8080"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a proxy's own password is masked like the key", () => {
+    void createKeepAliveDispatcher({ HTTPS_PROXY: "http://corp-user:Proxy-Pa55-word@127.0.0.1:3128" }).close();
+    assert.equal(redact("auth as corp-user with Proxy-Pa55-word failed"), "auth as corp-user with *** failed");
   });
 
   it("this machine (localhost, 127.0.0.1, ::1) is always reached directly", async () => {
