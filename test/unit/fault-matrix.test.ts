@@ -1,12 +1,12 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { request } from "undici";
 import { createProvider } from "../../provider";
 import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
+import { closedPort } from "../helpers/closed-port";
 import { FakeClock } from "../helpers/fake-clock";
 import { createPrivateCa } from "../helpers/private-ca";
 import { startTlsFront } from "../helpers/tls-front";
@@ -315,15 +315,6 @@ function inertCheck(w: World, o: Outcome) {
     assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(text), `raw control characters in ${JSON.stringify(text.slice(0, 300))}`);
     for (const line of text.split("\n").slice(1)) assert.ok(!line.startsWith("[capydb]"), `a forged progress line: ${JSON.stringify(line)}`);
   }
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Failed with `message`, within `withinMs` on the fake clock, and nothing reached CapyDB: no create, no stand-in. */

@@ -6,6 +6,7 @@ import { Agent, request } from "undici";
 import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { describeTransportFailure } from "../../provider/transport-failure";
+import { closedPort } from "../helpers/closed-port";
 import { FakeClock } from "../helpers/fake-clock";
 import { TEST_API_KEY } from "../helpers/fixtures";
 import { createPrivateCa, PrivateCa } from "../helpers/private-ca";
@@ -19,15 +20,6 @@ async function rejection(promise: Promise<unknown>): Promise<CapyDBError> {
     return error;
   }
   assert.fail("expected the call to fail");
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const createBody = { name: "pr-1", mode: "clone", ttl_hours: 24 };
