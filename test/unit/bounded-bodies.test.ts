@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { CapyDBClient, MAX_ERROR_BODY_BYTES, MAX_SUCCESS_BODY_BYTES } from "../../provider/client";
-import { CapyDBError } from "../../provider/errors";
 import { FakeClock } from "../helpers/fake-clock";
+import { rejection } from "../helpers/rejection";
 import { TEST_API_KEY } from "../helpers/fixtures";
 import { startFloodServer } from "../helpers/flood-server";
 
@@ -12,12 +12,6 @@ const FLOOD = 200 * MB;
  * receive buffers and undici's own high-water mark, a few MiB. Far below the 200 MB it would write.
  */
 const SOCKET_SLACK = 24 * MB;
-
-async function rejection(promise: Promise<unknown>): Promise<CapyDBError> {
-  const error = await promise.then(() => assert.fail("expected the call to fail"), (e: unknown) => e);
-  assert.ok(error instanceof CapyDBError, String(error));
-  return error;
-}
 
 /** Waits (a little, on the real clock) until the server sees the connection closed. */
 async function closed(stats: { closedEarly: boolean }): Promise<boolean> {

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { CapyDBClient } from "../../provider/client";
-import { CapyDBError } from "../../provider/errors";
 import { MAX_REDIRECTS } from "../../provider/redirects";
 import { FakeClock } from "../helpers/fake-clock";
+import { rejection } from "../helpers/rejection";
 import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";
 import { Handler, startScriptedServer } from "../helpers/scripted-server";
 
@@ -17,12 +17,6 @@ async function withServers(handler: (other: string) => Handler, run: (client: Ca
     await server.close();
     await other.close();
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CapyDBError> {
-  const error = await promise.then(() => assert.fail("expected the call to fail"), (e: unknown) => e);
-  assert.ok(error instanceof CapyDBError, String(error));
-  return error;
 }
 
 const created = { status: 201, body: { preview: apiPreview({ state: "provisioning" }), job: apiJob() } };

@@ -4,23 +4,13 @@ import * as https from "https";
 import * as net from "net";
 import { Agent, request } from "undici";
 import { CapyDBClient } from "../../provider/client";
-import { CapyDBError } from "../../provider/errors";
 import { describeTransportFailure } from "../../provider/transport-failure";
 import { closedPort } from "../helpers/closed-port";
 import { FakeClock } from "../helpers/fake-clock";
+import { rejection } from "../helpers/rejection";
 import { TEST_API_KEY } from "../helpers/fixtures";
 import { createPrivateCa, PrivateCa } from "../helpers/private-ca";
 import { startScriptedServer } from "../helpers/scripted-server";
-
-async function rejection(promise: Promise<unknown>): Promise<CapyDBError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CapyDBError, `expected CapyDBError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected the call to fail");
-}
 
 const createBody = { name: "pr-1", mode: "clone", ttl_hours: 24 };
 
