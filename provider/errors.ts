@@ -106,7 +106,8 @@ function formatMessage(init: CapyDBErrorInit): string {
       what = `failed with HTTP ${init.status}${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
     case "network":
-      what = `got no answer${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      // Not sent: nothing reached CapyDB, and the message must not suggest an answer was lost.
+      what = `${init.notSent ? "was not sent" : "got no answer"}${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
     case "schema":
       what = `returned a response that could not be understood${init.serverMessage ? `: ${init.serverMessage}` : ""}`;

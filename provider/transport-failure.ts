@@ -62,7 +62,7 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
     return {
       notSent: true,
       retryable: true,
-      message: `connection refused by ${dialled} (ECONNREFUSED): nothing listens there, so the request was not sent`,
+      message: `connection refused by ${dialled} (ECONNREFUSED): nothing listens there`,
       hint: `check ${apiUrlSource} and that the service (or the proxy in HTTPS_PROXY) is running.`,
     };
   }
@@ -70,7 +70,7 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
     return {
       notSent: true,
       retryable: true,
-      message: `the host of ${target} could not be resolved (DNS ${code}), so the request was not sent`,
+      message: `the host of ${target} could not be resolved (DNS ${code})`,
       hint: `check the host name in ${apiUrlSource} and this machine's DNS (behind a proxy, set HTTPS_PROXY).`,
     };
   }
@@ -78,7 +78,7 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
     return {
       notSent: true,
       retryable: false,
-      message: `the TLS certificate of ${target} was not accepted (${code}: ${detail}), so the request (and the API key) was not sent`,
+      message: `the TLS certificate of ${target} was not accepted (${code}: ${detail}); the API key did not leave this machine`,
       hint: PRIVATE_CA_HINT,
     };
   }
@@ -86,7 +86,7 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
     return {
       notSent: true,
       retryable: false,
-      message: `the request could not be built (${detail}), so it was not sent`,
+      message: `the request could not be built (${detail})`,
       hint: "an API key or header value with a line break or control character cannot be sent; set the key again without them (`capydb:apiKey` or CAPYDB_API_KEY).",
     };
   }

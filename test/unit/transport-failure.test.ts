@@ -24,7 +24,7 @@ describe("errors before the request leaves the machine (issue 14.1)", function (
     assert.equal(error.kind, "network");
     assert.equal(error.notSent, true);
     assert.equal(error.maybeApplied, false);
-    assert.match(error.message, /connection refused by 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    assert.match(error.message, /POST \/v1\/projects\/prj_1\/preview-databases was not sent: connection refused by 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
     assert.match(error.message, /capydb:apiUrl/);
     assert.deepEqual(clock.sleeps, [], "no wait before failing");
   });
