@@ -39,14 +39,25 @@ export const PRIVATE_CA_HINT =
   "if CapyDB (or a proxy in front of it) uses a certificate from a private CA, trust that CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem " +
   "in the environment of `pulumi` (Node.js reads it at start); never turn certificate checks off.";
 
-/** The error code undici or Node put on the error, or on its cause (fetch-style wrapping). */
+/**
+ * The error code undici or Node put on the error or on its causes (fetch-style wrapping; undici wraps a
+ * proxy's TLS failure in its own error): the first one this module knows, else the outermost.
+ */
 export function errorCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+  const codes: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code !== "") return code;
+    if (typeof code === "string" && code !== "") codes.push(code);
   }
-  return undefined;
+  return codes.find((c) => c === "ECONNREFUSED" || DNS_CODES.has(c) || isTlsCode(c)) ?? codes[0];
 }
+
+function isTlsCode(code: string): boolean {
+  return TLS_VERIFY_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_");
+}
+
+/** How undici reports a proxy that answered CONNECT with anything but 200. */
+const TUNNEL_REFUSED = /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/;
 
 /**
  * `target` names where the request was going (host and port, never the path's credentials); `apiUrlSource`
@@ -74,12 +85,26 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
       hint: `check the host name in ${apiUrlSource} and this machine's DNS (behind a proxy, set HTTPS_PROXY).`,
     };
   }
-  if (TLS_VERIFY_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_")) {
+  if (isTlsCode(code)) {
     return {
       notSent: true,
       retryable: false,
       message: `the TLS certificate of ${target} was not accepted (${code}: ${detail}); the API key did not leave this machine`,
       hint: PRIVATE_CA_HINT,
+    };
+  }
+  const tunnel = TUNNEL_REFUSED.exec(detail);
+  if (tunnel) {
+    const status = Number(tunnel[1]);
+    return {
+      notSent: true,
+      // A proxy's 5xx (its upstream unreachable) may pass; a 403 or 407 will not.
+      retryable: status >= 500,
+      message: `the proxy refused to open a tunnel to ${target} (HTTP ${status})`,
+      hint:
+        status === 407
+          ? "the proxy wants credentials: put them in its URL in HTTPS_PROXY, as user:password@ before its host (the password is masked in messages)."
+          : "check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for hosts that must be reached directly.",
     };
   }
   if (code === "UND_ERR_INVALID_ARG" || (error instanceof Error && error.name === "InvalidArgumentError")) {

@@ -15,9 +15,10 @@ export interface ProxyLog {
 /**
  * A forward proxy like a company's: it answers CONNECT by opening a tunnel to the target, resolving
  * host names itself (`hosts` maps names the test invents, such as capydb.test, to local addresses).
- * It records what it saw, so a test can tell what went through it and what it could read.
+ * It records what it saw, so a test can tell what went through it and what it could read. With
+ * `refuseWith`, it answers every CONNECT with that status instead (407: credentials wanted).
  */
-export async function startConnectProxy(hosts: Record<string, string> = {}) {
+export async function startConnectProxy(hosts: Record<string, string> = {}, opts: { refuseWith?: number } = {}) {
   const chunks: Buffer[] = [];
   const log: ProxyLog = { connects: [], connectHeaders: [], plain: [], bytesFromClient: () => Buffer.concat(chunks) };
   const sockets = new Set<net.Socket>();
@@ -35,6 +36,10 @@ export async function startConnectProxy(hosts: Record<string, string> = {}) {
     const target = req.url ?? "";
     log.connects.push(target);
     log.connectHeaders.push(req.headers);
+    if (opts.refuseWith) {
+      client.end(`HTTP/1.1 ${opts.refuseWith} Refused\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
     const at = target.lastIndexOf(":");
     const host = target.slice(0, at).replace(/^\[|\]$/g, "");
     const upstream = net.connect(Number(target.slice(at + 1)), hosts[host] ?? host);

@@ -130,6 +130,23 @@ describe("proxies from the environment (issue 14.2)", function () {
     }
   });
 
+  it("a proxy that refuses the tunnel (407): not sent, no retry, the message says how to give it credentials", async () => {
+    const proxy = await startConnectProxy({}, { refuseWith: 407 });
+    try {
+      const clock = new FakeClock();
+      const dispatcher = createKeepAliveDispatcher({ HTTPS_PROXY: proxy.url });
+      dispatchers.push(dispatcher);
+      const client = new CapyDBClient({ apiUrl: "https://capydb.test", apiKey: TEST_API_KEY, clock, dispatcher });
+      const error = await client.listPreviews("prj_1").then(() => assert.fail("expected a failure"), (e) => e);
+      assert.equal(error.notSent, true);
+      assert.match(error.message, /was not sent: the proxy refused to open a tunnel to capydb\.test \(HTTP 407\)[\s\S]*in HTTPS_PROXY, as user:password@ before its host/);
+      assert.deepEqual(clock.sleeps, [], "no retry");
+      assert.equal(proxy.log.connects.length, 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("a proxy that refuses connections: the request was not sent, and the message says refused", async () => {
     const proxy = await startConnectProxy();
     const url = proxy.url;
