@@ -258,11 +258,11 @@ export class CapyDBClient {
           throw error;
         }
       }
+      // A 503 with Retry-After is treated as a 429: see isUnavailableFor.
       if (status === 429 || isUnavailableFor(response, this.clock.now())) {
         // A 429 means the request was not applied, so any method may be sent again (§1.5). The shared budget
         // has paused every caller of this key; the retry waits for its next slot, unless that is too late.
         // Other policies may make this call wait on its own first, or not retry at all (test/bench/unshared-requests.ts).
-        // A 503 with Retry-After is treated the same way: see isUnavailableFor.
         limited = response;
         const ownWaitMs = this.budget.afterLimited(++limitedCount, response.headers["retry-after"]);
         if (ownWaitMs !== "final" && this.budget.resumesAt <= deadline && (ownWaitMs === 0 || (await this.pause(ownWaitMs, deadline)))) {
