@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
+import { RequestBudget } from "../../provider/request-budget";
 import { FakeClock } from "../helpers/fake-clock";
 import { apiJob, TEST_API_KEY } from "../helpers/fixtures";
 import { Handler, startScriptedServer } from "../helpers/scripted-server";
@@ -48,6 +49,18 @@ describe("503 with Retry-After: unavailable for a while, not applied (issue 14.6
       await client.getJob("job_1");
       assert.ok(arrivals[1].at - start >= 20_000, `the GET went at +${arrivals[1].at - start} ms, inside the window`);
     });
+  });
+
+  it("the pause does not slow the key's pacing down, as a 429 does", async () => {
+    for (const status of [503, 429]) {
+      await withServer((_req, i) => (i === 0 ? { ...maintenance, status } : { body: { job: apiJob() } }), async (client) => {
+        const budget = client.budget as RequestBudget;
+        const before = budget.ratePerSecond;
+        await client.getJob("job_1");
+        if (status === 503) assert.ok(budget.ratePerSecond >= before, `503: pacing not lowered (${before} → ${budget.ratePerSecond})`);
+        else assert.ok(budget.ratePerSecond < before, "429: pacing lowered (the control)");
+      });
+    }
   });
 
   it("an HTTP-date Retry-After is honoured too", async () => {
