@@ -2,11 +2,12 @@ import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { sharedDispatcher } from "./dispatcher";
-import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
+import { apiKeyFormatProblem, CapyDBError, hintFor, invalidApiKeyError, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
 import { registerSecret } from "./redact";
 import { budgetFor, RequestPolicy, RequestPriority, RequestTicket } from "./request-budget";
+import { decideRedirect, isRedirect } from "./redirects";
 import { parseRetryAfter, shouldRetryFailure } from "./retry";
 import {
   ConnectionInfo,
@@ -21,9 +22,11 @@ import {
   PreviewResponse,
 } from "./schemas";
 import { SharedReads } from "./shared-reads";
+import { describeTransportFailure } from "./transport-failure";
 import { USER_AGENT } from "./version";
 
 export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
+const API_URL_SOURCE = "`capydb:apiUrl` (or CAPYDB_API_URL)";
 /** What the official clients use per request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** With no operation deadline, how long 429 backoff may keep a single call waiting. */
@@ -39,6 +42,13 @@ export const MIN_REQUEST_TIMEOUT_MS = 1_000;
  * proxy page or a runaway server, and only its beginning can end up in a message anyway.
  */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * How much of a success body is read. The largest legitimate answer is a project's preview list: about
+ * 800 bytes per preview, so 8 MiB holds some 10,000 previews, far beyond any plan's limit (Business
+ * plans have none, hence the headroom). Beyond that the answer is not CapyDB's (a proxy, a runaway
+ * server) and reading on would only grow the plugin's memory.
+ */
+export const MAX_SUCCESS_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface ClientOptions {
   apiUrl?: string;
@@ -184,6 +194,8 @@ export class CapyDBClient {
     opts: CallOptions = {},
   ): Promise<z.infer<S>> {
     if (!this.apiKey) throw missingApiKeyError(method, path);
+    const keyProblem = apiKeyFormatProblem(this.apiKey);
+    if (keyProblem) throw invalidApiKeyError(method, path, keyProblem);
     const deadline = opts.deadline ?? this.clock.now() + DEFAULT_RATE_LIMIT_BUDGET_MS;
     const ticket: RequestTicket = { priority: opts.priority ?? "progress", deadline, since: opts.since, priorityNow: opts.priorityNow };
     let attempt = 0;
@@ -206,21 +218,35 @@ export class CapyDBClient {
       try {
         response = await this.exchange(method, path, body, ticket, opts.shareInFlight === true);
       } catch (cause) {
-        if (cause instanceof NoSlotBeforeDeadline) throw rateLimitedError(method, path, limited);
-        if (shouldRetryFailure(method, undefined, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
+        if (cause instanceof NoSlotBeforeDeadline) throw limited ? httpError(method, path, limited, this.clock.now()) : noSlotError(method, path);
+        if (cause instanceof CapyDBError) throw cause;
+        const failure = describeTransportFailure(cause, new URL(this.apiUrl).host, API_URL_SOURCE);
+        // A GET may meet a refused connection or a DNS failure that a moment fixes; a certificate that
+        // does not verify or a header that cannot be sent will not change by waiting.
+        if (
+          failure.retryable &&
+          shouldRetryFailure(method, undefined, attempt) &&
+          (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))
+        ) {
           continue;
         }
         throw new CapyDBError({
           kind: "network",
           method,
           path,
-          serverMessage: describeCause(cause),
-          hint: `check that ${this.apiUrl} is reachable (capydb:apiUrl / CAPYDB_API_URL); each request waits at most ${Math.round(timeoutMs / 1000)}s (less near the operation's deadline).`,
+          serverMessage: failure.message,
+          hint: failure.notSent
+            ? failure.hint
+            : `${failure.hint} Each request waits at most ${Math.round(timeoutMs / 1000)}s (less near the operation's deadline).`,
+          notSent: failure.notSent,
           cause,
         });
       }
       const { status } = response;
       if (status >= 200 && status < 300) {
+        // Reading the same runaway answer again would end the same way: no retry, even for a GET. A POST or
+        // DELETE was applied, and is reconciled by the caller like any unreadable answer ("schema").
+        if (response.cut) throw tooLargeError(method, path);
         try {
           return this.parse(method, path, schema, response.text);
         } catch (error) {
@@ -232,10 +258,11 @@ export class CapyDBClient {
           throw error;
         }
       }
-      if (status === 429) {
+      // A 503 with Retry-After is treated as a 429: see isUnavailableFor.
+      if (status === 429 || isUnavailableFor(response, this.clock.now())) {
         // A 429 means the request was not applied, so any method may be sent again (§1.5). The shared budget
         // has paused every caller of this key; the retry waits for its next slot, unless that is too late.
-        // Other policies may make this call wait on its own first, or not retry at all (unshared-requests.ts).
+        // Other policies may make this call wait on its own first, or not retry at all (test/bench/unshared-requests.ts).
         limited = response;
         const ownWaitMs = this.budget.afterLimited(++limitedCount, response.headers["retry-after"]);
         if (ownWaitMs !== "final" && this.budget.resumesAt <= deadline && (ownWaitMs === 0 || (await this.pause(ownWaitMs, deadline)))) {
@@ -244,16 +271,7 @@ export class CapyDBClient {
       } else if (shouldRetryFailure(method, status, attempt) && (await this.pause(this.budget.failureRetryDelayMs(attempt, this.random), deadline))) {
         continue;
       }
-      const message = serverMessage(response.text, status, response.cut);
-      throw new CapyDBError({
-        kind: "http",
-        method,
-        path,
-        status,
-        serverMessage: message.text,
-        wellFormedBody: message.wellFormed,
-        hint: hintFor(method, path, status),
-      });
+      throw httpError(method, path, response, this.clock.now());
     }
   }
 
@@ -275,7 +293,7 @@ export class CapyDBClient {
       if (!slot) throw new NoSlotBeforeDeadline();
       markSent();
       const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));
-      const answer = await this.send(method, path, body, timeoutMs);
+      const answer = await this.sendFollowingRedirects(method, path, body, timeoutMs);
       slot.answered(answer.status, answer.headers["retry-after"]);
       return answer;
     };
@@ -283,14 +301,26 @@ export class CapyDBClient {
     return this.sharedReads.run(path, ticket, joinSent, send);
   }
 
-  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+  /** Follows same-origin 307/308 (redirects.ts); any other redirect comes back as the answer, marked refused. */
+  private async sendFollowingRedirects(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+    let url = this.apiUrl + path;
+    for (let hops = 0; ; hops++) {
+      const answer = await this.send(method, url, body, timeoutMs);
+      if (!isRedirect(answer.status)) return answer;
+      const decision = decideRedirect(answer.status, answer.headers.location, url, hops);
+      if ("refuse" in decision) return { ...answer, refusedRedirect: decision.refuse };
+      url = decision.follow;
+    }
+  }
+
+  private async send(method: string, url: string, body: unknown, timeoutMs: number): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
       "user-agent": USER_AGENT,
     };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await request(this.apiUrl + path, {
+    const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -300,7 +330,7 @@ export class CapyDBClient {
       dispatcher: this.dispatcher,
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const { text, cut } = ok ? { text: await res.body.text(), cut: false } : await readAtMost(res.body, MAX_ERROR_BODY_BYTES);
+    const { text, cut } = await readAtMost(res.body, ok ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES);
     return { status: res.statusCode, headers: res.headers, text, cut };
   }
 
@@ -328,20 +358,78 @@ export class CapyDBClient {
   }
 }
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
+type Answer = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  cut: boolean;
+  /** A redirect the client does not follow, and why (redirects.ts). */
+  refusedRedirect?: string;
+};
 
 /** The budget could not give this request a slot before its deadline: it was never sent. */
 class NoSlotBeforeDeadline extends Error {}
 
-function rateLimitedError(method: string, path: string, last: Answer | undefined): CapyDBError {
-  const message = last ? serverMessage(last.text, 429, last.cut) : undefined;
+function tooLargeError(method: string, path: string): CapyDBError {
+  return new CapyDBError({
+    kind: "schema",
+    method,
+    path,
+    serverMessage: `the answer is over ${MAX_SUCCESS_BODY_BYTES / 1024 / 1024} MiB and was not read further (CapyDB's answers are far smaller)`,
+    hint: "check that capydb:apiUrl (or CAPYDB_API_URL) points at CapyDB and not at another server or a proxy's page.",
+  });
+}
+
+/**
+ * A 503 with a Retry-After CapyDB can read: the service says it cannot handle requests for a known time
+ * (maintenance, RFC 9110 §15.6.4). A server that applied a request does not answer it with a time to
+ * come back, and gateways that lose an applied request's answer say 502 or 504; so, like a 429, it
+ * means "not applied, ask again then": any method may be resent, and every caller of the key pauses.
+ * A 503 without Retry-After stays a 5xx whose request may have been applied (§1.4).
+ */
+function isUnavailableFor(answer: Answer, nowMs: number): boolean {
+  return answer.status === 503 && retryAfterOf(answer, nowMs) !== undefined;
+}
+
+function retryAfterOf(answer: Answer, nowMs: number): number | undefined {
+  return parseRetryAfter(answer.headers["retry-after"], nowMs);
+}
+
+function httpError(method: string, path: string, answer: Answer, nowMs: number): CapyDBError {
+  if (answer.refusedRedirect) {
+    return new CapyDBError({
+      kind: "http",
+      method,
+      path,
+      status: answer.status,
+      serverMessage: `redirected: ${answer.refusedRedirect}`,
+      hint: "the request was not applied; if CapyDB moved, set capydb:apiUrl (or CAPYDB_API_URL) to its new address.",
+    });
+  }
+  const message = serverMessage(answer.text, answer.status, answer.cut);
+  const retryAfterMs = answer.status === 503 ? retryAfterOf(answer, nowMs) : undefined;
+  return new CapyDBError({
+    kind: "http",
+    method,
+    path,
+    status: answer.status,
+    serverMessage: message.text,
+    wellFormedBody: message.wellFormed,
+    retryAfterMs,
+    hint:
+      retryAfterMs === undefined
+        ? hintFor(method, path, answer.status)
+        : `CapyDB is unavailable (maintenance?) and asked to come back in ${Math.ceil(retryAfterMs / 1000)}s, after this operation's deadline; the request was not applied. Run the command again later, or raise the resource's \`timeouts\`.`,
+  });
+}
+
+function noSlotError(method: string, path: string): CapyDBError {
   return new CapyDBError({
     kind: "http",
     method,
     path,
     status: 429,
-    serverMessage: message?.text ?? "rate limited: no request slot before the deadline",
-    wellFormedBody: message?.wellFormed ?? false,
+    serverMessage: "rate limited: no request slot before the deadline",
     hint: hintFor(method, path, 429),
   });
 }
@@ -361,7 +449,10 @@ function serverMessage(text: string, status: number, cut: boolean): { text: stri
   return { text: cut ? `${statusText} (the error body was over ${MAX_ERROR_BODY_BYTES / 1024} KiB and was cut unread)` : statusText, wellFormed: false };
 }
 
-/** Reads a body up to `limit` bytes and drops the rest: what is kept of an error body is bounded. */
+/**
+ * Reads a body up to `limit` bytes; beyond that the connection is destroyed, so memory stays bounded
+ * whatever the server sends.
+ */
 async function readAtMost(body: Dispatcher.ResponseData["body"], limit: number): Promise<{ text: string; cut: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;

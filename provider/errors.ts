@@ -1,5 +1,5 @@
-import { cutText } from "./bounded-text";
 import { redact } from "./redact";
+import { serverText } from "./server-text";
 
 /** What went wrong, so callers can decide without parsing messages (the API has no error codes). */
 export type CapyDBErrorKind =
@@ -19,6 +19,13 @@ export interface CapyDBErrorInit {
   cause?: unknown;
   /** The server answered with its documented error body `{"error": "..."}` (not a proxy's page). */
   wellFormedBody?: boolean;
+  /**
+   * Nothing of the request left this machine (connection refused, DNS, TLS verification, a header
+   * that cannot be sent): it was certainly not applied.
+   */
+  notSent?: boolean;
+  /** A 503's Retry-After, when it had one: the service was unavailable, the request was not applied. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -33,10 +40,12 @@ export class CapyDBError extends Error {
   readonly serverMessage?: string;
   readonly hint?: string;
   readonly wellFormedBody: boolean;
+  readonly notSent: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(init: CapyDBErrorInit) {
-    // Server text is cut before it is formatted: a huge body must not become a huge message.
-    const serverMessage = init.serverMessage === undefined ? undefined : redact(cutText(init.serverMessage));
+    // Server text is redacted, cut and made inert before it is formatted (server-text.ts).
+    const serverMessage = init.serverMessage === undefined ? undefined : serverText(init.serverMessage);
     super(redact(formatMessage({ ...init, serverMessage })));
     this.name = "CapyDBError";
     this.kind = init.kind;
@@ -46,6 +55,8 @@ export class CapyDBError extends Error {
     this.serverMessage = serverMessage;
     this.hint = init.hint;
     this.wellFormedBody = init.wellFormedBody ?? false;
+    this.notSent = init.notSent ?? false;
+    this.retryAfterMs = init.retryAfterMs;
   }
 
   /**
@@ -54,6 +65,10 @@ export class CapyDBError extends Error {
    * reconciled, never resent blindly.
    */
   get maybeApplied(): boolean {
+    // Refused, unresolvable, untrusted or unsendable: the request never reached CapyDB.
+    if (this.notSent) return false;
+    // A 503 with Retry-After: "unavailable, come back then" (client.ts, isUnavailableFor).
+    if (this.status === 503 && this.retryAfterMs !== undefined) return false;
     // A 2xx whose body could not be read was applied; what it created or started is unknown.
     if (this.kind === "network" || this.kind === "schema") return true;
     return this.kind === "http" && this.status !== undefined && (this.status === 408 || this.status >= 500);
@@ -91,7 +106,8 @@ function formatMessage(init: CapyDBErrorInit): string {
       what = `failed with HTTP ${init.status}${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
     case "network":
-      what = `got no answer${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
+      // Not sent: nothing reached CapyDB, and the message must not suggest an answer was lost.
+      what = `${init.notSent ? "was not sent" : "got no answer"}${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
       break;
     case "schema":
       what = `returned a response that could not be understood${init.serverMessage ? `: ${init.serverMessage}` : ""}`;
@@ -149,10 +165,24 @@ export function missingApiKeyError(method: string, path: string): CapyDBError {
   });
 }
 
-export function describeCause(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    return code ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
+/**
+ * Whitespace or a control character inside the key (a line break pasted with it, say) cannot travel in
+ * an HTTP header: undici refuses it, and no real key has one. Says where, never what the key is.
+ */
+export function apiKeyFormatProblem(apiKey: string): string | undefined {
+  const at = apiKey.search(/[\s\x00-\x1f\x7f]/);
+  if (at < 0) return undefined;
+  const ch = apiKey[at];
+  const what = ch === "\n" || ch === "\r" ? "a line break" : /\s/.test(ch) ? "whitespace" : "a control character";
+  return `the API key has ${what} at character ${at + 1} of ${apiKey.length}, so it cannot be sent in a header`;
+}
+
+export function invalidApiKeyError(method: string, path: string, problem: string): CapyDBError {
+  return new CapyDBError({
+    kind: "config",
+    method,
+    path,
+    serverMessage: problem,
+    hint: `set the key again without it: ${CREDENTIAL_SOURCES}.`,
+  });
 }

@@ -1,4 +1,5 @@
 import { redact } from "./redact";
+import { inert } from "./server-text";
 
 /**
  * Progress lines for the user. The dynamic-provider plugin has no channel to the engine, and its
@@ -30,9 +31,12 @@ export interface Logger {
   info(message: string): void;
 }
 
-/** Each message names its operation and preview itself ("create pr-42: job … running after 3.2s"). */
+/**
+ * Each message names its operation and preview itself ("create pr-42: job … running after 3.2s"). One
+ * message is one line: whatever it quotes (server text included) cannot start a line of its own.
+ */
 export function createLogger(sink: LogSink = stderrSink): Logger {
-  return { info: (message) => sink(redact(`[capydb] ${message}`)) };
+  return { info: (message) => sink(inert(redact(`[capydb] ${message}`))) };
 }
 
 export function formatElapsed(ms: number): string {

@@ -1,6 +1,5 @@
-import { cutText } from "./bounded-text";
 import { ALWAYS_ALLOWED_PROPERTIES, INPUT_NAMES, PreviewDatabaseInputs } from "./inputs";
-import { redact } from "./redact";
+import { serverText } from "./server-text";
 import type { ConnectionInfo, PreviewDatabase } from "./api-types";
 import { known } from "./schemas";
 
@@ -32,8 +31,8 @@ export function previewOutputs(preview: PreviewDatabase): Outputs {
   const out: Outputs = {};
   for (const [output, field] of PREVIEW_OUTPUT_FIELDS) out[output] = known(preview[field]) ?? null;
   // The one free-text field the API fills: a non-secret output, so whatever the server put in it
-  // (a failed clone's connection string, say) is masked and cut like an error message.
-  if (typeof out.lastError === "string") out.lastError = redact(cutText(out.lastError));
+  // (a failed clone's connection string, say) is masked, cut and made inert like an error message.
+  if (typeof out.lastError === "string") out.lastError = serverText(out.lastError);
   return out;
 }
 

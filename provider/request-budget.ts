@@ -13,7 +13,8 @@ import { failureRetryDelayMs, rateLimitDelayMs } from "./retry";
  *   (additive increase, multiplicative decrease), with no burst beyond one request, since a burst on
  *   top of a full rate is exactly what a fixed-window limiter refuses.
  * - A 429 pauses the whole budget: for the server's Retry-After (with a floor and jitter), or for an
- *   exponential backoff when there is none.
+ *   exponential backoff when there is none. So does a 503 with Retry-After (maintenance), without
+ *   changing the pacing.
  * - Calls that move work forward go first; reads many operations can share next (waiting lets more
  *   of them join one request); polls of jobs that are unlikely to have finished ("speculative")
  *   only get slots nobody else is waiting for, oldest job first.
@@ -239,6 +240,7 @@ export class RequestBudget implements RequestPolicy {
         if (reported) return;
         reported = true;
         if (status === 429) this.onLimited(sentAt, retryAfter);
+        else if (status === 503 && this.parseRetryAfter(retryAfter, this.clock.now()) !== undefined) this.onUnavailable(retryAfter);
         else this.onAnswered(waiter);
       },
     };
@@ -275,6 +277,19 @@ export class RequestBudget implements RequestPolicy {
     // The pause replaces pacing: the first request after it goes at once, the rest at the new rate.
     this.tokens = 1;
     this.refilledAt = this.pausedUntil;
+  }
+
+  /**
+   * A 503 with Retry-After: the service is down for a while (maintenance), whatever the rate. Every caller
+   * of the key pauses for the server's wait, floored and jittered as after a 429; the pacing learnt so far
+   * is kept, since this says nothing about the rate limit.
+   */
+  private onUnavailable(retryAfter: string | string[] | undefined): void {
+    const now = this.clock.now();
+    const serverMs = this.parseRetryAfter(retryAfter, now) ?? 0;
+    this.pausedUntil = Math.max(this.pausedUntil, now + serverWaitMs(serverMs, this.random));
+    this.tokens = Math.max(this.tokens, 1);
+    this.refilledAt = Math.max(this.refilledAt, this.pausedUntil);
   }
 
   private setRate(rate: number): void {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CapyDBClient } from "./client";
+import { apiPath, CapyDBClient } from "./client";
 import { OperationContext } from "./context";
 import { CapyDBError } from "./errors";
 
@@ -8,8 +8,10 @@ export const REQUIRED_SCOPES = ["projects:read", "projects:write", "credentials:
 
 // Only the field we read; everything else in E1's answer is ignored (the docs lag the server).
 const MeResponse = z.object({
-  principal: z.object({ scopes: z.array(z.string()).nullish() }).nullish(),
+  principal: z.object({ scopes: z.array(z.string()).nullish(), project_id: z.string().nullish() }).nullish(),
 });
+// E2: only that it answers; its fields are not read.
+const ProjectResponse = z.unknown();
 
 export class MissingScopesError extends Error {
   constructor(readonly missing: string[], readonly granted: string[], name: string) {
@@ -38,6 +40,25 @@ export function missingScopes(granted: readonly string[] | null | undefined): st
 
 // Once per process per key: the provider keeps one client per key, so the client is the cache key.
 const checked = new WeakMap<CapyDBClient, Promise<void>>();
+/** What GET /v1/me said about the key, for the project check's message. */
+const principals = new WeakMap<CapyDBClient, { scopes?: string[] | null; projectId?: string | null }>();
+/** Once per process per key and project. */
+const projectsChecked = new WeakMap<CapyDBClient, Map<string, Promise<void>>>();
+
+/** The key cannot use the project the preview is declared in (403), or the project does not exist (404). */
+export class ProjectAccessError extends Error {
+  constructor(readonly projectId: string, status: number, serverMessage: string | undefined, keyScope: string, name: string) {
+    super(
+      (status === 404
+        ? `CapyDB project "${projectId}" does not exist or this API key cannot see it`
+        : `The CapyDB API key may not use project "${projectId}"`) +
+        ` (GET /v1/projects/${projectId}: HTTP ${status}${serverMessage ? `, ${serverMessage}` : ""}); ${keyScope}. ` +
+        `Nothing was created for preview "${name}". Check \`projectId\`, or use a key scoped to project ${projectId} ` +
+        "(`pulumi config set --secret capydb:apiKey <key>` or CAPYDB_API_KEY).",
+    );
+    this.name = "ProjectAccessError";
+  }
+}
 
 /**
  * Before the first write: GET /v1/me and fail, naming the missing scope, if the key could create a
@@ -45,7 +66,12 @@ const checked = new WeakMap<CapyDBClient, Promise<void>>();
  * A rejected key (401/403) fails here too; any other trouble with /v1/me is reported and the create
  * goes on, since the create's own calls will say what is wrong.
  */
-export function ensureScopes(ctx: OperationContext, name: string, deadline: number): Promise<void> {
+export async function ensureScopes(ctx: OperationContext, name: string, deadline: number, projectId?: string): Promise<void> {
+  await ensureKeyScopes(ctx, name, deadline);
+  if (projectId !== undefined) await ensureProject(ctx, projectId, name, deadline);
+}
+
+function ensureKeyScopes(ctx: OperationContext, name: string, deadline: number): Promise<void> {
   let pending = checked.get(ctx.client);
   if (!pending) {
     const client = ctx.client;
@@ -70,12 +96,63 @@ async function checkScopes(ctx: OperationContext, name: string, deadline: number
   try {
     const me = await ctx.client.call("GET", "/v1/me", MeResponse, undefined, { deadline });
     granted = me.principal?.scopes;
+    principals.set(ctx.client, { scopes: granted, projectId: me.principal?.project_id });
   } catch (error) {
-    if (error instanceof CapyDBError && error.isAuth) throw error;
+    // A rejected key, or a request that could not even leave this machine (refused, DNS, TLS): the
+    // create would meet the same, so it ends here.
+    if (error instanceof CapyDBError && (error.isAuth || error.notSent)) throw error;
     ctx.log.info(`create ${name}: could not check the API key's scopes (${error instanceof Error ? error.message : String(error)}); going on`);
     return false;
   }
   const missing = missingScopes(granted);
   if (missing.length > 0) throw new MissingScopesError(missing, granted ?? [], name);
   return true;
+}
+
+/**
+ * Before the first write to a project: GET /v1/projects/{id}, so that a key scoped to another project
+ * (403) or a project that does not exist (404) fails before the create is sent, naming the project and
+ * the key's scope. Like the scope check, only a definite answer is remembered, and other trouble is
+ * logged and left to the create's own calls.
+ */
+function ensureProject(ctx: OperationContext, projectId: string, name: string, deadline: number): Promise<void> {
+  const client = ctx.client;
+  let byProject = projectsChecked.get(client);
+  if (!byProject) projectsChecked.set(client, (byProject = new Map()));
+  let pending = byProject.get(projectId);
+  if (!pending) {
+    pending = checkProject(ctx, projectId, name, deadline).then((definite) => {
+      if (!definite) byProject!.delete(projectId);
+    }, (error) => {
+      if (!(error instanceof ProjectAccessError) && !(error instanceof CapyDBError && error.isAuth && error.status === 401)) byProject!.delete(projectId);
+      throw error;
+    });
+    byProject.set(projectId, pending);
+  }
+  return pending;
+}
+
+async function checkProject(ctx: OperationContext, projectId: string, name: string, deadline: number): Promise<boolean> {
+  try {
+    await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, { deadline });
+    return true;
+  } catch (error) {
+    if (error instanceof CapyDBError && error.kind === "http" && (error.status === 403 || error.status === 404)) {
+      throw new ProjectAccessError(projectId, error.status, error.serverMessage, keyScope(principals.get(ctx.client), projectId), name);
+    }
+    if (error instanceof CapyDBError && (error.isAuth || error.notSent)) throw error;
+    ctx.log.info(`create ${name}: could not check project ${projectId} (${error instanceof Error ? error.message : String(error)}); going on`);
+    return false;
+  }
+}
+
+function keyScope(principal: { scopes?: string[] | null; projectId?: string | null } | undefined, projectId: string): string {
+  if (!principal) return "GET /v1/me did not say what the key may use";
+  const project = !principal.projectId
+    ? "the key is not scoped to one project"
+    : principal.projectId === projectId
+      ? `the key is scoped to project ${principal.projectId}`
+      : `the key is scoped to another project, ${principal.projectId}`;
+  const scopes = principal.scopes && principal.scopes.length > 0 ? `, with ${principal.scopes.slice(0, 20).join(", ")}` : "";
+  return `${project}${scopes} (GET /v1/me)`;
 }

@@ -1,10 +1,10 @@
-import { cutText, cutTextKeepingEnd } from "./bounded-text";
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { CapyDBError } from "./errors";
 import { Logger, formatElapsed } from "./log";
 import { defaultPollSchedule, growingIntervalMs, PollPlan, PollSchedule } from "./poll-schedule";
 import { redact } from "./redact";
+import { CONTINUATION_INDENT, inert, serverText } from "./server-text";
 import { RequestPriority } from "./request-budget";
 import type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
 
@@ -122,12 +122,11 @@ export function judgeJob(job: Job, preview: PreviewDatabase | undefined | "unsee
 /** A job that ended in a state that is not "completed": the state, and the server's reason. */
 function describeJobEnd(job: Job, preview: PreviewDatabase | undefined | "unseen"): string {
   const previewText =
-    preview === "unseen" ? "" : preview ? `; its preview is "${preview.state}"` : "; its preview is no longer listed";
-  // Redacted whole, then cut: a secret cut in half no longer matches its pattern.
+    preview === "unseen" ? "" : preview ? `; its preview is "${inert(preview.state)}"` : "; its preview is no longer listed";
   const reason = job.error || (preview !== "unseen" && preview?.last_error) || "no reason was given";
-  let message = `${job.type} job ${job.id} ended in state "${job.state}" (not "completed")${previewText}: ${cutText(redact(reason))}`;
-  const tail = stderrTail(job.last_stderr);
-  if (tail) message += `\n--- stderr (last lines) ---\n${cutTextKeepingEnd(redact(tail))}`;
+  let message = `${inert(job.type)} job ${inert(job.id)} ended in state "${inert(job.state)}" (not "completed")${previewText}: ${serverText(reason)}`;
+  const tail = stderrTail(job.last_stderr ? redact(job.last_stderr) : undefined);
+  if (tail) message += `\n${CONTINUATION_INDENT}--- stderr (last lines) ---\n${CONTINUATION_INDENT}${serverText(tail, { keep: "end" })}`;
   return redact(message);
 }
 
@@ -159,8 +158,8 @@ export class PreviewStateError extends WorkFailedError {
 }
 
 export function describePreviewState(preview: PreviewDatabase): string {
-  const last = preview.last_error ? `: ${cutText(redact(preview.last_error))}` : " (no last_error was given)";
-  return redact(`preview ${preview.id} is "${preview.state}", a state it will not leave by waiting${last}`);
+  const last = preview.last_error ? `: ${serverText(preview.last_error)}` : " (no last_error was given)";
+  return redact(`preview ${inert(preview.id)} is "${inert(preview.state)}", a state it will not leave by waiting${last}`);
 }
 
 /** The deadline passed while the work was still running; `lastState` says where it was. */
@@ -182,14 +181,15 @@ export function stderrTail(stderr: string | null | undefined, lines = 20): strin
 }
 
 /**
- * The job's own words, cut to a sane length and redacted: a failed clone's stderr is exactly where
- * a connection string or a PGPASSWORD shows up.
+ * The job's own words, redacted, cut to a sane length and made inert (server-text.ts): a failed clone's
+ * stderr is exactly where a connection string or a PGPASSWORD shows up. The stderr is redacted whole
+ * before its tail is taken, so that a secret across the cut is masked whole.
  */
 export function describeJobFailure(job: Job): string {
-  let message = `${job.type} job ${job.id} failed: ${cutText(job.error || "no error message was given")}`;
+  let message = `${inert(job.type)} job ${inert(job.id)} failed: ${serverText(job.error || "no error message was given")}`;
   if (job.last_exit_code != null) message += ` (exit code ${job.last_exit_code})`;
-  const tail = stderrTail(job.last_stderr);
-  if (tail) message += `\n--- stderr (last lines) ---\n${cutTextKeepingEnd(tail)}`;
+  const tail = stderrTail(job.last_stderr ? redact(job.last_stderr) : undefined);
+  if (tail) message += `\n${CONTINUATION_INDENT}--- stderr (last lines) ---\n${CONTINUATION_INDENT}${serverText(tail, { keep: "end" })}`;
   return redact(message);
 }
 

@@ -1,6 +1,7 @@
 import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { conflictDelayMs } from "../retry";
+import { serverText } from "../server-text";
 import type { Job, PreviewDatabase } from "../api-types";
 import { judgeJob, PREVIEW_WORKING_STATES } from "../wait";
 
@@ -56,7 +57,7 @@ export async function explainRefusal(ctx: OperationContext, projectId: string, p
   // Provisioning, resetting…: an operation is under way on it, and waiting for it is what helps.
   if (PREVIEW_WORKING_STATES.has(preview.state)) return { busy: true, why: `the preview is ${preview.state}` };
   if (preview.state !== "ready") {
-    const last = preview.last_error ? ` (last error: ${preview.last_error})` : "";
+    const last = preview.last_error ? ` (last error: ${serverText(preview.last_error)})` : "";
     return {
       busy: false,
       error: new PreviewNotUsableError(previewId, "not-ready", `preview ${previewId} is "${preview.state}", not ready, and will not become ready by waiting${last}`),

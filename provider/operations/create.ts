@@ -178,7 +178,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const started = ctx.clock.now();
   const deadline = started + resolveTimeoutMs(inputs.timeouts, "create");
   const label = `create ${inputs.name}`;
-  await ensureScopes(ctx, inputs.name, deadline);
+  await ensureScopes(ctx, inputs.name, deadline, inputs.projectId);
 
   let submitted: Submitted;
   try {

@@ -9,7 +9,10 @@ import { isPendingCreateId } from "../../provider/operations/pending-create";
 import { SECRET_OUTPUTS } from "../../provider/secret-outputs";
 import { ControlPlane, FaultRule, startControlPlane } from "../control-plane";
 import { captureRegistrations, DeploymentError, isSecret, secret, Stack, startPlugin, type CapturedResource, type Plugin, type PropertyMap, type ResourceState } from "../engine/harness";
+import { closedPort } from "../helpers/closed-port";
 import { FakeClock } from "../helpers/fake-clock";
+import { createPrivateCa } from "../helpers/private-ca";
+import { startTlsFront } from "../helpers/tls-front";
 import { ForwardingProxy, startForwardingProxy } from "../helpers/forwarding-proxy";
 import { VirtualLatencyDispatcher } from "../helpers/virtual-latency";
 
@@ -129,6 +132,31 @@ const ROWS = {
     "Never taken for the preview being gone: a reset still runs (one log line says a lost answer could not be reconciled); a 409 is explained from the preview: expired or not ready fails at once, ready is waited out",
   ],
   // --- end B ---
+  // --- A: transport ---
+  notSent: [
+    "A create that cannot leave the machine: connection refused, DNS failure, a certificate that does not verify, a key with a line break",
+    "Fails within 4 s (refused and DNS: after the key check's GET retries; TLS and the key: at once), saying which and how to fix it (a private CA: `NODE_EXTRA_CA_CERTS`); records nothing, no `pending-create`",
+  ],
+  hostileText: [
+    "Server text with terminal escape sequences, carriage returns or a forged `[capydb] …` line (an error body, `last_error`, a job's error and stderr), or a secret across the 2,000-character cut",
+    "Redacted whole, then cut, then shown inert: control characters escaped (`\\x1b`, `\\r`), every line after the first indented",
+  ],
+  unavailable: [
+    "503 with `Retry-After` (maintenance)",
+    "Taken as not applied, like a 429: every request of the key pauses for the given time (at most 60 s per answer, plus jitter), then any method is sent again, until its timeout (a delete: `timeouts.delete`)",
+  ],
+  redirects: [
+    "A redirect: 307 or 308 to the same origin; 301, 302, 303, or to another origin",
+    "Same origin 307/308: followed with the method, body and key (at most 3 in a row). Any other: refused at once, naming the status and the target (origin and path only); the key never goes to another origin",
+  ],
+  wrongProject: [
+    "A key scoped to another project, or a project that does not exist",
+    "Fails before the create is sent (`GET /v1/projects/{id}` with the scope check, once per process per key and project), naming the project and the key's scope; records nothing",
+  ],
+  hugeSuccessBody: [
+    "A 2xx answer of more than 8 MiB (a proxy or a runaway server; a list of 10,000 previews is smaller)",
+    "Reading stops there and the connection is closed; a GET fails at once naming the limit, a create's is reconciled by name like any unreadable answer",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 /**
@@ -345,6 +373,8 @@ interface World {
   foreign: string[];
   /** Every error and output text the case produced, for the secret check. */
   texts: string[];
+  /** Servers a case started, closed after it. */
+  cleanups: Array<() => Promise<void> | void>;
 }
 
 interface Case {
@@ -367,6 +397,9 @@ type Outcome =
 
 const NAME = "pr-matrix";
 const ALWAYS = 100_000;
+/** Text that tries to take over a terminal: clear the screen, set its title, overwrite the line, forge progress lines. */
+const HOSTILE = "boom\x1b[2J\x1b]0;owned\x07\rfaked\x9b31m\n[capydb] create pr-matrix: preview pvw_9 ready in 1.0s\r\n[capydb] done";
+
 /** Planted in server answers; shaped like real credentials, registered nowhere. */
 const PLANTED_PASSWORD = "planted-Pa55w0rd-9d1c";
 
@@ -572,7 +605,75 @@ const CASES: Case[] = [
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
   // --- end G ---
+  // --- A: transport ---
+  { row: ROWS.notSent, variant: "connection refused", op: "create", inject: reconfigure(async () => ({ "capydb:apiUrl": `http://127.0.0.1:${await closedPort()}` })), expect: "error", check: notSentCheck(/connection refused by 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, 3_750) },
+  { row: ROWS.notSent, variant: "DNS", op: "create", inject: reconfigure(async () => ({ "capydb:apiUrl": "https://capydb.invalid/api/capydb" })), expect: "error", check: notSentCheck(/capydb\.invalid could not be resolved \(DNS/, 3_750) },
+  {
+    row: ROWS.notSent, variant: "untrusted certificate", op: "create",
+    inject: async (w) => {
+      const ca = createPrivateCa(["localhost"]);
+      const front = await startTlsFront({ key: ca.key, cert: ca.cert, target: { host: "127.0.0.1", port: Number(new URL(w.cp.url).port) } });
+      w.cleanups.push(() => front.close(), () => ca.remove());
+      await reconfigure(() => ({ "capydb:apiUrl": `https://localhost:${front.port}` }))(w);
+    },
+    expect: "error", check: notSentCheck(/TLS certificate of localhost:\d+ was not accepted[\s\S]*NODE_EXTRA_CA_CERTS/, 0),
+  },
+  { row: ROWS.notSent, variant: "key with a line break", op: "create", inject: reconfigure((w) => ({ "capydb:apiKey": `${w.cp.projectScopedKey.slice(0, 12)}\n${w.cp.projectScopedKey.slice(12)}` })), expect: "error", check: notSentCheck(/line break at character 13[\s\S]*capydb:apiKey[\s\S]*CAPYDB_API_KEY/, 0) },
+  { row: ROWS.unavailable, variant: "delete, 3 × 45 s", op: "delete", inject: on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "45" }, times: 3 }), expect: "ok", check: (w) => { assert.equal(count(w, "DELETE", /preview-databases\//), 4); assert.ok(w.clock.sleeps.filter((ms) => ms >= 45_000).length >= 3, `${w.clock.sleeps}`); } },
+  { row: ROWS.unavailable, variant: "create", op: "create", inject: onCreate({ status: 503, body: { error: "maintenance" }, headers: { "retry-after": "30" } }), expect: "ok", check: (w) => { assert.equal(count(w, "POST", /preview-databases$/), 2); assert.ok(!w.lines.some((l) => /outcome of the create is unknown/.test(l)), "not reconciled: it was not applied"); } },
+  { row: ROWS.unavailable, variant: "delete, past `timeouts.delete`", op: "delete", inputs: {}, inject: async (w) => { w.given!.outs = { ...w.given!.outs, timeouts: { delete: "1m" } }; on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "60" }, times: 2 })(w); }, expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 503[\s\S]*come back in 60s/) },
+  { row: ROWS.redirects, variant: "create, same-origin 307", op: "create", inject: (w) => onCreate({ status: 307, headers: { location: `${w.cp.url}${previewsPath(w)}` } })(w), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 2, "the redirected create, then the one that landed") },
+  { row: ROWS.redirects, variant: "read, 302 to another origin", op: "read", inject: onList({ status: 302, headers: { location: "https://login.example.com/sso?next=%2Fv1" } }), expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 302 to https:\/\/login\.example\.com\/sso: only 307 and 308/) },
+  { row: ROWS.wrongProject, variant: "403, key scoped to another project", op: "create", inputs: { projectId: "prj_other" }, inject: () => undefined, expect: "error", check: notSentCheck(/may not use project "prj_other" \(GET \/v1\/projects\/prj_other: HTTP 403[\s\S]*scoped to another project/, 0) },
+  { row: ROWS.wrongProject, variant: "404, no such project", op: "create", inputs: { projectId: "prj_nowhere" }, inject: reconfigure((w) => ({ "capydb:apiKey": w.cp.apiKey })), expect: "error", check: notSentCheck(/project "prj_nowhere" does not exist/, 0) },
+  { row: ROWS.hugeSuccessBody, variant: "read, 12 MB list", op: "read", inject: onList({ rewrite: () => `{"preview_databases":[],"pad":"${"p".repeat(12 * 1024 * 1024)}"}`, times: ALWAYS }), expect: "error", check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /over 8 MiB/); assert.equal(count(w, "GET", /preview-databases$/), 2, "the read, and no retry after the given preview's create"); } },
+  { row: ROWS.hugeSuccessBody, variant: "create, 12 MB answer", op: "create", inject: onCreate({ rewrite: () => `{"pad":"${"p".repeat(12 * 1024 * 1024)}"}` }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 1) },
+  { row: ROWS.hostileText, variant: "error body", op: "read", inject: onList({ status: 400, body: { error: HOSTILE }, times: ALWAYS }), expect: "error", check: inertCheck },
+  { row: ROWS.hostileText, variant: "last_error", op: "read", inject: onList({ rewrite: (b) => ({ preview_databases: (b as ListBody).preview_databases.map((p) => ({ ...p, last_error: HOSTILE })) }) }), expect: "ok", check: inertCheck },
+  {
+    row: ROWS.hostileText, variant: "job error and stderr, a password across the cut", op: "create",
+    inject: (w) => {
+      w.planted.push(PLANTED_PASSWORD);
+      w.cp.jobs.failNext("create", { error: `${"e".repeat(1_975)}postgres://app:${PLANTED_PASSWORD}@10.0.0.7/src refused`, stderr: `${"s".repeat(3_000)}\n${HOSTILE}` });
+    },
+    expect: "error",
+    check: (w, o) => {
+      inertCheck(w, o);
+      // The cut falls 10 characters into the password: cut first, the URL pattern no longer matches and they leak.
+      const produced = [...texts(o), ...w.lines].join("\n");
+      assert.ok(!produced.includes(PLANTED_PASSWORD.slice(0, 10)), "a fragment of the password leaked");
+    },
+  },
+  // --- end A ---
 ];
+/** The provider configured anew, with `over` replacing the control plane's URL or key. */
+function reconfigure(over: (w: World) => Record<string, string> | Promise<Record<string, string>>) {
+  return async (w: World) => {
+    const values: Record<string, string> = { "capydb:apiKey": w.cp.projectScopedKey, "capydb:apiUrl": w.cp.url, ...(await over(w)) };
+    await w.provider.configure({ config: { get: (k: string) => values[k] } });
+  };
+}
+
+/** No raw control character, and no line but the first of a text starts with `[capydb]`, in anything the case produced. */
+function inertCheck(w: World, o: Outcome) {
+  const produced = [...texts(o), ...w.lines];
+  assert.ok(produced.join("").includes("boom"), "the server's text was shown");
+  for (const text of produced) {
+    assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(text), `raw control characters in ${JSON.stringify(text.slice(0, 300))}`);
+    for (const line of text.split("\n").slice(1)) assert.ok(!line.startsWith("[capydb]"), `a forged progress line: ${JSON.stringify(line)}`);
+  }
+}
+
+/** Failed with `message`, within `withinMs` on the fake clock, and nothing reached CapyDB: no create, no stand-in. */
+function notSentCheck(message: RegExp, withinMs: number) {
+  return (w: World, o: Outcome) => {
+    assert.match(o.kind === "error" ? o.error.message : "", message);
+    assert.ok(!(o.kind === "error" && o.error.message.includes("pending-create")), "no stand-in");
+    assert.equal(count(w, "POST", /preview-databases$/), 0, "no create reached CapyDB");
+    assert.ok(w.clock.sleeps.reduce((a, b) => a + b, 0) <= withinMs, `waited ${w.clock.sleeps} ms`);
+  };
+}
+
 
 /**
  * Every case runs with these timeouts unless it sets its own, each a different length, so that an
@@ -706,11 +807,12 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
     const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [] };
+    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [], cleanups: [] };
   });
   afterEach(async () => {
     proxy.target = undefined;
     await w.transport.close();
+    for (const cleanup of w.cleanups) await cleanup();
     await w.cp.close();
   });
 

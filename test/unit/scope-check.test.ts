@@ -89,4 +89,40 @@ describe("scope check before create", function () {
     await provider.create(inputs("pr-nome-2"));
     assert.equal(meCalls(), 1, "a failed check is not remembered");
   });
+
+  // --- A: the project check (issue 14.10) ---
+  const projectCalls = (projectId: string) => cp.requests().filter((r) => r.method === "GET" && r.path === `/v1/projects/${projectId}`).length;
+
+  it("a project-scoped key used for another project fails before the create, naming the project and the key's scope", async () => {
+    const other = await cp.createProject({ name: "other" });
+    const provider = await providerWith(cp.projectScopedKey);
+    cp.clearRequests();
+    const error = await provider.create({ ...inputs("pr-other"), projectId: other }).then(() => undefined, (e: Error) => e);
+    assert.ok(error, "create must fail");
+    assert.match(error.message, new RegExp(`may not use project "${other}" \\(GET /v1/projects/${other}: HTTP 403`));
+    assert.match(error.message, new RegExp(`the key is scoped to another project, ${cp.projectId}`));
+    assert.match(error.message, /Nothing was created/);
+    assert.deepEqual(writes(), [], "no POST was sent");
+    assert.deepEqual(cp.previews.list(), []);
+  });
+
+  it("an unknown project fails before the create, saying it does not exist", async () => {
+    const provider = await providerWith(cp.apiKey);
+    cp.clearRequests();
+    const error = await provider.create({ ...inputs("pr-nowhere"), projectId: "prj_nowhere" }).then(() => undefined, (e: Error) => e);
+    assert.match(String(error?.message), /CapyDB project "prj_nowhere" does not exist or this API key cannot see it \(GET \/v1\/projects\/prj_nowhere: HTTP 404/);
+    assert.match(String(error?.message), /the key is not scoped to one project/);
+    assert.deepEqual(writes(), []);
+  });
+
+  it("the project is checked once per process per key and project", async () => {
+    const provider = await providerWith(cp.projectScopedKey);
+    cp.clearRequests();
+    await provider.create(inputs("pr-p1"));
+    await provider.create(inputs("pr-p2"));
+    assert.equal(projectCalls(cp.projectId), 1);
+    const admin = await providerWith(cp.apiKey);
+    await admin.create(inputs("pr-p3"));
+    assert.equal(projectCalls(cp.projectId), 2, "another key is checked again");
+  });
 });
