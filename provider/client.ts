@@ -50,7 +50,7 @@ export interface ClientOptions {
   random?: () => number;
   /**
    * Default: the process's shared budget for this key and URL (request-budget.ts). The benchmark hands
-   * in other clients' policies (unshared-requests.ts) to compare them through this same client.
+   * in other clients' policies (test/bench/unshared-requests.ts) to compare them through this same client.
    */
   budget?: RequestPolicy;
 }
@@ -235,7 +235,7 @@ export class CapyDBClient {
       if (status === 429) {
         // A 429 means the request was not applied, so any method may be sent again (§1.5). The shared budget
         // has paused every caller of this key; the retry waits for its next slot, unless that is too late.
-        // Other policies may make this call wait on its own first, or not retry at all (unshared-requests.ts).
+        // Other policies may make this call wait on its own first, or not retry at all (test/bench/unshared-requests.ts).
         limited = response;
         const ownWaitMs = this.budget.afterLimited(++limitedCount, response.headers["retry-after"]);
         if (ownWaitMs !== "final" && this.budget.resumesAt <= deadline && (ownWaitMs === 0 || (await this.pause(ownWaitMs, deadline)))) {
