@@ -249,6 +249,13 @@ describe("plugin door (plugin/server.ts)", () => {
     assert.deepEqual(["20.18.1", "20.20.2", "22.0.0", "24.1.0"].map((v) => nodeTooOld(v)), [false, false, false, false]);
   });
 
+  it("an import by name is refused, saying the id is needed", async () => {
+    const svc = service(new FakeClock());
+    await configure(svc, cp, "args");
+    await svc.create(new pb.CreateRequest().setUrn(URN).setProperties(toStruct(await check(svc, { projectId: cp.projectId, name: "by-name" }))));
+    await assert.rejects(svc.read(new pb.ReadRequest().setUrn(URN).setId(`${cp.projectId}/by-name`)), /with the preview's id \(e\.g\. "pvw_…"\), not its name/);
+  });
+
   it("import ids must be <projectId>/<previewId>", () => {
     assert.deepEqual(parseImportId("prj_1/pvw_2"), { projectId: "prj_1", previewId: "pvw_2" });
     for (const bad of ["pvw_2", "prj_1/", "/pvw_2", "prj_1/pvw_2/x", "../pvw"]) {
