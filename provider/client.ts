@@ -60,7 +60,7 @@ export interface ClientOptions {
   random?: () => number;
   /**
    * Default: the process's shared budget for this key and URL (request-budget.ts). The benchmark hands
-   * in other clients' policies (unshared-requests.ts) to compare them through this same client.
+   * in other clients' policies (test/bench/unshared-requests.ts) to compare them through this same client.
    */
   budget?: RequestPolicy;
 }

@@ -38,7 +38,7 @@ export interface ProviderDeps {
   env?: NodeJS.ProcessEnv;
   /**
    * Extra client options for tests (e.g. request timeout) and benchmarks (one budget and agent per
-   * simulated process, or another client's request policy in its place: unshared-requests.ts).
+   * simulated process, or another client's request policy in its place: test/bench/unshared-requests.ts).
    */
   clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestPolicy; dispatcher?: Dispatcher };
   /** When to poll jobs; default the learning schedule (poll-schedule.ts). Benchmarks swap in other strategies. */

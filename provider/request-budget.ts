@@ -59,7 +59,7 @@ export interface RequestSlot {
 /**
  * How the requests of one API key are let through and sent again: what the client asks before every
  * request, and after a 429 or a failed GET. The default is the shared RequestBudget below; the
- * policies of other clients, which share nothing (unshared-requests.ts), implement it too so that the
+ * policies of other clients, which share nothing (test/bench/unshared-requests.ts), implement it too so that the
  * benchmark can run them through the same client.
  */
 export interface RequestPolicy {

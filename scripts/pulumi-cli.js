@@ -66,10 +66,10 @@ function goEnv() {
 }
 
 /** Runs a go command in the wrapper module, calling onLine for each stderr line. */
-function runGo(args, { onLine, heartbeat } = {}) {
+function runGo(args, { onLine, heartbeat, cwd = MODULE_DIR } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn("go", args, { cwd: MODULE_DIR, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("go", args, { cwd, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let tail = [];
     let buffered = "";
@@ -187,10 +187,64 @@ function installPluginShim() {
   fs.chmodSync(target, 0o755);
 }
 
-module.exports = { pinnedVersion, projectCliPath, cliVersion, findOnPath, ensureProjectCli, goAvailable, BIN_DIR, NO_GO };
+// --- The Pulumi YAML language host (pulumi-language-yaml), beside the CLI -------------------------
+// YAML programs (`runtime: yaml`) need it; the CLI looks for it beside its own binary or on PATH.
+// pulumi-yaml pins pulumi pkg/v3 v3.206.0 and does not compile against the CLI's release, so it has
+// its own wrapper module (pulumi-yaml-host/go.mod). A stamp beside the binary records the version
+// built, since the host prints none.
+
+const YAML_MODULE_DIR = path.join(REPO, "pulumi-yaml-host");
+const YAML_PACKAGE = "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml";
+
+/** The pulumi-yaml release pinned by pulumi-yaml-host/go.mod, e.g. "1.25.0". */
+function pinnedYamlVersion() {
+  const gomod = fs.readFileSync(path.join(YAML_MODULE_DIR, "go.mod"), "utf8");
+  const match = /github\.com\/pulumi\/pulumi-yaml v(\d+\.\d+\.\d+)\b/.exec(gomod);
+  if (!match) throw new Error("pulumi-yaml-host/go.mod does not require github.com/pulumi/pulumi-yaml at a release version");
+  return match[1];
+}
+
+function yamlHostPath() {
+  return path.join(BIN_DIR, "pulumi-language-yaml");
+}
+
+/** Builds pulumi-language-yaml into .pulumi-cli/bin unless the pinned version is already there. */
+async function ensureYamlHost() {
+  const version = pinnedYamlVersion();
+  const binary = yamlHostPath();
+  const stamp = `${binary}.version`;
+  if (fs.existsSync(binary) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === `v${version}`) {
+    say(`Pulumi YAML language host v${version} is already built: ${binary}`);
+    return binary;
+  }
+  const go = goAvailable();
+  if (!go) throw new Error(NO_GO);
+  const started = Date.now();
+  say(`building the Pulumi YAML language host v${version} (pulumi-yaml-host/) with ${go}`);
+  await runGo(["mod", "download"], { cwd: YAML_MODULE_DIR, heartbeat: "still downloading the YAML host's modules" });
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  const partial = `${binary}.partial-${process.pid}`;
+  try {
+    await runGo(
+      ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", "-s -w", "-o", partial, YAML_PACKAGE],
+      { cwd: YAML_MODULE_DIR, heartbeat: "still compiling the YAML host" },
+    );
+    fs.renameSync(partial, binary);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+  fs.writeFileSync(stamp, `v${version}\n`);
+  say(`built the Pulumi YAML language host v${version} in ${formatElapsed(Date.now() - started)}: ${binary}`);
+  return binary;
+}
+
+module.exports = { pinnedVersion, projectCliPath, cliVersion, findOnPath, ensureProjectCli, goAvailable, BIN_DIR, NO_GO, ensureYamlHost, yamlHostPath, pinnedYamlVersion };
 
 if (require.main === module) {
-  ensureProjectCli().then(
+  ensureProjectCli().then(async (binary) => {
+    await ensureYamlHost();
+    return binary;
+  }).then(
     (binary) => {
       say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
     },

@@ -213,7 +213,7 @@ export function markdown(f: Figures, strategies: Strategy[], limitStrategies: Li
       "0.1.0 polls at once, then 0.5 s growing by half to a 2 s cap in the first minute and a 10 s cap after; the Terraform provider every 5 s; " +
       "the CLI at once, then 2 s doubling to 10 s.",
     "- Request policies other than this version's (the table of operations at once) are 0.1.0's rules and the Go transport's as " +
-      "documented (capydb-api.md §1.5 and §5), run by the same client (provider/unshared-requests.ts). 0.1.0 sends every request at " +
+      "documented (capydb-api.md §1.5 and §5), run by the same client (test/bench/unshared-requests.ts). 0.1.0 sends every request at " +
       "once, and after a 429 only that call waits: Retry-After as given (capped at 60 s), else 1 s, 2 s, 4 s … 30 s, jittered down to " +
       "half, for the call's successive 429s, until the operation's deadline. The Go transport sends every request at once and fails " +
       "the call on its first 429: a create or delete whose POST or DELETE is refused fails, and a refused read during a wait counts as " +

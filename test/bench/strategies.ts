@@ -2,7 +2,7 @@ import { Clock } from "../../provider/clock";
 import { JobDurations, LearningSchedule, PollSchedule } from "../../provider/poll-schedule";
 import { RequestBudget, RequestPolicy } from "../../provider/request-budget";
 import { parseRetryAfter } from "../../provider/retry";
-import { IndependentBackoff, LimitIsFinal } from "../../provider/unshared-requests";
+import { IndependentBackoff, LimitIsFinal } from "./unshared-requests";
 
 /**
  * The job-wait strategies compared. Each is a PollSchedule handed to the same provider code through

@@ -3,7 +3,7 @@ import { CapyDBClient } from "../../provider/client";
 import { CapyDBError } from "../../provider/errors";
 import { RequestBudget, RequestPolicy } from "../../provider/request-budget";
 import { parseRetryAfter } from "../../provider/retry";
-import { IndependentBackoff, LimitIsFinal } from "../../provider/unshared-requests";
+import { IndependentBackoff, LimitIsFinal } from "../bench/unshared-requests";
 import { FakeClock } from "../helpers/fake-clock";
 import { Clock } from "../../provider/clock";
 import { apiJob, apiPreview, TEST_API_KEY } from "../helpers/fixtures";

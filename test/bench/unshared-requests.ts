@@ -1,6 +1,6 @@
-import { Clock } from "./clock";
-import type { RequestPolicy, RequestSlot } from "./request-budget";
-import { failureRetryDelayMs, parseRetryAfter, rateLimitDelayMs } from "./retry";
+import { Clock } from "../../provider/clock";
+import type { RequestPolicy, RequestSlot } from "../../provider/request-budget";
+import { failureRetryDelayMs, parseRetryAfter, rateLimitDelayMs } from "../../provider/retry";
 
 /**
  * The request policies of clients that share nothing between calls: every request goes at once, and

@@ -1,0 +1,169 @@
+/**
+ * Generates the Pulumi package schema of `capydb` from the code: the property lists come from the
+ * provider core (INPUT_NAMES, PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS) and the plugin's CONFIG_KEYS;
+ * types and descriptions come from the TSDoc of the SDK's declarations (sdk/preview-database.ts),
+ * read with the TypeScript compiler. Build-time only (`npm run plugin:schema` writes plugin/schema.json);
+ * the plugin serves that file, so the compiler never ships in it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+import { INPUT_NAMES } from "../provider/inputs";
+import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../provider/outputs";
+import { CONFIG_KEYS, CONFIG_NAMES } from "./config";
+
+import { PACKAGE_NAME, RESOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
+
+type TypeSpec = { type?: string; $ref?: string; oneOf?: TypeSpec[]; enum?: unknown };
+type PropertySpec = TypeSpec & { description: string; secret?: boolean };
+
+interface Declared {
+  doc: string;
+  members: Map<string, { doc: string; typeText: string }>;
+}
+
+/** The TSDoc and type text of each interface or class of the SDK file, by name. */
+function readDeclarations(sourceFile: string): Map<string, Declared> {
+  // One file, nothing resolved: the TSDoc and the type text are all it needs (and this keeps it fast).
+  const program = ts.createProgram([sourceFile], { noResolve: true, noLib: true, types: [], noEmit: true });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(sourceFile);
+  if (!source) throw new Error(`schema: cannot read ${sourceFile}`);
+  const docOf = (node: ts.Node & { name?: ts.Node }): string => {
+    const symbol = node.name ? checker.getSymbolAtLocation(node.name) : undefined;
+    return symbol ? ts.displayPartsToString(symbol.getDocumentationComment(checker)).replace(/\{@link (\w+)\}/g, "$1").trim() : "";
+  };
+  const found = new Map<string, Declared>();
+  ts.forEachChild(source, (node) => {
+    if (!(ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) || !node.name) return;
+    const members = new Map<string, { doc: string; typeText: string }>();
+    for (const member of node.members) {
+      if (!(ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) || !member.type) continue;
+      members.set(member.name.getText(source), { doc: docOf(member), typeText: member.type.getText(source) });
+    }
+    found.set(node.name.text, { doc: docOf(node), members });
+  });
+  return found;
+}
+
+/** `pulumi.Input<string | number>` → the schema type; SDK type names become references. */
+function typeSpec(typeText: string, where: string): TypeSpec {
+  const inner = typeText.replace(/^pulumi\.(Input|Output)<(.*)>$/s, "$2");
+  const parts = inner.split("|").map((p) => p.trim()).filter((p) => p !== "null" && p !== "undefined");
+  const one = (part: string): TypeSpec => {
+    if (part === "string" || /^"[^"]*"$/.test(part)) return { type: "string" };
+    if (part === "number") return { type: "number" };
+    if (part === "boolean") return { type: "boolean" };
+    if (part === "PreviewDatabaseTimeouts") return { $ref: `#/types/${TIMEOUTS_TOKEN}` };
+    throw new Error(`schema: ${where} has the type ${typeText}, which the schema generator does not map; add it to typeSpec()`);
+  };
+  const specs = parts.map(one);
+  const distinct = specs.filter((s, i) => specs.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
+  return distinct.length === 1 ? distinct[0] : { type: distinct[0].type, oneOf: distinct };
+}
+
+function property(members: Map<string, { doc: string; typeText: string }>, name: string, where: string, secret = false): PropertySpec {
+  const member = members.get(name);
+  if (!member) throw new Error(`schema: ${name} is not declared in ${where} (sdk/preview-database.ts); document it there`);
+  if (!member.doc) throw new Error(`schema: ${where}.${name} has no TSDoc in sdk/preview-database.ts`);
+  return { ...typeSpec(member.typeText, `${where}.${name}`), description: member.doc, ...(secret ? { secret: true } : {}) };
+}
+
+export interface SchemaOptions {
+  version: string;
+  /** The SDK file whose TSDoc gives the descriptions; default sdk/preview-database.ts of this checkout. */
+  sdkFile?: string;
+}
+
+export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
+  const sdkFile = opts.sdkFile ?? path.join(repoRoot(), "sdk", "preview-database.ts");
+  const decls = readDeclarations(sdkFile);
+  const get = (name: string) => {
+    const d = decls.get(name);
+    if (!d) throw new Error(`schema: ${name} is not declared in ${sdkFile}`);
+    return d;
+  };
+  const args = get("PreviewDatabaseArgs");
+  const resource = get("PreviewDatabase");
+  const timeouts = get("PreviewDatabaseTimeouts");
+
+  const inputProperties: Record<string, PropertySpec> = {};
+  for (const name of INPUT_NAMES) inputProperties[name] = property(args.members, name, "PreviewDatabaseArgs");
+
+  // Outputs: every input (echoed by the core), the API fields, the secret connection outputs, and
+  // what else the SDK class declares (lastJobId). A core output missing from the class fails here.
+  const secret = new Set<string>(SECRET_OUTPUTS);
+  const outputNames = [
+    ...PREVIEW_OUTPUT_FIELDS.map(([output]) => output as string),
+    ...SECRET_OUTPUTS,
+    ...resource.members.keys(),
+  ];
+  const properties: Record<string, PropertySpec> = {};
+  for (const name of outputNames) {
+    if (properties[name]) continue;
+    properties[name] = property(resource.members, name, "PreviewDatabase", secret.has(name));
+  }
+  for (const name of INPUT_NAMES) properties[name] ??= inputProperties[name];
+
+  const timeoutProperties: Record<string, PropertySpec> = {};
+  for (const name of timeouts.members.keys()) timeoutProperties[name] = property(timeouts.members, name, "PreviewDatabaseTimeouts");
+
+  const configVariables: Record<string, PropertySpec> = {};
+  for (const name of CONFIG_NAMES) {
+    const { type, secret: isSecret, description } = CONFIG_KEYS[name];
+    configVariables[name] = { type, description, ...(isSecret ? { secret: true } : {}) };
+  }
+
+  return {
+    name: PACKAGE_NAME,
+    displayName: "CapyDB",
+    version: opts.version,
+    description: "Disposable CapyDB Postgres preview databases, one per branch or pull request.",
+    keywords: ["pulumi", "capydb", "postgres", "preview-database", "category/database", "kind/native"],
+    homepage: "https://github.com/capydb/pulumi-capydb#readme",
+    repository: "https://github.com/capydb/pulumi-capydb",
+    license: "Apache-2.0",
+    publisher: "CapyDB",
+    meta: { moduleFormat: "(.*)" },
+    config: { variables: configVariables },
+    provider: {
+      description: "The capydb provider: credentials and API URL for the CapyDB API.",
+      inputProperties: configVariables,
+    },
+    types: {
+      [TIMEOUTS_TOKEN]: { type: "object", description: timeouts.doc, properties: timeoutProperties },
+    },
+    resources: {
+      [RESOURCE_TOKEN]: {
+        description: resource.doc,
+        inputProperties,
+        requiredInputs: ["projectId"],
+        properties,
+        required: ["projectId", "name", "mode", "ttlHours"],
+      },
+    },
+  };
+}
+
+export function repoRoot(): string {
+  // The nearest package.json up from here: plugin/ in the checkout, dist/plugin/ once compiled.
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
+  return dir;
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(repoRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
+
+export const SCHEMA_FILE = "plugin/schema.json";
+
+export function schemaText(): string {
+  return `${JSON.stringify(generateSchema({ version: packageVersion() }), null, 2)}\n`;
+}
+
+if (require.main === module) {
+  const target = path.join(repoRoot(), SCHEMA_FILE);
+  fs.writeFileSync(target, schemaText());
+  process.stderr.write(`wrote ${target}\n`);
+}
