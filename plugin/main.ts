@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   }, PARENT_CHECK_MS);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`pulumi-resource-capydb: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`pulumi-resource-capydb: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
