@@ -92,16 +92,20 @@ function pulumiBinary() {
   return binary;
 }
 
-/** `pulumi package gen-sdk plugin/schema.json --language <language> --out sdk-gen`, with the codegen plugins first on PATH. */
-async function generate(language) {
+/**
+ * `pulumi package gen-sdk <source> --language <language> --out <out>`, with the codegen plugins first on
+ * PATH. The source is plugin/schema.json, or the name of a plugin installed in `pulumiHome` (`capydb`).
+ */
+async function generate(language, { source = SCHEMA, out = OUT, pulumiHome = path.join(OUT, ".pulumi-home") } = {}) {
   const env = {
     PATH: [HOST_BIN, process.env.PATH ?? ""].join(path.delimiter),
-    // Its own PULUMI_HOME: generation touches no plugin or credential of the machine.
-    PULUMI_HOME: path.join(OUT, ".pulumi-home"),
+    // Its own PULUMI_HOME by default: generation touches no plugin or credential of the machine.
+    PULUMI_HOME: pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
-  await run(pulumiBinary(), ["package", "gen-sdk", SCHEMA, "--language", language, "--out", OUT], { env });
-  return path.join(OUT, language);
+  fs.mkdirSync(out, { recursive: true });
+  await run(pulumiBinary(), ["package", "gen-sdk", source, "--language", language, "--out", out], { env, cwd: out });
+  return path.join(out, language);
 }
 
 function schemaVersion() {
@@ -175,7 +179,7 @@ async function sdkGen(languages = LANGUAGES) {
   return built;
 }
 
-module.exports = { sdkGen, venvPython, LANGUAGES, OUT };
+module.exports = { sdkGen, generate, ensureCodegenPlugins, venvPython, LANGUAGES, OUT };
 
 if (require.main === module) {
   sdkGen(process.argv.slice(2).length ? process.argv.slice(2) : LANGUAGES).catch((err) => {

@@ -14,18 +14,17 @@ import { startControlPlane, type ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { localBackendEnv, runPulumi, type PulumiCli } from "../pulumi/cli";
 import { CliStack } from "./cli-stack";
+import { pluginArchive } from "./native";
 import { describeRequests, installedCopy, livePreviews, requirePulumiCli, writes } from "./suite";
 
 interface SdkGen {
   sdkGen(languages?: string[]): Promise<Record<string, string>>;
+  generate(language: string, opts: { source?: string; out: string; pulumiHome: string }): Promise<string>;
+  LANGUAGES: string[];
   venvPython(): string;
   OUT: string;
 }
-interface PluginArchive {
-  buildArchive(opts: { outDir: string }): string;
-}
 const sdkGenScript = require(path.join(REPO, "scripts", "sdk-gen.js")) as SdkGen;
-const pluginArchive = require(path.join(REPO, "scripts", "plugin-archive.js")) as PluginArchive;
 
 const SCHEMA = JSON.parse(fs.readFileSync(path.join(REPO, "plugin", "schema.json"), "utf8")) as { version: string };
 const PASSPHRASE = "generated-sdks-passphrase";
@@ -68,6 +67,17 @@ function stateText(backendDir: string, project: string): string {
   return fs.readFileSync(path.join(backendDir, ".pulumi", "stacks", project, "dev.json"), "utf8");
 }
 
+/** Every file under `dir` with its content, by relative path. */
+function filesOf(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    files[path.relative(dir, file)] = fs.readFileSync(file).toString("base64");
+  }
+  return files;
+}
+
 /** `pulumi plugin install resource capydb <version> --file <archive>` into the PULUMI_HOME of `env`. */
 async function installPlugin(cli: PulumiCli, archive: string, env: NodeJS.ProcessEnv): Promise<void> {
   const args = ["plugin", "install", "resource", "capydb", SCHEMA.version, "--file", archive];
@@ -83,7 +93,6 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
   let cli: PulumiCli;
   let cp: ControlPlane;
   let built: Record<string, string>;
-  let archiveDir: string;
   let archive: string;
   const cleanups: (() => void)[] = [];
 
@@ -92,15 +101,13 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
     requireTool(this, "go", ["version"]);
     requireTool(this, process.env.PYTHON || "python3", ["--version"]);
     built = await sdkGenScript.sdkGen();
-    archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-sdk-archive-"));
-    archive = pluginArchive.buildArchive({ outDir: archiveDir });
+    archive = pluginArchive();
     cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
   });
 
   after(async () => {
     await cp?.close();
     for (const cleanup of cleanups) cleanup();
-    if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
   });
 
   it("generates the .NET SDK: a project with the PreviewDatabase class and the schema's version (not built: no .NET SDK here)", () => {
@@ -110,6 +117,20 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
     assert.equal(fs.readFileSync(path.join(dir, "version.txt"), "utf8").trim(), SCHEMA.version);
     assert.match(fs.readFileSync(path.join(dir, "PreviewDatabase.cs"), "utf8"), /\[PulumiResourceType\("capydb:index:PreviewDatabase"\)\]/);
     assert.match(csproj, /<PackageReference Include="Pulumi"/);
+  });
+
+  it("pulumi package gen-sdk capydb, from the installed plugin's schema, generates the same four SDKs as plugin/schema.json", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-sdk-from-plugin-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const env = localBackendEnv(cli, dir, PASSPHRASE);
+    await installPlugin(cli, archive, env);
+    for (const language of sdkGenScript.LANGUAGES) {
+      const fromPlugin = await sdkGenScript.generate(language, { source: "capydb", out: path.join(dir, "from-plugin"), pulumiHome: env.PULUMI_HOME! });
+      const fromSchema = await sdkGenScript.generate(language, { out: path.join(dir, "from-schema"), pulumiHome: env.PULUMI_HOME! });
+      const files = filesOf(fromPlugin);
+      assert.ok(Object.keys(files).length > 5, `${language}: ${Object.keys(files).join(", ")}`);
+      assert.deepEqual(files, filesOf(fromSchema), `${language}: the same files, byte for byte`);
+    }
   });
 
   /** One Automation API program (Python or Go): up then destroy on its own backend and PULUMI_HOME. */
