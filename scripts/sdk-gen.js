@@ -66,6 +66,9 @@ async function buildOnce(label, output, inputs, build) {
 }
 
 const goEnv = { CGO_ENABLED: "0" };
+// The flags `npm run pulumi:cli` builds the CLI and the YAML host with: the same flags share Go's build
+// cache, so the packages of pkg/v3 and sdk/v3 that those builds compiled are not compiled again.
+const GO_BUILD = ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", "-s -w"];
 
 /** The codegen-only language plugins, beside each other in sdk-gen/bin. */
 async function ensureCodegenPlugins() {
@@ -73,7 +76,7 @@ async function ensureCodegenPlugins() {
   const main = path.join(HOST_BIN, "pulumi-language-codegen");
   const moduleFiles = (dir) => ["main.go", "go.mod", "go.sum"].map((f) => path.join(dir, f));
   await buildOnce("built the codegen language plugin (python, go, nodejs)", main, moduleFiles(CODEGEN), () =>
-    run("go", ["build", "-o", main, "."], { cwd: CODEGEN, env: goEnv }),
+    run("go", [...GO_BUILD, "-o", main, "."], { cwd: CODEGEN, env: goEnv }),
   );
   for (const language of ["python", "go", "nodejs"]) {
     const link = path.join(HOST_BIN, `pulumi-language-${language}`);
@@ -81,7 +84,7 @@ async function ensureCodegenPlugins() {
   }
   const dotnet = path.join(HOST_BIN, "pulumi-language-dotnet");
   await buildOnce("built the codegen language plugin (dotnet)", dotnet, moduleFiles(path.join(CODEGEN, "dotnet")), () =>
-    run("go", ["build", "-o", dotnet, "."], { cwd: path.join(CODEGEN, "dotnet"), env: goEnv }),
+    run("go", [...GO_BUILD, "-o", dotnet, "."], { cwd: path.join(CODEGEN, "dotnet"), env: goEnv }),
   );
 }
 
@@ -151,8 +154,8 @@ async function buildPython(dir) {
 async function buildGo(dir) {
   const program = path.join(OUT, "bin", "capydb-go-program");
   const { importBasePath } = JSON.parse(fs.readFileSync(SCHEMA, "utf8")).language.go;
-  await run("go", ["build", `${importBasePath}/...`], { cwd: GO_PROGRAM, env: goEnv });
-  await run("go", ["build", "-o", program, "."], { cwd: GO_PROGRAM, env: goEnv });
+  await run("go", [...GO_BUILD, `${importBasePath}/...`], { cwd: GO_PROGRAM, env: goEnv });
+  await run("go", [...GO_BUILD, "-o", program, "."], { cwd: GO_PROGRAM, env: goEnv });
   return program;
 }
 

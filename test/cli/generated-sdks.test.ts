@@ -97,6 +97,8 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
   const cleanups: (() => void)[] = [];
 
   before(async function () {
+    // On a machine whose Go cache lacks the codegen plugins and the Go program, sdk:gen compiles them (minutes).
+    this.timeout(1_200_000);
     cli = requirePulumiCli(this);
     requireTool(this, "go", ["version"]);
     requireTool(this, process.env.PYTHON || "python3", ["--version"]);
