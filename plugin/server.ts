@@ -71,12 +71,7 @@ export class CapyDBPluginService {
       create: unary("Create", async (req: pb.CreateRequest) => this.create(req)),
       read: unary("Read", async (req: pb.ReadRequest) => this.read(req)),
       update: unary("Update", async (req: pb.UpdateRequest) => this.update(req)),
-      delete: unary("Delete", async (req: pb.DeleteRequest) => {
-        assertType(req.getUrn());
-        const props = fromStruct(req.getProperties());
-        await this.core.delete(req.getId(), withEngineTimeout(props, "delete", req.getTimeout()));
-        return new Empty();
-      }),
+      delete: unary("Delete", async (req: pb.DeleteRequest) => this.delete(req)),
       cancel: unary("Cancel", async () => {
         this.clock.cancel();
         return new Empty();
@@ -169,6 +164,13 @@ export class CapyDBPluginService {
     } catch (error) {
       throw this.trackedFailure(error, inputs);
     }
+  }
+
+  async delete(req: pb.DeleteRequest): Promise<Empty> {
+    assertType(req.getUrn());
+    const props = fromStruct(req.getProperties());
+    await this.core.delete(req.getId(), withEngineTimeout(props, "delete", req.getTimeout()));
+    return new Empty();
   }
 
   async read(req: pb.ReadRequest): Promise<pb.ReadResponse> {

@@ -7,6 +7,7 @@ import { startControlPlane, type ControlPlane } from "../control-plane";
 import { createProvider } from "../../provider/index";
 import type { PulumiCli } from "../pulumi/cli";
 import { DirectCliStack, programCopy, requireYamlHost, YAML_PROGRAM } from "./native";
+import { commandLine, descendantsOf, isRunning } from "../helpers/process-tree";
 import { describeRequests, livePreviews, requirePulumiCli, writes } from "./suite";
 
 const PROJECT = "capydb-yaml-suite";
@@ -25,6 +26,8 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
   let cli: PulumiCli;
   const stacks: DirectCliStack[] = [];
   const dirs: string[] = [];
+  /** Plugins of killed CLIs: killed here if a failed test left them running. */
+  const orphans: number[] = [];
 
   before(async function () {
     cli = requirePulumiCli(this);
@@ -36,6 +39,7 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
   });
   after(async () => {
     cp?.jobs.releaseStalled();
+    for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
     await cp?.close();
     for (const s of stacks) s.remove();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -130,5 +134,21 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
     assert.equal((await stack.outputs()).state, "ready");
     await stack.ok(["destroy", "--yes", "--non-interactive"]);
     assert.deepEqual(livePreviews(cp).filter((p) => !before.has(p.id)), []);
+  });
+
+  it("a plugin whose CLI was killed (SIGKILL) stops its wait and exits by itself", async () => {
+    const stack = await newStack("killed");
+    cp.jobs.stallNext("create");
+    cp.clearRequests();
+    const up = stack.start(["up", "--yes", "--non-interactive"]);
+    await waitUntil("the create job is polled", () => cp.requests().some((r) => r.method === "GET" && r.path.startsWith("/v1/jobs/")));
+    const plugins = descendantsOf(up.child.pid!).filter((pid) => commandLine(pid).includes("pulumi-resource-capydb"));
+    assert.ok(plugins.length > 0, "the plugin runs");
+    orphans.push(...plugins);
+    process.kill(-up.child.pid!, "SIGKILL");
+    await up.done;
+    // The job stays stalled and the default bound is 20 minutes: only the plugin noticing its CLI is gone ends it.
+    await waitUntil("the orphaned plugin exits", () => !plugins.some(isRunning), 30_000);
+    cp.jobs.releaseStalled();
   });
 });

@@ -15,6 +15,8 @@ describe("real Pulumi CLI: the capydb plugin runs a Pulumi YAML program (test/cl
   let stack: DirectCliStack;
   let programDir: string;
   let firstId: string;
+  /** Every secret value the stack has held: none may appear in what a command printed. */
+  const secretsSeen = new Set<string>();
 
   before(async function () {
     const cli = requirePulumiCli(this);
@@ -111,6 +113,7 @@ describe("real Pulumi CLI: the capydb plugin runs a Pulumi YAML program (test/cl
     const fresh = await stack.outputs(true);
     assert.equal(fresh.previewId, firstId);
     assert.notEqual(fresh.password, old.password);
+    for (const o of [old, fresh]) for (const key of ["directUrl", "password"]) secretsSeen.add(String(o[key]));
   });
 
   it("refresh after an out-of-band delete drops the preview, and up recreates it", async () => {
@@ -124,6 +127,21 @@ describe("real Pulumi CLI: the capydb plugin runs a Pulumi YAML program (test/cl
     const outs = await stack.outputs();
     assert.notEqual(outs.previewId, firstId);
     assert.deepEqual(livePreviews(cp).map((p) => p.id), [outs.previewId]);
+    const recreated = await stack.outputs(true);
+    for (const key of ["directUrl", "password"]) secretsSeen.add(String(recreated[key]));
+  });
+
+  it("no command printed the API key, a connection URL or a password", async () => {
+    secretsSeen.add(cp.projectScopedKey);
+    for (const [i, text] of stack.transcript.entries()) {
+      // The first line is the command itself (`config set --secret capydb:apiKey …` carries the key).
+      const [command, ...printed] = text.split("\n");
+      if (command.includes("--show-secrets")) continue;
+      const entry = printed.join("\n");
+      for (const value of secretsSeen) assert.ok(!entry.includes(value), `command ${i} printed a secret`);
+      assert.ok(!entry.includes("postgres://"), `command ${i} printed a connection URL`);
+    }
+    assert.ok(secretsSeen.size >= 5, "the passwords and URLs of both previews were collected");
   });
 
   it("destroy deletes the preview and leaves nothing", async () => {

@@ -161,6 +161,39 @@ describe("plugin door (plugin/server.ts)", () => {
     assert.deepEqual(fromStruct(tracked.getProperties()).timeouts, { delete: "2m" }, "the user's timeouts, not the engine's");
   });
 
+  it("the engine's delete timeout bounds the delete's wait the same way", async () => {
+    const clock = new FakeClock();
+    const svc = service(clock);
+    await configure(svc, cp, "args");
+    const inputs = await check(svc, { projectId: cp.projectId });
+    const made = await svc.create(new pb.CreateRequest().setUrn(URN).setProperties(toStruct(inputs)));
+    cp.jobs.stallNext("delete");
+    const started = clock.now();
+    await assert.rejects(
+      svc.delete(new pb.DeleteRequest().setUrn(URN).setId(made.getId()).setTimeout(3).setProperties(made.getProperties())),
+      /timed out after [\d.]+s/,
+    );
+    const waited = clock.now() - started;
+    assert.ok(waited > 500 && waited <= 3_000, `waited ${waited} ms on the fake clock: the 3 s bound, not 20 minutes`);
+  });
+
+  it("the engine's update timeout bounds a reset's wait the same way", async () => {
+    const clock = new FakeClock();
+    const svc = service(clock);
+    await configure(svc, cp, "args");
+    const inputs = await check(svc, { projectId: cp.projectId });
+    const made = await svc.create(new pb.CreateRequest().setUrn(URN).setProperties(toStruct(inputs)));
+    const news = await check(svc, { projectId: cp.projectId, resetTrigger: "1" }, inputs);
+    cp.jobs.stallNext("reset");
+    const started = clock.now();
+    await assert.rejects(
+      svc.update(new pb.UpdateRequest().setUrn(URN).setId(made.getId()).setTimeout(3).setOlds(made.getProperties()).setNews(toStruct(news))),
+      /timed out after [\d.]+s/,
+    );
+    const waited = clock.now() - started;
+    assert.ok(waited > 500 && waited <= 3_000, `waited ${waited} ms on the fake clock: the 3 s bound, not 20 minutes`);
+  });
+
   it("without an engine timeout, the `timeouts` input bounds the wait", () => {
     assert.deepEqual(withEngineTimeout({ timeouts: { create: "30m" } }, "create", 0), { timeouts: { create: "30m" } });
     assert.deepEqual(withEngineTimeout({ timeouts: { create: "30m" } }, "create", 90.2), { timeouts: { create: "91s" } });
