@@ -74,7 +74,8 @@ const GO_BUILD = ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldfla
 async function ensureCodegenPlugins() {
   fs.mkdirSync(HOST_BIN, { recursive: true });
   const main = path.join(HOST_BIN, "pulumi-language-codegen");
-  const moduleFiles = (dir) => ["main.go", "go.mod", "go.sum"].map((f) => path.join(dir, f));
+  const shared = ["host.go", "go.mod"].map((f) => path.join(CODEGEN, "host", f));
+  const moduleFiles = (dir) => [...["main.go", "go.mod", "go.sum"].map((f) => path.join(dir, f)), ...shared];
   await buildOnce("built the codegen language plugin (python, go, nodejs)", main, moduleFiles(CODEGEN), () =>
     run("go", [...GO_BUILD, "-o", main, "."], { cwd: CODEGEN, env: goEnv }),
   );

@@ -2,11 +2,10 @@
 // CLI this project builds. The CLI delegates SDK generation to `pulumi-language-<lang>`, and the real
 // Python, Go and Node.js language hosts are modules the Go module proxy does not serve; their
 // GeneratePackage is a call into the codegen packages of pkg/v3, which this plugin makes at the CLI's
-// own release. One binary serves each language under the name it is started as (see sdk-codegen/README.md).
+// own release. One binary serves each language under the name it is started as (see README.md).
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,10 +18,8 @@ import (
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
+	"pulumi-capydb.local/sdk-codegen/host"
 )
 
 const tool = "pulumi-capydb sdk-codegen"
@@ -69,48 +66,6 @@ func withGoMod(pkg *schema.Package, files map[string][]byte) (map[string][]byte,
 	return files, nil
 }
 
-type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	language string
-	generate generator
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: "0.0.0-codegen"}, nil
-}
-
-func (h *host) GeneratePackage(ctx context.Context, req *pulumirpc.GeneratePackageRequest) (*pulumirpc.GeneratePackageResponse, error) {
-	loader, err := schema.NewLoaderClient(req.LoaderTarget)
-	if err != nil {
-		return nil, err
-	}
-	var spec schema.PackageSpec
-	if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
-		return nil, fmt.Errorf("schema is not JSON: %w", err)
-	}
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("schema does not bind: %v", diags)
-	}
-	files, err := h.generate(pkg, req, loader)
-	if err != nil {
-		return nil, fmt.Errorf("%s codegen: %w", h.language, err)
-	}
-	for name, content := range files {
-		path := filepath.Join(req.Directory, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, content, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	return &pulumirpc.GeneratePackageResponse{}, nil
-}
-
 func main() {
 	language := strings.TrimPrefix(filepath.Base(os.Args[0]), "pulumi-language-")
 	generate, ok := generators[language]
@@ -118,19 +73,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sdk-codegen: started as %q; run it as pulumi-language-{python,go,nodejs}\n", os.Args[0])
 		os.Exit(2)
 	}
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{language: language, generate: generate})
-			return nil
-		},
+	err := host.Serve(language, func(req *pulumirpc.GeneratePackageRequest) (map[string][]byte, error) {
+		loader, err := schema.NewLoaderClient(req.LoaderTarget)
+		if err != nil {
+			return nil, err
+		}
+		var spec schema.PackageSpec
+		if err := json.Unmarshal([]byte(req.Schema), &spec); err != nil {
+			return nil, fmt.Errorf("schema is not JSON: %w", err)
+		}
+		pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("schema does not bind: %v", diags)
+		}
+		return generate(pkg, req, loader)
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sdk-codegen: %v\n", err)
-		os.Exit(1)
-	}
-	// The engine reads the port from the first line of stdout.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
 		fmt.Fprintf(os.Stderr, "sdk-codegen: %v\n", err)
 		os.Exit(1)
 	}

@@ -6,8 +6,11 @@ go 1.26.6
 require (
 	github.com/pulumi/pulumi/pkg/v3 v3.206.0
 	github.com/pulumi/pulumi/sdk/v3 v3.206.0
-	google.golang.org/grpc v1.72.1
-	google.golang.org/protobuf v1.36.6
+)
+
+require (
+	google.golang.org/grpc v1.72.1 // indirect
+	google.golang.org/protobuf v1.36.6 // indirect
 )
 
 require (
@@ -97,4 +100,7 @@ require (
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
+	pulumi-capydb.local/sdk-codegen/host v0.0.0
 )
+
+replace pulumi-capydb.local/sdk-codegen/host => ../host
