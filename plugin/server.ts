@@ -19,7 +19,7 @@ import { UNKNOWN } from "../provider/unknown";
 import { VERSION } from "../provider/version";
 import { cancellableClock, type CancellableClock } from "./cancel";
 import { configFromRequest, CONFIG_NAMES } from "./config";
-import { parseImportId } from "./import-id";
+import { IMPORT_ID_FORM, parseImportId } from "./import-id";
 import { RESOURCE_TOKEN } from "./schema-tokens";
 import { restoreTimeouts, withEngineTimeout } from "./timeouts";
 import { fromStruct, toStruct, wrapSecrets, type Props } from "./wire";
@@ -181,7 +181,12 @@ export class CapyDBPluginService {
     if (imported) {
       const { projectId, previewId } = parseImportId(req.getId());
       const { id, props: outs } = await this.core.read(previewId, { projectId });
-      if (!id) throw new Error(`import: preview ${previewId} is not listed in project ${projectId} (it does not exist, expired, or the API key cannot see it).`);
+      if (!id) {
+        throw new Error(
+          `import: no preview with the id ${previewId} is listed in project ${projectId}: it does not exist, expired, or the API key ` +
+            `cannot see it. The import id is ${IMPORT_ID_FORM} with the preview's id (e.g. "pvw_…"), not its name.`,
+        );
+      }
       // The inputs a program declaring this preview would have: what CapyDB reports of them.
       const inputs: Props = {};
       for (const key of INPUT_NAMES) if (outs[key] !== undefined && outs[key] !== null) inputs[key] = outs[key];

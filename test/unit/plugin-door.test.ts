@@ -8,7 +8,7 @@ import * as pb from "@pulumi/pulumi/proto/provider_pb";
 import { cancellableClock, CancelledError } from "../../plugin/cancel";
 import { configFromRequest } from "../../plugin/config";
 import { parseImportId } from "../../plugin/import-id";
-import { schemaPath } from "../../plugin/main";
+import { nodeTooOld, schemaPath } from "../../plugin/main";
 import { CapyDBPluginService } from "../../plugin/server";
 import { engineTimeoutText, restoreTimeouts, withEngineTimeout } from "../../plugin/timeouts";
 import { fromStruct, SECRET_SIG, SIG_KEY, toStruct } from "../../plugin/wire";
@@ -242,6 +242,18 @@ describe("plugin door (plugin/server.ts)", () => {
     const checked = await check(svc, { projectId: cp.projectId, name: "outside" }, inputs);
     const diff = await svc.diff(new pb.DiffRequest().setUrn(URN).setId(read.getId()).setOlds(read.getProperties()).setNews(toStruct(checked)));
     assert.equal(diff.getChanges(), pb.DiffResponse.DiffChanges.DIFF_NONE);
+  });
+
+  it("the plugin refuses a node older than 20.18.1 (undici 7's floor)", () => {
+    assert.deepEqual(["18.20.4", "20.18.0", "20.9.9"].map((v) => nodeTooOld(v)), [true, true, true]);
+    assert.deepEqual(["20.18.1", "20.20.2", "22.0.0", "24.1.0"].map((v) => nodeTooOld(v)), [false, false, false, false]);
+  });
+
+  it("an import by name is refused, saying the id is needed", async () => {
+    const svc = service(new FakeClock());
+    await configure(svc, cp, "args");
+    await svc.create(new pb.CreateRequest().setUrn(URN).setProperties(toStruct(await check(svc, { projectId: cp.projectId, name: "by-name" }))));
+    await assert.rejects(svc.read(new pb.ReadRequest().setUrn(URN).setId(`${cp.projectId}/by-name`)), /with the preview's id \(e\.g\. "pvw_…"\), not its name/);
   });
 
   it("import ids must be <projectId>/<previewId>", () => {
