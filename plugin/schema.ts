@@ -12,6 +12,7 @@ import { INPUT_NAMES } from "../provider/inputs";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../provider/outputs";
 import { CONFIG_KEYS, CONFIG_NAMES } from "./config";
 
+import { SDK_LANGUAGES } from "./schema-languages";
 import { PACKAGE_NAME, RESOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
 
 type TypeSpec = { type?: string; $ref?: string; oneOf?: TypeSpec[]; enum?: unknown };
@@ -142,6 +143,7 @@ export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
         required: ["projectId", "name", "mode", "ttlHours"],
       },
     },
+    language: SDK_LANGUAGES,
   };
 }
 
