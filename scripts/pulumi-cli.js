@@ -2,6 +2,9 @@
 // `npm run pulumi:cli`: builds the Pulumi CLI from its Go modules (pinned by pulumi-cli/go.mod) into
 // .pulumi-cli/bin/, or does nothing when the binary there already reports the pinned version.
 //
+// Beside it, the Node.js language host (pulumi-language-nodejs, pinned by pulumi-language-nodejs/go.mod) so that
+// plain `pulumi up` runs JavaScript programs; see ensureNodejsLanguageHost below.
+//
 // Also required by `npm start` and the CLI test suite (test/pulumi/cli.ts) to find or build the CLI.
 "use strict";
 const { spawn, spawnSync } = require("child_process");
@@ -65,11 +68,11 @@ function goEnv() {
   return { ...process.env, CGO_ENABLED: "0" };
 }
 
-/** Runs a go command in the wrapper module, calling onLine for each stderr line. */
-function runGo(args, { onLine, heartbeat } = {}) {
+/** Runs a go command in a wrapper module (the CLI's unless cwd says), calling onLine for each stderr line. */
+function runGo(args, { onLine, heartbeat, cwd = MODULE_DIR } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn("go", args, { cwd: MODULE_DIR, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("go", args, { cwd, env: goEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let tail = [];
     let buffered = "";
@@ -187,16 +190,113 @@ function installPluginShim() {
   fs.chmodSync(target, 0o755);
 }
 
-module.exports = { pinnedVersion, projectCliPath, cliVersion, findOnPath, ensureProjectCli, goAvailable, BIN_DIR, NO_GO };
+// --- The Node.js language host (pulumi-language-nodejs) ---------------------------------------------------
+// The CLI runs a `runtime: nodejs` program through this separate binary, found beside `pulumi` or on PATH; a
+// Pulumi release ships it there. Its last home inside the sdk/v3 module is v3.68.0, so it is built from its own
+// wrapper module (pulumi-language-nodejs/), which cannot share the CLI's: that one pins sdk/v3 at the CLI's release.
+const NODEJS_HOST_MODULE_DIR = path.join(REPO, "pulumi-language-nodejs");
+const NODEJS_HOST_PACKAGE = "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs";
+
+/** The sdk/v3 release pinned by pulumi-language-nodejs/go.mod, e.g. "3.68.0". */
+function nodejsHostPinnedVersion() {
+  const gomod = fs.readFileSync(path.join(NODEJS_HOST_MODULE_DIR, "go.mod"), "utf8");
+  const match = /github\.com\/pulumi\/pulumi\/sdk\/v3 v(\d+\.\d+\.\d+)\b/.exec(gomod);
+  if (!match) throw new Error("pulumi-language-nodejs/go.mod does not require github.com/pulumi/pulumi/sdk/v3 at a release version");
+  return match[1];
+}
+
+function nodejsHostPath() {
+  return path.join(BIN_DIR, "pulumi-language-nodejs");
+}
+
+/**
+ * The sdk/v3 version a pulumi-language-nodejs binary was built from ("3.68.0"), read from the build information
+ * Go embeds in every binary (the host has no --version flag), or undefined when there is no such binary.
+ */
+function nodejsHostVersion(binary = nodejsHostPath()) {
+  let bytes;
+  try {
+    bytes = fs.readFileSync(binary);
+  } catch {
+    return undefined;
+  }
+  const found = /\tgithub\.com\/pulumi\/pulumi\/sdk\/v3\tv(\d+\.\d+\.\d+)\t/.exec(bytes.toString("latin1"));
+  return found?.[1];
+}
+
+/** Builds the pinned pulumi-language-nodejs into .pulumi-cli/bin unless it is already there. Returns its path. */
+async function ensureNodejsLanguageHost() {
+  const version = nodejsHostPinnedVersion();
+  const binary = nodejsHostPath();
+  const found = nodejsHostVersion(binary);
+  if (found === version) {
+    say(`Node.js language host v${found} is already built: ${binary}`);
+    return binary;
+  }
+  const go = goAvailable();
+  if (!go) throw new Error(NO_GO);
+  const started = Date.now();
+  const cwd = NODEJS_HOST_MODULE_DIR;
+  say(`building the Node.js language host (pulumi-language-nodejs) v${version} with ${go}${found ? ` (found v${found})` : ""}`);
+  say("host step 1/3: downloading modules (go mod download)");
+  await runGo(["mod", "download"], { cwd, heartbeat: "still downloading the host's modules" });
+  const packages = (await runGo(["list", "-deps", NODEJS_HOST_PACKAGE], { cwd })).split("\n").filter(Boolean).length;
+  say(`host step 2/3: compiling (${packages} packages; cached ones are skipped)`);
+  let compiled = 0;
+  let lastDecile = 0;
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  const partial = `${binary}.partial-${process.pid}`;
+  try {
+    await runGo(
+      ["build", "-v", "-trimpath", "-ldflags", `-s -w -X ${VERSION_VAR}=v${version}`, "-o", partial, NODEJS_HOST_PACKAGE],
+      {
+        cwd,
+        heartbeat: "still compiling the host",
+        onLine: (line) => {
+          if (!/^[\w.\-/~]+$/.test(line)) return say(line);
+          compiled++;
+          const decile = Math.floor((compiled / packages) * 10);
+          if (decile > lastDecile) {
+            lastDecile = decile;
+            say(`host: compiled ${compiled}/${packages} packages (${formatElapsed(Date.now() - started)})`);
+          }
+        },
+      },
+    );
+    fs.renameSync(partial, binary);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+  say("host step 3/3: checking the binary");
+  const built = nodejsHostVersion(binary);
+  if (built !== version) throw new Error(`the built language host reports sdk/v3 ${built ?? "nothing"} instead of v${version}`);
+  say(`built the Node.js language host v${built} in ${formatElapsed(Date.now() - started)}: ${binary}`);
+  return binary;
+}
+
+module.exports = {
+  pinnedVersion,
+  projectCliPath,
+  cliVersion,
+  findOnPath,
+  ensureProjectCli,
+  goAvailable,
+  BIN_DIR,
+  NO_GO,
+  nodejsHostPinnedVersion,
+  nodejsHostPath,
+  nodejsHostVersion,
+  ensureNodejsLanguageHost,
+};
 
 if (require.main === module) {
-  ensureProjectCli().then(
-    (binary) => {
-      say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
-    },
-    (err) => {
-      say(err.message);
-      process.exit(1);
-    },
-  );
+  (async () => {
+    const binary = await ensureProjectCli();
+    // The Node.js language host: plain `pulumi up` of JavaScript programs (npm start, test/cli).
+    await ensureNodejsLanguageHost();
+    say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
+  })().catch((err) => {
+    say(err.message);
+    process.exit(1);
+  });
 }
