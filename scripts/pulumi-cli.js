@@ -194,8 +194,12 @@ function installPluginShim() {
 // The CLI runs a `runtime: nodejs` program through this separate binary, found beside `pulumi` or on PATH; a
 // Pulumi release ships it there. Its last home inside the sdk/v3 module is v3.68.0, so it is built from its own
 // wrapper module (pulumi-language-nodejs/), which cannot share the CLI's: that one pins sdk/v3 at the CLI's release.
+// What the CLI finds in bin/ is a small launcher from the same module that passes Pulumi.yaml's runtime options
+// to the real host in libexec/ (the newer CLI no longer does; see pulumi-language-nodejs/launcher/main.go).
 const NODEJS_HOST_MODULE_DIR = path.join(REPO, "pulumi-language-nodejs");
 const NODEJS_HOST_PACKAGE = "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs";
+const NODEJS_LAUNCHER_PACKAGE = "./launcher";
+const LIBEXEC_DIR = path.join(REPO, ".pulumi-cli", "libexec");
 
 /** The sdk/v3 release pinned by pulumi-language-nodejs/go.mod, e.g. "3.68.0". */
 function nodejsHostPinnedVersion() {
@@ -205,13 +209,14 @@ function nodejsHostPinnedVersion() {
   return match[1];
 }
 
+/** The launcher the CLI finds beside itself. */
 function nodejsHostPath() {
   return path.join(BIN_DIR, "pulumi-language-nodejs");
 }
 
 /**
- * The sdk/v3 version a pulumi-language-nodejs binary was built from ("3.68.0"), read from the build information
- * Go embeds in every binary (the host has no --version flag), or undefined when there is no such binary.
+ * The sdk/v3 version a binary was built from ("3.68.0"), read from the build information Go embeds in every
+ * binary (the host has no --version flag), or undefined when there is no such binary.
  */
 function nodejsHostVersion(binary = nodejsHostPath()) {
   let bytes;
@@ -224,54 +229,61 @@ function nodejsHostVersion(binary = nodejsHostPath()) {
   return found?.[1];
 }
 
-/** Builds the pinned pulumi-language-nodejs into .pulumi-cli/bin unless it is already there. Returns its path. */
+/**
+ * Builds the pinned pulumi-language-nodejs (the launcher into .pulumi-cli/bin, the host into .pulumi-cli/libexec)
+ * unless both are already there at that version. Returns the launcher's path.
+ */
 async function ensureNodejsLanguageHost() {
   const version = nodejsHostPinnedVersion();
-  const binary = nodejsHostPath();
-  const found = nodejsHostVersion(binary);
-  if (found === version) {
-    say(`Node.js language host v${found} is already built: ${binary}`);
-    return binary;
+  const launcher = nodejsHostPath();
+  const host = path.join(LIBEXEC_DIR, "pulumi-language-nodejs");
+  const found = [nodejsHostVersion(launcher), nodejsHostVersion(host)];
+  if (found.every((v) => v === version)) {
+    say(`Node.js language host v${version} is already built: ${launcher}`);
+    return launcher;
   }
   const go = goAvailable();
   if (!go) throw new Error(NO_GO);
   const started = Date.now();
   const cwd = NODEJS_HOST_MODULE_DIR;
-  say(`building the Node.js language host (pulumi-language-nodejs) v${version} with ${go}${found ? ` (found v${found})` : ""}`);
+  const had = found.find(Boolean);
+  say(`building the Node.js language host (pulumi-language-nodejs) v${version} with ${go}${had ? ` (found v${had})` : ""}`);
   say("host step 1/3: downloading modules (go mod download)");
   await runGo(["mod", "download"], { cwd, heartbeat: "still downloading the host's modules" });
-  const packages = (await runGo(["list", "-deps", NODEJS_HOST_PACKAGE], { cwd })).split("\n").filter(Boolean).length;
+  const packages = new Set((await runGo(["list", "-deps", NODEJS_HOST_PACKAGE, NODEJS_LAUNCHER_PACKAGE], { cwd })).split("\n").filter(Boolean)).size;
   say(`host step 2/3: compiling (${packages} packages; cached ones are skipped)`);
   let compiled = 0;
   let lastDecile = 0;
-  fs.mkdirSync(BIN_DIR, { recursive: true });
-  const partial = `${binary}.partial-${process.pid}`;
-  try {
-    await runGo(
-      ["build", "-v", "-trimpath", "-ldflags", `-s -w -X ${VERSION_VAR}=v${version}`, "-o", partial, NODEJS_HOST_PACKAGE],
-      {
-        cwd,
-        heartbeat: "still compiling the host",
-        onLine: (line) => {
-          if (!/^[\w.\-/~]+$/.test(line)) return say(line);
-          compiled++;
-          const decile = Math.floor((compiled / packages) * 10);
-          if (decile > lastDecile) {
-            lastDecile = decile;
-            say(`host: compiled ${compiled}/${packages} packages (${formatElapsed(Date.now() - started)})`);
-          }
-        },
-      },
-    );
-    fs.renameSync(partial, binary);
-  } finally {
-    fs.rmSync(partial, { force: true });
+  const onLine = (line) => {
+    // `go build -v` prints each package it compiles: count them for a progress line.
+    if (!/^[\w.\-/~]+$/.test(line)) return say(line);
+    compiled++;
+    const decile = Math.floor((compiled / packages) * 10);
+    if (decile > lastDecile) {
+      lastDecile = decile;
+      say(`host: compiled ${compiled}/${packages} packages (${formatElapsed(Date.now() - started)})`);
+    }
+  };
+  for (const [pkg, target] of [
+    [NODEJS_HOST_PACKAGE, host],
+    [NODEJS_LAUNCHER_PACKAGE, launcher],
+  ]) {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      const ldflags = `-s -w -X ${VERSION_VAR}=v${version}`;
+      await runGo(["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", partial, pkg], { cwd, onLine, heartbeat: "still compiling the host" });
+      // Rename last, so an interrupted build never leaves a binary that looks finished.
+      fs.renameSync(partial, target);
+    } finally {
+      fs.rmSync(partial, { force: true });
+    }
   }
-  say("host step 3/3: checking the binary");
-  const built = nodejsHostVersion(binary);
-  if (built !== version) throw new Error(`the built language host reports sdk/v3 ${built ?? "nothing"} instead of v${version}`);
-  say(`built the Node.js language host v${built} in ${formatElapsed(Date.now() - started)}: ${binary}`);
-  return binary;
+  say("host step 3/3: checking the binaries");
+  const built = [nodejsHostVersion(launcher), nodejsHostVersion(host)];
+  if (!built.every((v) => v === version)) throw new Error(`the built language host reports sdk/v3 ${built.join(", ")} instead of v${version}`);
+  say(`built the Node.js language host v${version} in ${formatElapsed(Date.now() - started)}: ${launcher}`);
+  return launcher;
 }
 
 module.exports = {
