@@ -2,6 +2,10 @@
 // `npm run pulumi:cli`: builds the Pulumi CLI from its Go modules (pinned by pulumi-cli/go.mod) into
 // .pulumi-cli/bin/, or does nothing when the binary there already reports the pinned version.
 //
+// Beside it, the Node.js language host (pulumi-language-nodejs, pinned by pulumi-language-nodejs/go.mod) so that
+// plain `pulumi up` runs JavaScript programs, and the YAML language host (pulumi-yaml-host/go.mod) for YAML
+// programs of the native plugin; see ensureNodejsLanguageHost and ensureYamlHost below.
+//
 // Also required by `npm start` and the CLI test suite (test/pulumi/cli.ts) to find or build the CLI.
 "use strict";
 const { spawn, spawnSync } = require("child_process");
@@ -65,7 +69,7 @@ function goEnv() {
   return { ...process.env, CGO_ENABLED: "0" };
 }
 
-/** Runs a go command in the wrapper module, calling onLine for each stderr line. */
+/** Runs a go command in a wrapper module (the CLI's unless cwd says), calling onLine for each stderr line. */
 function runGo(args, { onLine, heartbeat, cwd = MODULE_DIR } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -238,19 +242,130 @@ async function ensureYamlHost() {
   return binary;
 }
 
-module.exports = { pinnedVersion, projectCliPath, cliVersion, findOnPath, ensureProjectCli, goAvailable, BIN_DIR, NO_GO, ensureYamlHost, yamlHostPath, pinnedYamlVersion };
+// --- The Node.js language host (pulumi-language-nodejs) ---------------------------------------------------
+// The CLI runs a `runtime: nodejs` program through this separate binary, found beside `pulumi` or on PATH; a
+// Pulumi release ships it there. Its last home inside the sdk/v3 module is v3.68.0, so it is built from its own
+// wrapper module (pulumi-language-nodejs/), which cannot share the CLI's: that one pins sdk/v3 at the CLI's release.
+// What the CLI finds in bin/ is a small launcher from the same module that passes Pulumi.yaml's runtime options
+// to the real host in libexec/ (the newer CLI no longer does; see pulumi-language-nodejs/launcher/main.go).
+const NODEJS_HOST_MODULE_DIR = path.join(REPO, "pulumi-language-nodejs");
+const NODEJS_HOST_PACKAGE = "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs";
+const NODEJS_LAUNCHER_PACKAGE = "./launcher";
+const LIBEXEC_DIR = path.join(REPO, ".pulumi-cli", "libexec");
+
+/** The sdk/v3 release pinned by pulumi-language-nodejs/go.mod, e.g. "3.68.0". */
+function nodejsHostPinnedVersion() {
+  const gomod = fs.readFileSync(path.join(NODEJS_HOST_MODULE_DIR, "go.mod"), "utf8");
+  const match = /github\.com\/pulumi\/pulumi\/sdk\/v3 v(\d+\.\d+\.\d+)\b/.exec(gomod);
+  if (!match) throw new Error("pulumi-language-nodejs/go.mod does not require github.com/pulumi/pulumi/sdk/v3 at a release version");
+  return match[1];
+}
+
+/** The launcher the CLI finds beside itself. */
+function nodejsHostPath() {
+  return path.join(BIN_DIR, "pulumi-language-nodejs");
+}
+
+/**
+ * The sdk/v3 version a binary was built from ("3.68.0"), read from the build information Go embeds in every
+ * binary (the host has no --version flag), or undefined when there is no such binary.
+ */
+function nodejsHostVersion(binary = nodejsHostPath()) {
+  let bytes;
+  try {
+    bytes = fs.readFileSync(binary);
+  } catch {
+    return undefined;
+  }
+  const found = /\tgithub\.com\/pulumi\/pulumi\/sdk\/v3\tv(\d+\.\d+\.\d+)\t/.exec(bytes.toString("latin1"));
+  return found?.[1];
+}
+
+/**
+ * Builds the pinned pulumi-language-nodejs (the launcher into .pulumi-cli/bin, the host into .pulumi-cli/libexec)
+ * unless both are already there at that version. Returns the launcher's path.
+ */
+async function ensureNodejsLanguageHost() {
+  const version = nodejsHostPinnedVersion();
+  const launcher = nodejsHostPath();
+  const host = path.join(LIBEXEC_DIR, "pulumi-language-nodejs");
+  const found = [nodejsHostVersion(launcher), nodejsHostVersion(host)];
+  if (found.every((v) => v === version)) {
+    say(`Node.js language host v${version} is already built: ${launcher}`);
+    return launcher;
+  }
+  const go = goAvailable();
+  if (!go) throw new Error(NO_GO);
+  const started = Date.now();
+  const cwd = NODEJS_HOST_MODULE_DIR;
+  const had = found.find(Boolean);
+  say(`building the Node.js language host (pulumi-language-nodejs) v${version} with ${go}${had ? ` (found v${had})` : ""}`);
+  say("host step 1/3: downloading modules (go mod download)");
+  await runGo(["mod", "download"], { cwd, heartbeat: "still downloading the host's modules" });
+  const packages = new Set((await runGo(["list", "-deps", NODEJS_HOST_PACKAGE, NODEJS_LAUNCHER_PACKAGE], { cwd })).split("\n").filter(Boolean)).size;
+  say(`host step 2/3: compiling (${packages} packages; cached ones are skipped)`);
+  let compiled = 0;
+  let lastDecile = 0;
+  const onLine = (line) => {
+    // `go build -v` prints each package it compiles: count them for a progress line.
+    if (!/^[\w.\-/~]+$/.test(line)) return say(line);
+    compiled++;
+    const decile = Math.floor((compiled / packages) * 10);
+    if (decile > lastDecile) {
+      lastDecile = decile;
+      say(`host: compiled ${compiled}/${packages} packages (${formatElapsed(Date.now() - started)})`);
+    }
+  };
+  for (const [pkg, target] of [
+    [NODEJS_HOST_PACKAGE, host],
+    [NODEJS_LAUNCHER_PACKAGE, launcher],
+  ]) {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      const ldflags = `-s -w -X ${VERSION_VAR}=v${version}`;
+      await runGo(["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", partial, pkg], { cwd, onLine, heartbeat: "still compiling the host" });
+      // Rename last, so an interrupted build never leaves a binary that looks finished.
+      fs.renameSync(partial, target);
+    } finally {
+      fs.rmSync(partial, { force: true });
+    }
+  }
+  say("host step 3/3: checking the binaries");
+  const built = [nodejsHostVersion(launcher), nodejsHostVersion(host)];
+  if (!built.every((v) => v === version)) throw new Error(`the built language host reports sdk/v3 ${built.join(", ")} instead of v${version}`);
+  say(`built the Node.js language host v${version} in ${formatElapsed(Date.now() - started)}: ${launcher}`);
+  return launcher;
+}
+
+module.exports = {
+  pinnedVersion,
+  projectCliPath,
+  cliVersion,
+  findOnPath,
+  ensureProjectCli,
+  goAvailable,
+  BIN_DIR,
+  NO_GO,
+  ensureYamlHost,
+  yamlHostPath,
+  pinnedYamlVersion,
+  nodejsHostPinnedVersion,
+  nodejsHostPath,
+  nodejsHostVersion,
+  ensureNodejsLanguageHost,
+};
 
 if (require.main === module) {
-  ensureProjectCli().then(async (binary) => {
+  (async () => {
+    const binary = await ensureProjectCli();
+    // The Node.js language host: plain `pulumi up` of JavaScript programs (npm start, test/cli).
+    await ensureNodejsLanguageHost();
+    // The YAML language host: YAML programs of the native plugin (test/cli).
     await ensureYamlHost();
-    return binary;
-  }).then(
-    (binary) => {
-      say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
-    },
-    (err) => {
-      say(err.message);
-      process.exit(1);
-    },
-  );
+    say(`to use it in this shell: export PATH="${path.dirname(binary)}:$PATH"`);
+  })().catch((err) => {
+    say(err.message);
+    process.exit(1);
+  });
 }

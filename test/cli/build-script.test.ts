@@ -49,4 +49,18 @@ describe("npm run pulumi:cli (scripts/pulumi-cli.js)", function () {
     assert.equal(fs.statSync(buildScript.projectCliPath()).mtimeMs, before, "the binary was not rebuilt");
     assert.ok(fs.existsSync(path.join(path.dirname(buildScript.projectCliPath()), "pulumi-resource-pulumi-nodejs")));
   });
+
+  it("skips the Node.js language host build when the launcher and the host are built from the pinned sdk/v3", function () {
+    const launcher = buildScript.nodejsHostPath();
+    const host = path.join(REPO, ".pulumi-cli", "libexec", "pulumi-language-nodejs");
+    const version = buildScript.nodejsHostPinnedVersion();
+    if (buildScript.cliVersion(buildScript.projectCliPath()) !== `v${buildScript.pinnedVersion()}`) this.skip();
+    if (buildScript.nodejsHostVersion(launcher) !== version || buildScript.nodejsHostVersion(host) !== version) this.skip();
+    assert.equal(version, "3.68.0", "the last sdk/v3 release that carries nodejs/cmd/pulumi-language-nodejs");
+    const before = [launcher, host].map((f) => fs.statSync(f).mtimeMs);
+    const run = spawnSync(process.execPath, [SCRIPT], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /Node\.js language host v3\.68\.0 is already built/);
+    assert.deepEqual([launcher, host].map((f) => fs.statSync(f).mtimeMs), before, "nothing was rebuilt");
+  });
 });

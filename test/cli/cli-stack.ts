@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localBackendEnv, runPulumi, startPulumi, type PulumiCli, type PulumiRun, type StartedPulumi } from "../pulumi/cli";
+import { localBackendEnv, runPulumi, startPulumi, type PulumiCli, type PulumiRun, type PulumiVia, type StartedPulumi } from "../pulumi/cli";
 
 export class CliStack {
   readonly backendDir: string;
@@ -19,6 +19,8 @@ export class CliStack {
     readonly programDir: string,
     readonly stack: string,
     env: NodeJS.ProcessEnv = {},
+    /** Plain `pulumi` (its Node.js language host runs the program) or through program-host.js. */
+    readonly via: PulumiVia = "program-host",
   ) {
     this.backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-backend-"));
     this.env = localBackendEnv(cli, this.backendDir, "cli-suite-passphrase", env);
@@ -26,7 +28,7 @@ export class CliStack {
 
   /** Runs `pulumi <args>` in the program directory (with extra environment); never throws on a non-zero exit. */
   async run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PulumiRun> {
-    const result = await runPulumi(args, { cwd: this.programDir, env: { ...this.env, ...extraEnv } });
+    const result = await runPulumi(args, { cwd: this.programDir, env: { ...this.env, ...extraEnv }, via: this.via });
     this.transcript.push(`$ pulumi ${args.join(" ")}  (exit ${result.code})\n${result.stdout}${result.stderr}`);
     return result;
   }
@@ -40,7 +42,7 @@ export class CliStack {
 
   /** Starts a command in its own process group, so that the whole tree can be killed at once. */
   start(args: string[]): StartedPulumi {
-    return startPulumi(args, { cwd: this.programDir, env: this.env, detached: true });
+    return startPulumi(args, { cwd: this.programDir, env: this.env, detached: true, via: this.via });
   }
 
   init(): Promise<PulumiRun> {

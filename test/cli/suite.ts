@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ControlPlane, RequestLogEntry } from "../control-plane";
 import { installProgram, REPO } from "../helpers/packed-program";
-import { locatePulumiCli, type PulumiCli } from "../pulumi/cli";
+import { hasNodejsHost, locatePulumiCli, type PulumiCli, type PulumiVia } from "../pulumi/cli";
 
 let announced = false;
 
@@ -27,6 +27,20 @@ export function requirePulumiCli(ctx: Mocha.Context): PulumiCli {
   if (process.env.CAPYDB_REQUIRE_PULUMI_CLI === "1") throw new Error(`test/cli cannot run: ${why}`);
   if (!announced) process.stderr.write(`      [test/cli] SKIPPED: ${why}\n`);
   announced = true;
+  ctx.skip();
+  throw new Error("unreachable");
+}
+
+/**
+ * The CLI, able to run the program the given way: plain `pulumi` needs the Node.js language host beside
+ * the CLI or on PATH (`npm run pulumi:cli` builds it); without one that case is skipped, or fails in CI.
+ */
+export function requirePulumiCliFor(ctx: Mocha.Context, via: PulumiVia): PulumiCli {
+  const cli = requirePulumiCli(ctx);
+  if (via === "program-host" || hasNodejsHost(cli)) return cli;
+  const why = `no Node.js language host (pulumi-language-nodejs) beside ${cli.binary} or on PATH: run \`npm run pulumi:cli\``;
+  if (process.env.CAPYDB_REQUIRE_PULUMI_CLI === "1") throw new Error(`test/cli cannot run plain pulumi: ${why}`);
+  process.stderr.write(`      [test/cli] SKIPPED plain pulumi: ${why}\n`);
   ctx.skip();
   throw new Error("unreachable");
 }

@@ -32,6 +32,11 @@ export function descendantsOf(pid: number): number[] {
   return found;
 }
 
+/** The parent pid of a live process, or undefined when it is gone. */
+export function parentOf(pid: number): number | undefined {
+  return stat(pid)?.ppid;
+}
+
 /** Running (a zombie that only waits to be reaped does not count). */
 export function isRunning(pid: number): boolean {
   const info = stat(pid);

@@ -1,6 +1,7 @@
-// `npm start` as a user runs it, from a checkout only root can enter (a 0700 folder, like a clone in
-// /root): prints the exports, serves the API, runs the root program through the real CLI when it has
-// one, and Ctrl-C leaves no preview, no Postgres and no temp data behind.
+// `npm start` as a user runs it (the real npm, the package's "start" script), from a checkout only root
+// can enter (a 0700 folder, like a clone in /root): prints the exports, serves the API, runs the root
+// program through the real CLI when it has one, and every way of stopping it (Ctrl-C, SIGINT or SIGTERM
+// to npm or to node, npm killed outright) leaves no preview, no Postgres and no temp data behind.
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -8,9 +9,10 @@ import * as os from "os";
 import * as path from "path";
 import { request } from "undici";
 import { REPO } from "../helpers/packed-program";
-import { postmasterOn } from "../helpers/postmaster";
+import { postmasterOn, type Postmaster } from "../helpers/postmaster";
+import { commandLine, descendantsOf, isRunning, parentOf } from "../helpers/process-tree";
 import { requirePulumiCli } from "../cli/suite";
-import { buildScript } from "../pulumi/cli";
+import { buildScript, hasNodejsHost } from "../pulumi/cli";
 
 /**
  * A copy of this checkout (build, dependencies, scripts, project files) inside a 0700 folder. Dependencies
@@ -21,7 +23,7 @@ function rootOnlyCheckout(): string {
   fs.chmodSync(parent, 0o700);
   const root = path.join(parent, "checkout");
   fs.mkdirSync(root);
-  for (const entry of ["dist", "scripts", "pulumi-cli", "package.json", "Pulumi.yaml"]) {
+  for (const entry of ["dist", "scripts", "pulumi-cli", "pulumi-language-nodejs", "package.json", "Pulumi.yaml"]) {
     fs.cpSync(path.join(REPO, entry), path.join(root, entry), { recursive: true });
   }
   const linked = spawnSync("cp", ["-al", path.join(REPO, "node_modules"), path.join(root, "node_modules")]);
@@ -38,17 +40,26 @@ function privateTmp(parent: string, name: string): string {
 }
 
 interface Started {
+  /** npm's process id: the process a terminal starts for `npm start`. */
+  pid: number;
   stdout: () => string;
   stderr: () => string;
+  /** npm's exit code (null when a signal ended it). */
   exited: Promise<number | null>;
   /** Signals the whole process group, as a terminal's Ctrl-C does (npm and node both get it). */
   kill: (signal: NodeJS.Signals) => void;
 }
 
+const NPM = path.join(path.dirname(process.execPath), "npm");
+
+/**
+ * `npm start` in the checkout, as a terminal runs it. `--ignore-scripts` skips only "prestart" (the
+ * TypeScript build, which needs the sources this copy leaves out); "start" runs as written.
+ */
 function startNpmStart(checkout: string, env: NodeJS.ProcessEnv): Started {
-  const child = spawn(process.execPath, [path.join(checkout, "dist", "test", "local", "start.js")], {
+  const child = spawn(fs.existsSync(NPM) ? NPM : "npm", ["start", "--ignore-scripts"], {
     cwd: checkout,
-    env: { HOME: process.env.HOME ?? "/tmp", CAPYDB_LOCAL_PORT: "0", ...env },
+    env: { HOME: process.env.HOME ?? "/tmp", CAPYDB_LOCAL_PORT: "0", npm_config_update_notifier: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so that kill() can signal the group as a terminal's Ctrl-C does.
     detached: true,
@@ -65,7 +76,22 @@ function startNpmStart(checkout: string, env: NodeJS.ProcessEnv): Started {
       // the group is gone already
     }
   };
-  return { stdout: () => stdout, stderr: () => stderr, exited, kill };
+  return { pid: child.pid!, stdout: () => stdout, stderr: () => stderr, exited, kill };
+}
+
+/** The two node processes of npm start: the foreground one npm runs, and the worker in its own group. */
+function startProcesses(npmPid: number): { node: number; worker: number } {
+  const ours = descendantsOf(npmPid).filter((pid) => commandLine(pid).includes(path.join("local", "start.js")));
+  const node = ours.find((pid) => parentOf(pid) === npmPid);
+  const worker = ours.find((pid) => node !== undefined && parentOf(pid) === node);
+  assert.ok(node && worker, `npm start runs node directly, and node its worker: ${ours.map((p) => `${p}: ${commandLine(p)}`).join("; ")}`);
+  return { node, worker };
+}
+
+async function waitUntilGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  return pids.filter(isRunning);
 }
 
 async function waitFor(what: RegExp, text: () => string, ms: number): Promise<void> {
@@ -138,8 +164,13 @@ describe("npm start from a checkout only root can enter", function () {
     try {
       await waitFor(/Serving /, run.stderr, 180_000);
       const out = run.stdout();
-      if (go) assert.match(run.stderr(), /building it from its Go modules[\s\S]*built Pulumi CLI v/);
+      if (go) assert.match(run.stderr(), /building it from its Go modules[\s\S]*built Pulumi CLI v[\s\S]*built the Node\.js language host v/);
       assert.match(run.stderr(), /\$ pulumi up --yes/);
+      if (go || hasNodejsHost(cli)) {
+        // Plain `pulumi`: the CLI ran the program through its Node.js language host, not program-host.js.
+        assert.doesNotMatch(run.stderr(), /program-host/);
+        assert.match(run.stdout(), /psql "\$\(pulumi -C /);
+      }
       assert.match(out, /PreviewDatabase\s+db\s+created/, run.stderr());
       const exports = exportsOf(out);
       for (const name of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "CAPYDB_API_URL", "CAPYDB_API_KEY", "CAPYDB_PROJECT_ID"]) {
@@ -170,6 +201,97 @@ describe("npm start from a checkout only root can enter", function () {
       assert.deepEqual(fs.readdirSync(tmp), [], "no temp folder left");
     } finally {
       run.kill("SIGKILL");
+    }
+  });
+
+  /**
+   * Each way a user or a system stops `npm start`, on a stack that `pulumi up` created. The stacks start
+   * together (the slow part), then each case signals its own and checks that everything it had is gone.
+   */
+  describe("signals: whatever stops npm start, the stack is destroyed and nothing is left", function () {
+    this.timeout(300_000);
+    interface Case {
+      title: string;
+      send: (run: Started, pids: { node: number; worker: number }) => void;
+      /** npm's exit code: 0 after a clean stop, null when the case killed npm itself. */
+      npmExit: number | null;
+      /** What the worker says made it stop. */
+      stoppedBy: RegExp;
+    }
+    const cases: Case[] = [
+      { title: "SIGINT to npm's process", send: (run) => process.kill(run.pid, "SIGINT"), npmExit: 0, stoppedBy: /^SIGINT: destroying/m },
+      { title: "SIGTERM to npm's process", send: (run) => process.kill(run.pid, "SIGTERM"), npmExit: 0, stoppedBy: /^SIGTERM: destroying/m },
+      { title: "SIGINT to node", send: (_, p) => process.kill(p.node, "SIGINT"), npmExit: 0, stoppedBy: /^SIGINT: destroying/m },
+      { title: "SIGTERM to node", send: (_, p) => process.kill(p.node, "SIGTERM"), npmExit: 0, stoppedBy: /^SIGTERM: destroying/m },
+      {
+        title: "SIGKILL to npm: node sees its parent gone and stops the worker",
+        send: (run) => process.kill(run.pid, "SIGKILL"),
+        npmExit: null,
+        stoppedBy: /is gone: stopping[\s\S]*SIGTERM: destroying/,
+      },
+      {
+        title: "SIGKILL to npm's process group (npm and node): the worker cleans up by itself",
+        send: (run) => run.kill("SIGKILL"),
+        npmExit: null,
+        stoppedBy: /foreground process is gone: destroying/,
+      },
+    ];
+    interface Running {
+      run: Started;
+      tmp: string;
+      pids: { node: number; worker: number };
+      everything: number[];
+      postmaster: Postmaster;
+      backendDir: string;
+    }
+    const running = new Map<Case, Running>();
+
+    before(async function () {
+      const cli = requirePulumiCli(this);
+      // The CLI for this run (with its language host beside it), no Go: nothing is built in the copy.
+      const PATH = [path.dirname(cli.binary), path.dirname(process.execPath), "/usr/bin", "/bin"].join(":");
+      const started = cases.map((c, i) => ({ c, tmp: privateTmp(tmpRoot, `signal-${i}`) })).map(({ c, tmp }) => ({ c, tmp, run: startNpmStart(checkout, { PATH, TMPDIR: tmp }) }));
+      for (const { c, tmp, run } of started) {
+        await waitFor(/Serving /, run.stderr, 240_000);
+        assert.match(run.stdout(), /PreviewDatabase\s+db\s+created/, run.stderr());
+        const exports = exportsOf(run.stdout());
+        const postmaster = postmasterOn(await projectPort(exports));
+        assert.ok(postmaster, "a postgres serves the project");
+        const pids = startProcesses(run.pid);
+        const everything = [run.pid, ...descendantsOf(run.pid)];
+        assert.ok(everything.includes(postmaster.pid), "Postgres runs under npm start");
+        running.set(c, { run, tmp, pids, everything, postmaster, backendDir: new URL(exports.PULUMI_BACKEND_URL).pathname });
+      }
+    });
+
+    after(() => {
+      for (const { run, pids } of running.values()) {
+        run.kill("SIGKILL");
+        try {
+          process.kill(-pids.worker, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+    });
+
+    for (const c of cases) {
+      it(c.title, async () => {
+        const r = running.get(c);
+        assert.ok(r, "started");
+        c.send(r.run, r.pids);
+        const left = await waitUntilGone(r.everything, 240_000);
+        assert.deepEqual(left.map((pid) => `${pid}: ${commandLine(pid)}`), [], `every process of npm start has ended\n${r.run.stderr()}`);
+        assert.equal(await r.run.exited, c.npmExit, r.run.stderr());
+        const stderr = r.run.stderr();
+        assert.match(stderr, c.stoppedBy);
+        assert.match(r.run.stdout(), /PreviewDatabase\s+db\s+deleted/, `the stack was destroyed\n${stderr}`);
+        assert.match(stderr, /no preview, no Postgres, no temp data left/);
+        assert.equal(fs.existsSync(r.backendDir), false, "the state backend is removed");
+        assert.equal(isRunning(r.postmaster.pid), false, "the postmaster process is gone");
+        assert.equal(fs.existsSync(r.postmaster.dataDir), false, "the data directory is removed");
+        assert.deepEqual(fs.readdirSync(r.tmp), [], "no temp folder left");
+      });
     }
   });
 });

@@ -7,7 +7,17 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { startControlPlane, type ControlPlane } from "../control-plane";
-import { buildScript, locatePulumiCli, localBackendEnv, PROGRAM_HOST, REPO_ROOT, type PulumiCli } from "../pulumi/cli";
+import {
+  buildScript,
+  hasNodejsHost,
+  locatePulumiCli,
+  localBackendEnv,
+  PROGRAM_HOST,
+  pulumiCommand,
+  REPO_ROOT,
+  type PulumiCli,
+  type PulumiVia,
+} from "../pulumi/cli";
 
 const PREFERRED_PORT = Number(process.env.CAPYDB_LOCAL_PORT ?? 8765);
 const STACK = "dev";
@@ -23,6 +33,8 @@ const CHILD_GRACE_MS = 60_000;
  * the first are that same Ctrl-C, not a second one asking to skip the clean-up.
  */
 const REPEAT_SIGNAL_MS = 3_000;
+/** How often the foreground process checks that its parent (npm) is still there. */
+const PARENT_POLL_MS = 500;
 /** Oldest CLI that serves an inline program to refresh and destroy (`--client`). */
 const MIN_CLI = [3, 181, 0];
 
@@ -60,27 +72,35 @@ function recentEnough(version: string): boolean {
   return true;
 }
 
-/** The CLI on PATH if there is one, else the project's (built now when Go is there), else undefined. */
+/**
+ * The CLI on PATH if there is one, else the project's with its Node.js language host (built now when Go
+ * is there), else undefined.
+ */
 async function findOrBuildCli(): Promise<PulumiCli | undefined> {
   const onPath = locatePulumiCli(["PATH"]);
   if (onPath && recentEnough(onPath.version)) return onPath;
   if (onPath) info(`The Pulumi CLI on PATH is ${onPath.version}; this needs ${MIN_CLI.join(".")} or newer, so the project's CLI is used.`);
   const built = locatePulumiCli(["project"]);
-  if (built) return built;
-  if (!buildScript.goAvailable()) return undefined;
-  info("No Pulumi CLI yet: building it from its Go modules (npm run pulumi:cli), once.");
+  if (!buildScript.goAvailable()) return built;
+  if (!built) info("No Pulumi CLI yet: building it from its Go modules (npm run pulumi:cli), once.");
+  else if (hasNodejsHost(built)) return built;
   await buildScript.ensureProjectCli();
+  // Without the host, program-host.js still runs the program: a failed host build is not fatal.
+  await buildScript.ensureNodejsLanguageHost().catch((err: Error) => info(`Building the Node.js language host failed: ${err.message}`));
   return locatePulumiCli(["project"]);
 }
 
 let child: ChildProcess | undefined;
 let stopping = false;
+/** Plain `pulumi` when the CLI has its Node.js language host, as a Pulumi release does; else program-host.js. */
+let via: PulumiVia = "cli";
 
 /** One CLI command in its own process group, so a terminal Ctrl-C reaches it only through us, once. */
 function pulumi(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   info(`$ pulumi ${args.join(" ")}`);
+  const { file, argv } = pulumiCommand(args, env, via);
   return new Promise((resolve, reject) => {
-    child = spawn(process.execPath, [PROGRAM_HOST, ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
+    child = spawn(file, argv, { cwd: REPO_ROOT, env, stdio: ["ignore", "inherit", "inherit"], detached: true });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       child = undefined;
@@ -90,7 +110,8 @@ function pulumi(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 function pulumiOutput(args: string[], env: NodeJS.ProcessEnv): string {
-  const run = spawnSync(process.execPath, [PROGRAM_HOST, ...args], { cwd: REPO_ROOT, env, encoding: "utf8" });
+  const { file, argv } = pulumiCommand(args, env, via);
+  const run = spawnSync(file, argv, { cwd: REPO_ROOT, env, encoding: "utf8" });
   return run.status === 0 ? run.stdout : `(pulumi ${args.join(" ")} failed: ${run.stderr.trim()})`;
 }
 
@@ -109,6 +130,7 @@ async function runRootProgram(session: Session, cli: PulumiCli, capydbEnv: Recor
   session.backendDir = backendDir;
   const env = localBackendEnv(cli, backendDir, passphrase, capydbEnv);
   session.stackEnv = env;
+  via = hasNodejsHost(cli, env.PATH) ? "cli" : "program-host";
 
   info(`Pulumi CLI ${cli.version} (${cli.source === "PATH" ? "from PATH" : "built by this project"}: ${cli.binary})`);
   if ((await pulumi(["stack", "init", STACK], env)) !== 0 || stopping) return;
@@ -136,7 +158,7 @@ async function runRootProgram(session: Session, cli: PulumiCli, capydbEnv: Recor
   info("");
   info("Open the preview database with psql (after the exports above):");
   process.stdout.write(`psql "$(pulumi -C ${REPO_ROOT} stack output directUrl --show-secrets --stack ${STACK})"\n`);
-  if (!buildScript.findOnPath("pulumi-language-nodejs", env.PATH)) {
+  if (via === "program-host") {
     info("");
     info("This CLI has no Node.js language host (pulumi-language-nodejs), so commands that run the program");
     info(`(up, preview, refresh, destroy) go through: node ${path.relative(process.cwd(), PROGRAM_HOST)} <command>`);
@@ -176,15 +198,15 @@ function stopOnSignals(session: Session): void {
   // could cut a running `pulumi up` short; this entry point owns shutdown, so it replaces them.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
   let firstAt = 0;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (why: string): void => {
     if (stopping) {
       if (Date.now() - firstAt < REPEAT_SIGNAL_MS) return;
-      info(`${signal} again: exiting now; previews, Postgres and ${os.tmpdir()}/capydb-* folders may be left behind`);
+      info(`${why} again: exiting now; previews, Postgres and ${os.tmpdir()}/capydb-* folders may be left behind`);
       process.exit(1);
     }
     stopping = true;
     firstAt = Date.now();
-    info(`\n${signal}: destroying the stack, then stopping Postgres and removing its data...`);
+    info(`\n${why}: destroying the stack, then stopping Postgres and removing its data...`);
     tearDown(session).then(
       () => {
         info("stopped: no preview, no Postgres, no temp data left.");
@@ -196,7 +218,16 @@ function stopOnSignals(session: Session): void {
       },
     );
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(signal));
+  // The foreground process holds the other end of the IPC channel: when it dies, whatever killed it (a
+  // SIGKILL, a killed process group), nothing else would ever stop this process group. During a
+  // clean-up already under way, that is only the foreground giving up its wait: carry on.
+  const orphaned = (): void => {
+    if (!stopping) stop("npm start's foreground process is gone");
+  };
+  if (process.send === undefined) return; // started without the foreground: nothing to watch
+  if (process.connected) process.once("disconnect", orphaned);
+  else orphaned(); // it died while Postgres was starting
 }
 
 async function main(): Promise<void> {
@@ -232,20 +263,35 @@ async function main(): Promise<void> {
  * work runs in a process group of its own, and this foreground process passes each Ctrl-C on once.
  */
 function runInOwnProcessGroup(): void {
-  const worker = spawn(process.execPath, [__filename], { stdio: "inherit", detached: true, env: { ...process.env, CAPYDB_START_WORKER: "1" } });
+  // The IPC channel is how the worker learns that this process died (see stopOnSignals).
+  const worker = spawn(process.execPath, [__filename], {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    detached: true,
+    env: { ...process.env, CAPYDB_START_WORKER: "1" },
+  });
   let lastForward = 0;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      // npm forwards the terminal's Ctrl-C to us, which also received it: one Ctrl-C, one forward.
-      if (Date.now() - lastForward < REPEAT_SIGNAL_MS) return;
-      lastForward = Date.now();
-      worker.kill(signal);
-    });
-  }
+  const forward = (signal: NodeJS.Signals): void => {
+    // npm forwards the terminal's Ctrl-C to us, which also received it: one Ctrl-C, one forward.
+    if (Date.now() - lastForward < REPEAT_SIGNAL_MS) return;
+    lastForward = Date.now();
+    worker.kill(signal);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => forward(signal));
+  // npm killed outright (SIGKILL) cannot pass anything on: we are handed to another parent, so stop then.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    info(`\nthe process that started npm start (pid ${parent}) is gone: stopping`);
+    forward("SIGTERM");
+  }, PARENT_POLL_MS);
   worker.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
 if (process.env.CAPYDB_START_WORKER === "1") {
+  // With the foreground process gone, stdout and stderr may be pipes nobody reads: a failed write must
+  // not end the clean-up.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   main().catch((err: Error) => {
     info(`npm start failed: ${err.stack ?? err.message}`);
     process.exit(1);

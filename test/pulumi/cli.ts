@@ -3,6 +3,7 @@
  * against a local (file://) backend. Building it is scripts/pulumi-cli.js (`npm run pulumi:cli`).
  */
 import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -17,6 +18,10 @@ interface BuildScript {
   ensureProjectCli(): Promise<string>;
   goAvailable(): string | undefined;
   NO_GO: string;
+  nodejsHostPinnedVersion(): string;
+  nodejsHostPath(): string;
+  nodejsHostVersion(binary?: string): string | undefined;
+  ensureNodejsLanguageHost(): Promise<string>;
 }
 // Plain JavaScript so that `npm run pulumi:cli` needs no TypeScript build first.
 export const buildScript = require(path.join(REPO_ROOT, "scripts", "pulumi-cli.js")) as BuildScript;
@@ -72,6 +77,23 @@ export function localBackendEnv(
   };
 }
 
+/**
+ * How a command that runs the program reaches it: "cli" is plain `pulumi <args>` (the CLI starts the
+ * program through its Node.js language host, as for any user); "program-host" serves the program from
+ * program-host.js instead, for a CLI that has no Node.js language host.
+ */
+export type PulumiVia = "cli" | "program-host";
+
+/** Whether the CLI can run a Node.js program itself: pulumi-language-nodejs beside it or on PATH, where it looks. */
+export function hasNodejsHost(cli: PulumiCli, envPath = process.env.PATH): boolean {
+  return fs.existsSync(path.join(path.dirname(cli.binary), "pulumi-language-nodejs")) || buildScript.findOnPath("pulumi-language-nodejs", envPath) !== undefined;
+}
+
+/** The executable and arguments that run `pulumi <args>` the given way (env.PULUMI_CLI is the CLI). */
+export function pulumiCommand(args: string[], env: NodeJS.ProcessEnv, via: PulumiVia): { file: string; argv: string[] } {
+  return via === "cli" ? { file: env.PULUMI_CLI || "pulumi", argv: args } : { file: process.execPath, argv: [PROGRAM_HOST, ...args] };
+}
+
 export interface PulumiRun {
   code: number;
   stdout: string;
@@ -90,11 +112,14 @@ export interface PulumiRunOptions {
   echo?: boolean;
   /** Its own process group (kill the whole tree with process.kill(-pid)). */
   detached?: boolean;
+  /** Plain `pulumi`, or through program-host.js (the default). */
+  via?: PulumiVia;
 }
 
-/** Starts `pulumi <args>` through the program host, in the program directory `cwd`. */
+/** Starts `pulumi <args>` in the program directory `cwd`, plain or through the program host. */
 export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulumi {
-  const child = spawn(process.execPath, [PROGRAM_HOST, ...args], {
+  const { file, argv } = pulumiCommand(args, opts.env, opts.via ?? "program-host");
+  const child = spawn(file, argv, {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ["ignore", "pipe", "pipe"],

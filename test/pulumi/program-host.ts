@@ -3,9 +3,9 @@
  *
  *   node dist/test/pulumi/program-host.js up --yes --refresh      (cwd = the program directory)
  *
- * The Node.js language host (`pulumi-language-nodejs`) is a separate Go module that the Go module
- * proxy refuses to serve, so it cannot be built here. Commands that run or serve the program
- * (preview, up, refresh, destroy) therefore get it from this process, through the Automation API's
+ * For a CLI without the Node.js language host (`pulumi-language-nodejs`, which `npm run pulumi:cli`
+ * builds beside the CLI and a Pulumi release ships): commands that run or serve the program
+ * (preview, up, refresh, destroy) get it from this process instead, through the Automation API's
  * inline language server (`--client`, the way LocalWorkspace runs inline programs; refresh and destroy
  * need CLI >= 3.181). Every other command goes to the CLI unchanged. The arguments, the engine, the
  * plugins and the state are the real CLI's; only where the program runs differs.
