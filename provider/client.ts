@@ -20,6 +20,7 @@ import {
   PreviewDatabase,
   PreviewResponse,
 } from "./schemas";
+import { ServerClock } from "./server-clock";
 import { SharedReads } from "./shared-reads";
 import { USER_AGENT } from "./version";
 
@@ -109,6 +110,8 @@ export class CapyDBClient {
   private readonly random: () => number;
   readonly budget: RequestPolicy;
   private readonly sharedReads = new SharedReads();
+  /** CapyDB's clock, measured from the Date header of every answer (server-clock.ts). */
+  readonly serverClock = new ServerClock();
 
   constructor(options: ClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
@@ -290,6 +293,7 @@ export class CapyDBClient {
       "user-agent": USER_AGENT,
     };
     if (body !== undefined) headers["content-type"] = "application/json";
+    const sentAt = this.clock.now();
     const res = await request(this.apiUrl + path, {
       method: method as Dispatcher.HttpMethod,
       headers,
@@ -299,6 +303,7 @@ export class CapyDBClient {
       signal: AbortSignal.timeout(timeoutMs),
       dispatcher: this.dispatcher,
     });
+    this.serverClock.observe(res.headers.date, sentAt, this.clock.now());
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const { text, cut } = ok ? { text: await res.body.text(), cut: false } : await readAtMost(res.body, MAX_ERROR_BODY_BYTES);
     return { status: res.statusCode, headers: res.headers, text, cut };

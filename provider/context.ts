@@ -11,6 +11,12 @@ export interface OperationContext {
   /** Previews a create may take over once (CAPYDB_ADOPT), read from the plugin's environment. */
   adoptIds: ReadonlySet<string>;
   schedule?: PollSchedule;
+  /**
+   * CapyDB's clock minus ours (server-clock.ts): measured by this process's answers so far, else the
+   * offset the resource's state recorded, else 0. Compare CapyDB's timestamps with `serverNow()` only.
+   */
+  serverSkewMs(): number;
+  serverNow(): number;
 }
 
 export function operationContext(ctx: {
@@ -19,6 +25,17 @@ export function operationContext(ctx: {
   sink?: LogSink;
   adoptIds?: ReadonlySet<string>;
   schedule?: PollSchedule;
+  /** The offset recorded in the resource's state (storedSkewMs), for before the first answer. */
+  storedSkewMs?: number;
 }): OperationContext {
-  return { client: ctx.client, clock: ctx.clock, log: createLogger(ctx.sink), adoptIds: ctx.adoptIds ?? new Set(), schedule: ctx.schedule };
+  const serverSkewMs = () => ctx.client.serverClock.skewMs() ?? ctx.storedSkewMs ?? 0;
+  return {
+    client: ctx.client,
+    clock: ctx.clock,
+    log: createLogger(ctx.sink),
+    adoptIds: ctx.adoptIds ?? new Set(),
+    schedule: ctx.schedule,
+    serverSkewMs,
+    serverNow: () => ctx.clock.now() + serverSkewMs(),
+  };
 }

@@ -21,6 +21,7 @@ import { readOperation } from "./operations/read";
 import { updateOperation } from "./operations/update";
 import { SECRET_OUTPUTS } from "./outputs";
 import { redact, registerSecret } from "./redact";
+import { SKEW_OUTPUT, storedSkewMs } from "./server-clock";
 import { containsUnknown } from "./unknown";
 
 export { CapyDBError } from "./errors";
@@ -80,7 +81,25 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule });
+  const ctx = (stored?: Props) =>
+    operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, storedSkewMs: storedSkewMs(stored) });
+  /**
+   * Records CapyDB's clock offset in the outputs (and in a partial failure's), so that the next diff,
+   * which runs offline, reasons in CapyDB's time too (server-clock.ts).
+   */
+  async function recordingSkew<T>(stored: Props | undefined, run: (c: ReturnType<typeof ctx>) => Promise<T>, outsOf: (r: T) => Props | undefined): Promise<T> {
+    const c = ctx(stored);
+    try {
+      const result = await run(c);
+      const outs = outsOf(result);
+      if (outs) outs[SKEW_OUTPUT] = c.serverSkewMs();
+      return result;
+    } catch (error) {
+      const properties = (error as { properties?: unknown }).properties;
+      if (properties && typeof properties === "object") (properties as Props)[SKEW_OUTPUT] = c.serverSkewMs();
+      throw error;
+    }
+  }
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {
@@ -96,7 +115,8 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
       return failures.length ? { inputs, failures } : { inputs };
     },
     async diff(_id: string, olds: Props, news: Props) {
-      const { result, renewal } = planDiff(olds ?? {}, news ?? {}, clock.now());
+      // Offline: CapyDB's time is our clock plus the offset measured at the last create, read or update.
+      const { result, renewal } = planDiff(olds ?? {}, news ?? {}, clock.now() + storedSkewMs(olds));
       // The plugin's stderr is the only channel to the CLI (no detailed diff): say why an update is planned.
       if (renewal) createLogger(sink).info(`diff ${String(olds?.name ?? news?.name)}: ${renewal}`);
       return result;
@@ -104,20 +124,21 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     async create(inputs: Props) {
       assertKnown(inputs, "create");
       const typed = inputs as PreviewDatabaseInputs & Props;
-      return redactingErrors(() => createOperation(ctx(), typed));
+      return redactingErrors(() => recordingSkew(undefined, (c) => createOperation(c, typed), (r) => r.outs));
     },
     async read(id: string, props: Props) {
       registerStoredSecrets(props);
-      return redactingErrors(() => readOperation(ctx(), id, props ?? {}));
+      // An empty id means gone: its props stay empty.
+      return redactingErrors(() => recordingSkew(props, (c) => readOperation(c, id, props ?? {}), (r) => (r.id ? r.props : undefined)));
     },
     async update(id: string, olds: Props, news: Props) {
       assertKnown(news, "update");
       registerStoredSecrets(olds);
-      return redactingErrors(() => updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props));
+      return redactingErrors(() => recordingSkew(olds, (c) => updateOperation(c, id, olds ?? {}, news as PreviewDatabaseInputs & Props), (r) => r.outs));
     },
     async delete(id: string, props: Props): Promise<void> {
       registerStoredSecrets(props);
-      await redactingErrors(() => deleteOperation(ctx(), id, props ?? {}));
+      await redactingErrors(() => deleteOperation(ctx(props), id, props ?? {}));
     },
   };
 }

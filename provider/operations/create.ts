@@ -49,7 +49,7 @@ async function submitCreate(
   const evidence: NameEvidence = {};
   // A namesake found listed: ours (continue), adoptable, or someone else's.
   const settle = (existing: PreviewDatabase): Submitted => {
-    const verdict = classifyNamesake(existing, inputs, evidence);
+    const verdict = classifyNamesake(existing, inputs, evidence, ctx.serverSkewMs());
     if (verdict === "ours") {
       ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
       return { preview: existing, adopted: false };

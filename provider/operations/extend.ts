@@ -28,7 +28,8 @@ export async function extendReconciled(
   label: string,
 ): Promise<PreviewDatabase> {
   for (let sends = 1; ; sends++) {
-    const sentAt = ctx.clock.now();
+    // In CapyDB's time: the expiry it sets is its clock plus ttl_hours.
+    const sentAt = ctx.serverNow();
     let lost: CapyDBError;
     try {
       return await retryWhileBusy(ctx, deadline, label, () => ctx.client.extendPreview(previewId, ttlHours, { deadline }), { projectId, previewId });
