@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AUTO_NAME_SEED } from "../provider/auto-name-seed";
 import { SECRET_OUTPUTS } from "../provider/secret-outputs";
 import { previewDatabaseProvider } from "./provider-shim";
 
@@ -188,8 +189,9 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       pooledUrl: undefined,
       password: undefined,
       ...args,
-      // The plugin never sees the URN, so the stable auto-name is seeded here.
-      autoNameSeed: `${pulumi.getStack()}-${name}`,
+      // The plugin never sees the URN, so the stable auto-name is seeded here. The `__` prefix keeps this
+      // bookkeeping out of `pulumi preview --diff`, as it does `__provider`.
+      [AUTO_NAME_SEED]: `${pulumi.getStack()}-${name}`,
     };
     super(
       previewDatabaseProvider,
