@@ -111,8 +111,13 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
       };
     },
     async check(olds: Props, news: Props) {
-      const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
-      return failures.length ? { inputs, failures } : { inputs };
+      return redactingErrors(async () => {
+        // The API URL is judged here as well, with no request: `pulumi preview` already refuses a URL the key
+        // must not be sent to (plain http to another host, a query), instead of only the `up` that sends it.
+        resolveCredentials(config, deps.env ?? process.env);
+        const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
+        return failures.length ? { inputs, failures } : { inputs };
+      }, `check ${String(news?.name ?? "")}`.trim());
     },
     async diff(_id: string, olds: Props, news: Props) {
       return redactingErrors(async () => {

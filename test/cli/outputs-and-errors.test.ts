@@ -38,6 +38,17 @@ describe("real Pulumi CLI: outputs, errors and keys (test/cli)", function () {
     if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
   });
 
+  it("preview refuses plain http to another host, before any request and without stack frames", async () => {
+    cp.clearRequests();
+    const run = await stack.run(["preview", "--non-interactive"], { CAPYDB_API_URL: "http://capydb.example.com/api" });
+    const out = run.stdout + run.stderr;
+    assert.notEqual(run.code, 0);
+    assert.match(out, /the API URL "http:\/\/capydb\.example\.com\/api" is plain http to a host that is not this machine/);
+    assert.match(out, /capydb:allowInsecureHttp true/);
+    assert.doesNotMatch(out, /^\s+at .+:\d+:\d+\)?$/m);
+    assert.deepEqual(cp.requests(), []);
+  });
+
   it("preview --diff shows what the user set, not the SDK's bookkeeping (no autoNameSeed)", async () => {
     const { stdout } = await stack.ok(["preview", "--non-interactive", "--diff"]);
     assert.match(stdout, /projectId\s*:\s*"prj_/, "the inputs are shown");
