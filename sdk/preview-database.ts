@@ -86,7 +86,9 @@ export const PREVIEW_DATABASE_SECRET_OUTPUTS: string[] = [...SECRET_OUTPUTS];
  * `pulumi destroy` deletes it and waits for the delete to finish.
  *
  * Credentials are read at run time from stack config (`capydb:apiKey`, secret, and `capydb:apiUrl`) or from
- * `CAPYDB_API_KEY` / `CAPYDB_API_URL`, never from arguments, and are never stored in state.
+ * `CAPYDB_API_KEY` / `CAPYDB_API_URL`, never from arguments, and never appear in the resource's state. Pulumi does
+ * record the stack config, `capydb:apiKey` included (encrypted), as the inputs of the default `pulumi-nodejs`
+ * provider, and refresh and destroy use that recorded config: see the README, "Configure".
  *
  * Outputs are what CapyDB reports after the last create, update or refresh; fields CapyDB leaves empty are `null`.
  * `directUrl`, `pooledUrl` and `password` are secret: the resource asks the engine (`additionalSecretOutputs`) to

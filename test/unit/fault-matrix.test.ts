@@ -105,6 +105,15 @@ const ROWS = {
     "5xx or network errors on a GET",
     "Retried after 1 s and 2 s ±25 % (never under 250 ms) within the deadline; each request's timeout is clipped to the time left (never under 1 s)",
   ],
+  // --- C: clocks and keys ---
+  serverClockOff: [
+    "CapyDB's clock is hours off from the runner's (its `Date` header and timestamps)",
+    "Measured from each answer's `Date` header and kept in the state (`__serverClockSkewMs`): keep-alive and a lost create's ownership test reason in CapyDB's time",
+  ],
+  keyRejected: [
+    "The API key is refused (401), e.g. in `refresh` or `destroy` after a rotation",
+    "Fails at once (no retry), saying that refresh and destroy use the `capydb:apiKey` recorded by the last `up`, and that one `pulumi up` records the new one",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 interface World {
@@ -225,7 +234,27 @@ const CASES: Case[] = [
   { row: ROWS.busy, variant: "extend", op: "update", inputs: { ttlHours: 5 }, inject: on("POST", givenPath("/extend"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/extend$/), 3) },
   { row: ROWS.deleteLost, variant: "504 after applying", op: "delete", inject: on("DELETE", givenPath(), { status: 504, after: "respond" }), expect: "ok" },
   { row: ROWS.getRetries, variant: "list 503 twice", op: "read", inject: onList({ status: 503, times: 2 }), expect: "ok" },
+  // --- C: clocks and keys ---
+  { row: ROWS.serverClockOff, variant: "3 h behind, the create's answer lost", op: "create", inject: all(skewedServer(-3 * 3_600_000), onCreate({ drop: true, after: "respond" })), expect: "ok", check: (w, o) => { assert.equal(o.kind === "ok" && o.outs.__serverClockSkewMs, -3 * 3_600_000); assert.equal(count(w, "POST", /preview-databases$/), 1); } },
+  { row: ROWS.serverClockOff, variant: "3 h ahead", op: "create", inject: skewedServer(3 * 3_600_000), expect: "ok", check: (_w, o) => assert.equal(o.kind === "ok" && o.outs.__serverClockSkewMs, 3 * 3_600_000) },
+  { row: ROWS.keyRejected, variant: "revoked key, read", op: "read", inject: (w) => w.cp.revokeApiKey(w.cp.projectScopedKey), expect: "error", check: async (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /HTTP 401[\s\S]*recorded in the state by the last `pulumi up`[\s\S]*run `pulumi up` \(without --refresh\) once/); assert.equal(w.cp.requests().filter((r) => r.status === 401).length, 1, "no retry"); await rotatedKey(w); } },
 ];
+
+/** C: the case runs against a control plane whose clock (timestamps and Date header) is `offsetMs` off. */
+function skewedServer(offsetMs: number) {
+  return async (w: World) => {
+    const old = w.cp;
+    w.cp = await startControlPlane({ now: () => w.clock.now() + offsetMs });
+    await old.close();
+    await w.provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": w.cp.projectScopedKey, "capydb:apiUrl": w.cp.url })[k] } });
+  };
+}
+
+/** C: the follow-ups (refresh, destroy) run with a new key, as after the `pulumi up` the hint gives. */
+async function rotatedKey(w: World) {
+  const fresh = w.cp.createApiKey({ scopes: ["projects:read", "projects:write", "credentials:read", "jobs:read"], projectId: w.cp.projectId });
+  await w.provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": fresh, "capydb:apiUrl": w.cp.url })[k] } });
+}
 
 /** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */
 function budgetMs(op: Op, inputs: Props): number {
