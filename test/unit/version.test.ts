@@ -19,7 +19,7 @@ describe("the version", () => {
   });
 
   it("is the newest release CHANGELOG.md describes, and the tarball name the README installs", () => {
-    const newest = /^## (?:Unreleased \()?(\d+\.\d+\.\d+)\)?/m.exec(read("CHANGELOG.md"));
+    const newest = /^## \[?(\d+\.\d+\.\d+)\]?/m.exec(read("CHANGELOG.md"));
     assert.equal(newest?.[1], version, "CHANGELOG's first heading");
     const tarballs = [...read("README.md").matchAll(/pulumi-capydb-(\d+\.\d+\.\d+)\.tgz/g)].map((m) => m[1]);
     assert.ok(tarballs.length > 0, "the README names the tarball");
