@@ -54,7 +54,7 @@ export interface PreviewDatabaseArgs {
    * TTL keep-alive: whether and when `pulumi up` renews the TTL. `true` (default): renew once less than half of
    * `ttlHours` is left. A number of hours (greater than 0, at most `ttlHours`): renew once fewer hours than that are
    * left; `keepAlive: ttlHours` renews on every `up`. `false`: never renew, only a `ttlHours` change extends.
-   * Decided from the stored expiry and the clock; `pulumi preview` shows a due renewal as an in-place update and
+   * Decided from the stored expiry in CapyDB's time (its clock offset is measured and kept in the state); `pulumi preview` shows a due renewal as an in-place update and
    * prints why. A renewal sets the expiry to the time of the update plus `ttlHours`, and is skipped when the
    * preview already expires later, so it never shortens the life. Changing this value alone only re-reads the preview.
    */
