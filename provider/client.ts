@@ -21,6 +21,7 @@ import {
   PreviewDatabase,
   PreviewResponse,
 } from "./schemas";
+import { ServerClock } from "./server-clock";
 import { SharedReads } from "./shared-reads";
 import { describeTransportFailure } from "./transport-failure";
 import { USER_AGENT } from "./version";
@@ -119,6 +120,8 @@ export class CapyDBClient {
   private readonly random: () => number;
   readonly budget: RequestPolicy;
   private readonly sharedReads = new SharedReads();
+  /** CapyDB's clock, measured from the Date header of every answer (server-clock.ts). */
+  readonly serverClock = new ServerClock();
 
   constructor(options: ClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
@@ -320,6 +323,7 @@ export class CapyDBClient {
       "user-agent": USER_AGENT,
     };
     if (body !== undefined) headers["content-type"] = "application/json";
+    const sentAt = this.clock.now();
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
@@ -329,6 +333,7 @@ export class CapyDBClient {
       signal: AbortSignal.timeout(timeoutMs),
       dispatcher: this.dispatcher,
     });
+    this.serverClock.observe(res.headers.date, sentAt, this.clock.now());
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const { text, cut } = await readAtMost(res.body, ok ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES);
     return { status: res.statusCode, headers: res.headers, text, cut };

@@ -16,6 +16,12 @@ export interface OperationContext {
    * back-off): the client's, so one injected source makes a whole operation's waits reproducible.
    */
   random: () => number;
+  /**
+   * CapyDB's clock minus ours (server-clock.ts): measured by this process's answers so far, else the
+   * offset the resource's state recorded, else 0. Compare CapyDB's timestamps with `serverNow()` only.
+   */
+  serverSkewMs(): number;
+  serverNow(): number;
 }
 
 export function operationContext(ctx: {
@@ -25,7 +31,10 @@ export function operationContext(ctx: {
   adoptIds?: ReadonlySet<string>;
   schedule?: PollSchedule;
   random?: () => number;
+  /** The offset recorded in the resource's state (storedSkewMs), for before the first answer. */
+  storedSkewMs?: number;
 }): OperationContext {
+  const serverSkewMs = () => ctx.client.serverClock.skewMs() ?? ctx.storedSkewMs ?? 0;
   return {
     client: ctx.client,
     clock: ctx.clock,
@@ -33,5 +42,7 @@ export function operationContext(ctx: {
     adoptIds: ctx.adoptIds ?? new Set(),
     schedule: ctx.schedule,
     random: ctx.random ?? Math.random,
+    serverSkewMs,
+    serverNow: () => ctx.clock.now() + serverSkewMs(),
   };
 }

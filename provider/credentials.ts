@@ -40,8 +40,7 @@ export function checkApiUrl(apiUrl: string, allowInsecureHttp: boolean): void {
   } catch {
     parsed = undefined;
   }
-  // Only the origin and path are ever shown: the rest may carry credentials.
-  const shown = parsed ? `${parsed.origin}${parsed.pathname}` : "(not a URL)";
+  const shown = parsed ? shownUrl(parsed) : "(not a URL)";
   if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:") || parsed.username || parsed.password) {
     throw urlError(
       `the API URL "${shown}" is not an http(s) URL without credentials`,
@@ -50,7 +49,7 @@ export function checkApiUrl(apiUrl: string, allowInsecureHttp: boolean): void {
   }
   if (apiUrl.includes("?") || apiUrl.includes("#")) {
     throw urlError(
-      `the API URL "${shown}" has a query or a fragment, which would end up in every request path`,
+      `the API URL "${shown}" has a ${parsed.href.includes("?") ? "query" : "fragment"}, which would end up in every request path`,
       `remove everything from '?' or '#' on in ${API_URL_SOURCES}.`,
     );
   }
@@ -60,6 +59,36 @@ export function checkApiUrl(apiUrl: string, allowInsecureHttp: boolean): void {
       `use https:// in ${API_URL_SOURCES}; only if it points at a proxy you trust that adds TLS itself, allow it with ${INSECURE_HTTP_SOURCES}.`,
     );
   }
+}
+
+/** Query parameters whose values are credentials: masked when a URL is shown. */
+const CREDENTIAL_PARAM = /key|token|secret|pass|auth|sig|credential|session/i;
+
+/**
+ * The URL as the user wrote it, so that an error shows what is wrong with it (a query, a fragment,
+ * the scheme), with only the credentials in it masked: the userinfo and the values of parameters
+ * named like credentials. Registered secrets are masked later, as in every error (redact.ts).
+ */
+export function shownUrl(parsed: URL): string {
+  const userinfo = parsed.username || parsed.password ? "***@" : "";
+  const query = parsed.search
+    .slice(1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // keep it as written
+      }
+      return CREDENTIAL_PARAM.test(name) ? `${pair.slice(0, eq)}=***` : pair;
+    })
+    .join("&");
+  const search = parsed.search === "" && !parsed.href.includes("?") ? "" : `?${query}`;
+  const hash = parsed.hash === "" && !parsed.href.includes("#") ? "" : parsed.hash || "#";
+  return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${search}${hash}`;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: a request to them never leaves this machine. */

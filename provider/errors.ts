@@ -137,7 +137,12 @@ export function scopeFor(method: string, path: string): string {
 /** A hint per status: what the user can change to make the call succeed. */
 export function hintFor(method: string, path: string, status: number): string | undefined {
   if (status === 401) {
-    return `the API key was rejected (missing, invalid, expired or revoked); ${CREDENTIAL_SOURCES}.`;
+    return (
+      `the API key was rejected (missing, invalid, expired or revoked); ${CREDENTIAL_SOURCES}. ` +
+      "`pulumi refresh` and `pulumi destroy` use the `capydb:apiKey` recorded in the state by the last `pulumi up`, " +
+      "even after the config changed: run `pulumi up` (without --refresh) once to record the new key, then retry. " +
+      "CAPYDB_API_KEY is never recorded (the way to go for CI), but a recorded `capydb:apiKey` wins over it until that `up`."
+    );
   }
   if (status === 403) {
     return (

@@ -21,6 +21,7 @@ import { readOperation } from "./operations/read";
 import { updateOperation } from "./operations/update";
 import { SECRET_OUTPUTS } from "./outputs";
 import { redact, registerSecret } from "./redact";
+import { SKEW_OUTPUT, storedSkewMs } from "./server-clock";
 import { containsUnknown } from "./unknown";
 
 export { CapyDBError } from "./errors";
@@ -80,7 +81,25 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, random: deps.clientOptions?.random });
+  const ctx = (stored?: Props) =>
+    operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, random: deps.clientOptions?.random, storedSkewMs: storedSkewMs(stored) });
+  /**
+   * Records CapyDB's clock offset in the outputs (and in a partial failure's), so that the next diff,
+   * which runs offline, reasons in CapyDB's time too (server-clock.ts).
+   */
+  async function recordingSkew<T>(stored: Props | undefined, run: (c: ReturnType<typeof ctx>) => Promise<T>, outsOf: (r: T) => Props | undefined): Promise<T> {
+    const c = ctx(stored);
+    try {
+      const result = await run(c);
+      const outs = outsOf(result);
+      if (outs) outs[SKEW_OUTPUT] = c.serverSkewMs();
+      return result;
+    } catch (error) {
+      const properties = (error as { properties?: unknown }).properties;
+      if (properties && typeof properties === "object") (properties as Props)[SKEW_OUTPUT] = c.serverSkewMs();
+      throw error;
+    }
+  }
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {
@@ -92,32 +111,44 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
       };
     },
     async check(olds: Props, news: Props) {
-      const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
-      return failures.length ? { inputs, failures } : { inputs };
+      return redactingErrors(async () => {
+        // The API URL is judged here as well, with no request: `pulumi preview` already refuses a URL the key
+        // must not be sent to (plain http to another host, a query), instead of only the `up` that sends it.
+        resolveCredentials(config, deps.env ?? process.env);
+        const { inputs, failures } = checkInputs(olds ?? {}, news ?? {});
+        return failures.length ? { inputs, failures } : { inputs };
+      }, `check ${String(news?.name ?? "")}`.trim());
     },
     async diff(_id: string, olds: Props, news: Props) {
-      const { result, renewal } = planDiff(olds ?? {}, news ?? {}, clock.now());
-      // The plugin's stderr is the only channel to the CLI (no detailed diff): say why an update is planned.
-      if (renewal) createLogger(sink).info(`diff ${String(olds?.name ?? news?.name)}: ${renewal}`);
-      return result;
+      return redactingErrors(async () => {
+        // Offline: CapyDB's time is our clock plus the offset measured at the last create, read or update.
+        const { result, renewal } = planDiff(olds ?? {}, news ?? {}, clock.now() + storedSkewMs(olds));
+        // The plugin's stderr is the only channel to the CLI (no detailed diff): say why an update is planned.
+        if (renewal) createLogger(sink).info(`diff ${String(olds?.name ?? news?.name)}: ${renewal}`);
+        return result;
+      }, `diff ${String(olds?.name ?? news?.name)}`);
     },
     async create(inputs: Props) {
       assertKnown(inputs, "create");
       const typed = inputs as PreviewDatabaseInputs & Props;
-      return redactingErrors(() => createOperation(ctx(), typed));
+      return redactingErrors(() => recordingSkew(undefined, (c) => createOperation(c, typed), (r) => r.outs), `create ${String(typed.name)}`);
     },
     async read(id: string, props: Props) {
       registerStoredSecrets(props);
-      return redactingErrors(() => readOperation(ctx(), id, props ?? {}));
+      // An empty id means gone: its props stay empty.
+      return redactingErrors(() => recordingSkew(props, (c) => readOperation(c, id, props ?? {}), (r) => (r.id ? r.props : undefined)), `read ${String(props?.name ?? id)}`);
     },
     async update(id: string, olds: Props, news: Props) {
       assertKnown(news, "update");
       registerStoredSecrets(olds);
-      return redactingErrors(() => updateOperation(ctx(), id, olds ?? {}, news as PreviewDatabaseInputs & Props));
+      return redactingErrors(
+        () => recordingSkew(olds, (c) => updateOperation(c, id, olds ?? {}, news as PreviewDatabaseInputs & Props), (r) => r.outs),
+        `update ${String(news?.name ?? id)}`,
+      );
     },
     async delete(id: string, props: Props): Promise<void> {
       registerStoredSecrets(props);
-      await redactingErrors(() => deleteOperation(ctx(), id, props ?? {}));
+      await redactingErrors(() => deleteOperation(ctx(props), id, props ?? {}), `delete ${String(props?.name ?? id)}`);
     },
   };
 }
@@ -135,9 +166,10 @@ function registerStoredSecrets(props: Props | undefined): void {
 
 /**
  * Everything an operation throws reaches the CLI (message, partial-failure reasons) and the plugin's
- * stderr (stack): the last pass of redaction, whatever text the error picked up on its way.
+ * stderr (stack): the last pass of redaction, whatever text the error picked up on its way. `what`
+ * names the call for the one line the plugin host prints of it (quietErrors).
  */
-async function redactingErrors<T>(run: () => Promise<T>): Promise<T> {
+async function redactingErrors<T>(run: () => Promise<T>, what?: string): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -148,9 +180,26 @@ async function redactingErrors<T>(run: () => Promise<T>): Promise<T> {
       if (Array.isArray(withReasons.reasons)) {
         withReasons.reasons = withReasons.reasons.map((r: unknown) => (typeof r === "string" ? redact(r) : r));
       }
+      if (what) quietErrors(error, what);
     }
     throw error;
   }
+}
+
+/** Errors that mean a bug in this code or the runtime: their stack is what a bug report needs. */
+const BUG_ERRORS = [TypeError, ReferenceError, RangeError, SyntaxError];
+
+/**
+ * For check, diff, read and delete, the dynamic-provider host prints `${error}: ${error.stack}` to the
+ * plugin's stderr before it returns the message to the engine, so the CLI showed our message twice
+ * more, with JavaScript frames, on the stack's diagnostics. The message is for the resource's error,
+ * once: the printed line only says where to look. Bugs keep their stack.
+ */
+export function quietErrors(error: Error, what: string): void {
+  if (BUG_ERRORS.some((kind) => error instanceof kind)) return;
+  const pointer = `[capydb] ${what} failed`;
+  Object.defineProperty(error, "toString", { value: () => pointer, enumerable: false, configurable: true });
+  error.stack = "see the error reported for the resource";
 }
 
 /** The engine never sends unknowns outside preview; if one slips through, fail before any API call. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AUTO_NAME_SEED } from "./auto-name-seed";
 import { parseDuration } from "./duration";
 import { unsafePathSegmentReason } from "./path-segment";
 import { hashedPreviewName, MAX_PREVIEW_NAME_LENGTH } from "./slug";
@@ -26,7 +27,8 @@ export interface PreviewDatabaseInputs {
    * number renews when fewer than that many hours are left, false never renews (see keep-alive.ts).
    */
   keepAlive?: boolean | number;
-  /** Set by the SDK: "<stack>-<resource name>", the seed of the stable auto-name. */
+  /** Set by the SDK (0.1.0's SDK: `autoNameSeed`): "<stack>-<resource name>", the seed of the stable auto-name. */
+  __autoNameSeed?: string;
   autoNameSeed?: string;
 }
 
@@ -36,8 +38,17 @@ export interface PreviewDatabaseInputs {
  * input is added here, and nowhere else.
  */
 export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive"] as const;
-/** Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed. */
-export const ALWAYS_ALLOWED_PROPERTIES = ["__provider", "autoNameSeed"] as const;
+/**
+ * Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed (named
+ * `autoNameSeed` by 0.1.0, whose stacks still hold it).
+ */
+export const ALWAYS_ALLOWED_PROPERTIES = ["__provider", AUTO_NAME_SEED, "autoNameSeed"] as const;
+
+/** The auto-name seed the SDK sent, under this version's key or 0.1.0's. */
+export function autoNameSeedOf(inputs: object): unknown {
+  const props = inputs as Record<string, unknown>;
+  return props[AUTO_NAME_SEED] ?? props.autoNameSeed;
+}
 
 export const MODES = ["clone", "empty"] as const;
 export const DEFAULT_MODE = "clone";
@@ -119,9 +130,10 @@ export function checkInputs(
   if (news.name === undefined || news.name === null) {
     delete inputs.name;
     // Omitting the name keeps the current one, so that removing an explicit name never replaces.
+    const seed = autoNameSeedOf(news);
     if (typeof olds.name === "string" && olds.name !== "") inputs.name = olds.name;
-    else if (isUnknown(news.autoNameSeed)) inputs.name = news.autoNameSeed;
-    else if (typeof news.autoNameSeed === "string" && news.autoNameSeed !== "") inputs.name = autoName(news.autoNameSeed);
+    else if (isUnknown(seed)) inputs.name = seed;
+    else if (typeof seed === "string" && seed !== "") inputs.name = autoName(seed);
     else fail("name", "name is required when the resource is not created through the pulumi-capydb SDK.");
   } else if (!isUnknown(news.name)) {
     const name = news.name;

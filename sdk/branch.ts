@@ -2,7 +2,7 @@
  * Per-branch naming, in two steps that never mix:
  *
  * 1. The environment chooses the stack: `stackNameFromEnvironment()` gives `pr-<number>` in a
- *    pull-request build, else a stack name made from the branch (run it where the stack is selected:
+ *    pull-request build, else the branch's preview name, which is also a valid stack name (run it where the stack is selected:
  *    `pulumi stack select --create "$(npx pulumi-capydb stack-name)"`).
  * 2. The stack chooses the preview name: `previewNameForStack(pulumi.getStack())` inside the
  *    program. It reads nothing else, so a pull-request build, a push build and a laptop that select
@@ -41,13 +41,16 @@ export function currentPullRequest(env: NodeJS.ProcessEnv = process.env): number
 
 /**
  * Step 1: the stack this CI run (or this checkout) works on: `pr-<number>` in pull-request builds,
- * else `stackNameForBranch(<branch>)`; undefined when neither is known.
+ * else `previewNameForBranch(<branch>)` (`Feature/Login` → `feature-login-1ce277`); undefined when
+ * neither is known. That name is a valid stack name and already a valid preview name, so
+ * `previewNameForStack` keeps it as it is: a branch's name is hashed once, never twice (a
+ * `stackNameForBranch` name such as `Feature-Login-1ce277` would get a second hash).
  */
 export function stackNameFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const pr = currentPullRequest(env);
   if (pr !== undefined) return `pr-${pr}`;
   const branch = currentBranch(env);
-  return branch ? stackNameForBranch(branch) : undefined;
+  return branch ? previewNameForBranch(branch) : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AUTO_NAME_SEED } from "../provider/auto-name-seed";
 import { SECRET_OUTPUTS } from "../provider/secret-outputs";
 import { previewDatabaseProvider } from "./provider-shim";
 
@@ -53,7 +54,7 @@ export interface PreviewDatabaseArgs {
    * TTL keep-alive: whether and when `pulumi up` renews the TTL. `true` (default): renew once less than half of
    * `ttlHours` is left. A number of hours (greater than 0, at most `ttlHours`): renew once fewer hours than that are
    * left; `keepAlive: ttlHours` renews on every `up`. `false`: never renew, only a `ttlHours` change extends.
-   * Decided from the stored expiry and the clock; `pulumi preview` shows a due renewal as an in-place update and
+   * Decided from the stored expiry in CapyDB's time (its clock offset is measured and kept in the state); `pulumi preview` shows a due renewal as an in-place update and
    * prints why. A renewal sets the expiry to the time of the update plus `ttlHours`, and is skipped when the
    * preview already expires later, so it never shortens the life. Changing this value alone only re-reads the preview.
    */
@@ -85,7 +86,9 @@ export const PREVIEW_DATABASE_SECRET_OUTPUTS: string[] = [...SECRET_OUTPUTS];
  * `pulumi destroy` deletes it and waits for the delete to finish.
  *
  * Credentials are read at run time from stack config (`capydb:apiKey`, secret, and `capydb:apiUrl`) or from
- * `CAPYDB_API_KEY` / `CAPYDB_API_URL`, never from arguments, and are never stored in state.
+ * `CAPYDB_API_KEY` / `CAPYDB_API_URL`, never from arguments, and never appear in the resource's state. Pulumi does
+ * record the stack config, `capydb:apiKey` included (encrypted), as the inputs of the default `pulumi-nodejs`
+ * provider, and refresh and destroy use that recorded config: see the README, "Configure".
  *
  * Outputs are what CapyDB reports after the last create, update or refresh; fields CapyDB leaves empty are `null`.
  * `directUrl`, `pooledUrl` and `password` are secret: the resource asks the engine (`additionalSecretOutputs`) to
@@ -117,9 +120,10 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   /**
    * CapyDB's state of the preview: `"ready"` once `pulumi up` has succeeded; while a create or a reset is
    * unfinished (kept as a partial failure), the state CapyDB last reported, normally `"provisioning"`, or
-   * `"resetting"`; after a refresh, whatever CapyDB reports.
+   * `"resetting"`; after a refresh, whatever CapyDB reports. `null` while a create whose answer was lost is
+   * recorded as pending (nothing is known of the preview yet).
    */
-  declare readonly state: pulumi.Output<string>;
+  declare readonly state: pulumi.Output<string | null>;
   /** Host name to connect to (`public_host`), or `null` when CapyDB reports none. */
   declare readonly host: pulumi.Output<string | null>;
   /** TCP port of direct Postgres connections (`direct_port`), or `null` when unknown. */
@@ -136,9 +140,10 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   declare readonly ttlHours: pulumi.Output<number>;
   /**
    * When CapyDB deletes the preview (`ttl_expires_at`, an RFC 3339 timestamp as CapyDB sends it). Set at creation
-   * and moved by every extend: a `ttlHours` change or a keep-alive renewal (see `keepAlive`).
+   * and moved by every extend: a `ttlHours` change or a keep-alive renewal (see `keepAlive`). `null` while a create
+   * whose answer was lost is recorded as pending.
    */
-  declare readonly ttlExpiresAt: pulumi.Output<string>;
+  declare readonly ttlExpiresAt: pulumi.Output<string | null>;
   /** When CapyDB created the preview (`created_at`, RFC 3339), or `null` when unknown. */
   declare readonly createdAt: pulumi.Output<string | null>;
   /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null` when none. */
@@ -150,20 +155,27 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   declare readonly lastJobId: pulumi.Output<string | null>;
   /**
    * **Secret.** `postgres://` URL on the direct port, with the role's password: for migrations, `psql`, advisory
-   * locks, LISTEN/NOTIFY. Changes on every reset; a refresh picks up the current one.
+   * locks, LISTEN/NOTIFY. Changes on every reset; a refresh picks up the current one. `null` until CapyDB has
+   * handed out the URLs: after a create kept as a partial failure, or while a create is recorded as pending.
    */
-  declare readonly directUrl: pulumi.Output<string>;
+  declare readonly directUrl: pulumi.Output<string | null>;
   /**
    * **Secret.** `postgres://` URL through the connection pooler, with the role's password: for the application at
-   * run time (e.g. `DATABASE_URL`). Changes on every reset; a refresh picks up the current one.
+   * run time (e.g. `DATABASE_URL`). Changes on every reset; a refresh picks up the current one. `null` in the same
+   * cases as `directUrl`.
    */
-  declare readonly pooledUrl: pulumi.Output<string>;
-  /** **Secret.** The role's password, the one both URLs carry. Changes on every reset. */
-  declare readonly password: pulumi.Output<string>;
+  declare readonly pooledUrl: pulumi.Output<string | null>;
+  /** **Secret.** The role's password, the one both URLs carry. Changes on every reset. `null` when the URLs are. */
+  declare readonly password: pulumi.Output<string | null>;
 
   constructor(name: string, args: PreviewDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
-    // Output-only keys must be present (as undefined) for Pulumi to create their Output properties.
+    // Every declared output must be a key of props for Pulumi to create its Output property: the
+    // output-only ones, and the optional inputs that are also outputs (name, mode, ttlHours: the provider fills them).
+    // An undefined input is not sent, so seeding them changes nothing the provider sees.
     const props = {
+      name: undefined,
+      mode: undefined,
+      ttlHours: undefined,
       state: undefined,
       host: undefined,
       directPort: undefined,
@@ -179,8 +191,9 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       pooledUrl: undefined,
       password: undefined,
       ...args,
-      // The plugin never sees the URN, so the stable auto-name is seeded here.
-      autoNameSeed: `${pulumi.getStack()}-${name}`,
+      // The plugin never sees the URN, so the stable auto-name is seeded here. The `__` prefix keeps this
+      // bookkeeping out of `pulumi preview --diff`, as it does `__provider`.
+      [AUTO_NAME_SEED]: `${pulumi.getStack()}-${name}`,
     };
     super(
       previewDatabaseProvider,

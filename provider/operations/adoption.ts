@@ -1,4 +1,4 @@
-import { autoName, PreviewDatabaseInputs } from "../inputs";
+import { autoName, autoNameSeedOf, PreviewDatabaseInputs } from "../inputs";
 import type { PreviewDatabase } from "../api-types";
 
 /** The environment variable that names previews (ids, comma-separated) a create may take over once. */
@@ -24,7 +24,7 @@ export function takeoverReason(
   adoptIds: ReadonlySet<string>,
 ): string | undefined {
   if (adoptIds.has(existing.id)) return `${ADOPT_ENV} names it`;
-  const seed = inputs.autoNameSeed;
+  const seed = autoNameSeedOf(inputs);
   if (inputs.adopt !== false && typeof seed === "string" && seed !== "" && inputs.name === autoName(seed)) {
     return "it holds this resource's own stable auto-name, so an earlier run of this stack created it and was interrupted";
   }

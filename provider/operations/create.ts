@@ -47,7 +47,7 @@ async function submitCreate(
   // A namesake found listed: ours (continue), adoptable, or someone else's.
   const settle = (existing: PreviewDatabase, firstLostAt: number | undefined): Submitted => {
     const evidence: NameEvidence = { unknownCreateSentAt: firstLostAt };
-    const verdict = classifyNamesake(existing, inputs, evidence);
+    const verdict = classifyNamesake(existing, inputs, evidence, ctx.serverSkewMs());
     if (verdict === "ours") {
       ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
       return { preview: existing, adopted: false };

@@ -33,8 +33,9 @@ export async function extendReconciled(
     reconcile: async (_lost, { sentAt }) => {
       const preview = await ctx.client.findPreview(projectId, previewId, { deadline });
       if (!preview) throw new PreviewGoneError(previewId, projectId);
+      // In CapyDB's time: the expiry it sets is its clock plus ttl_hours.
       const expiresAt = Date.parse(preview.ttl_expires_at);
-      if (Number.isNaN(expiresAt) || Math.abs(expiresAt - (sentAt + ttlHours * HOUR_MS)) > EXTEND_MATCH_MS) return undefined;
+      if (Number.isNaN(expiresAt) || Math.abs(expiresAt - (sentAt + ctx.serverSkewMs() + ttlHours * HOUR_MS)) > EXTEND_MATCH_MS) return undefined;
       ctx.log.info(`${label}: the extend's answer was lost, but the preview now expires at ${preview.ttl_expires_at}: it landed`);
       return preview;
     },

@@ -21,8 +21,9 @@ export interface NameEvidence {
 export type NamesakeVerdict = "ours" | "adopt" | "foreign";
 
 /**
- * Server and client clocks differ: a preview created up to this long before our first send still
- * counts as possibly ours. Only an older namesake is certainly someone else's.
+ * The send time is moved to CapyDB's clock by the measured offset (server-clock.ts); this margin covers
+ * what the measurement cannot see (offsets under a minute count as 0) and a server that stamps late:
+ * a preview created up to this long before our first send still counts as possibly ours.
  */
 export const CLOCK_SKEW_ALLOWANCE_MS = 10 * 60_000;
 
@@ -41,17 +42,19 @@ export function classifyNamesake(
   namesake: PreviewDatabase,
   inputs: Pick<PreviewDatabaseInputs, "mode" | "adopt">,
   evidence: NameEvidence,
+  /** CapyDB's clock minus ours (server-clock.ts): created_at is CapyDB's time, the send time ours. */
+  serverSkewMs = 0,
 ): NamesakeVerdict {
   const mayBeOurs = evidence.unknownCreateSentAt !== undefined || evidence.pendingRecord === true;
-  if (mayBeOurs && namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)) return "ours";
+  if (mayBeOurs && namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
   if (inputs.adopt) return "adopt";
   return "foreign";
 }
 
-function createdBefore(preview: PreviewDatabase, sentAt: number | undefined): boolean {
+function createdBefore(preview: PreviewDatabase, sentAt: number | undefined, serverSkewMs: number): boolean {
   if (sentAt === undefined || !preview.created_at) return false;
   const created = Date.parse(preview.created_at);
-  return !Number.isNaN(created) && created < sentAt - CLOCK_SKEW_ALLOWANCE_MS;
+  return !Number.isNaN(created) && created < sentAt + serverSkewMs - CLOCK_SKEW_ALLOWANCE_MS;
 }
 
 /** The create's outcome could not be learned before the deadline. */

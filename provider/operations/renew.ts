@@ -25,7 +25,7 @@ export async function renewTtl(ctx: OperationContext, req: RenewRequest): Promis
   const live = await ctx.client.findPreview(projectId, previewId, { deadline });
   if (!live) throw new PreviewGoneError(previewId, projectId);
   const liveExpiry = Date.parse(live.ttl_expires_at);
-  if (!Number.isNaN(liveExpiry) && liveExpiry >= ctx.clock.now() + ttlHours * HOUR_MS) {
+  if (!Number.isNaN(liveExpiry) && liveExpiry >= ctx.serverNow() + ttlHours * HOUR_MS) {
     ctx.log.info(
       `${label}: no TTL renewal: preview ${previewId} already expires at ${live.ttl_expires_at}, ` +
         `later than a renewal to ${ttlHours}h from now would`,

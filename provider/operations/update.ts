@@ -197,8 +197,8 @@ async function updatePreview(
       ctx.log.info(`${label}: extending preview ${id} to ${news.ttlHours}h from now`);
       extended = await extendReconciled(ctx, projectId, id, news.ttlHours, deadline, label);
     } else {
-      // TTL keep-alive: the same rule diff applied, on the same clock.
-      const renewal = renewalDue(olds, news, ctx.clock.now());
+      // TTL keep-alive: the same rule diff applied, in CapyDB's time (the offset diff used, until an answer measures it).
+      const renewal = renewalDue(olds, news, ctx.serverNow());
       if (renewal.due) {
         extended = await renewTtl(ctx, { projectId, previewId: id, ttlHours: news.ttlHours, deadline, label, reason: renewal.reason! });
       }

@@ -30,7 +30,8 @@ describe("real Pulumi CLI: the preview-db workflow's commands (scripts/preview-s
   this.timeout(600_000);
   let cli: PulumiCli;
   let cp: ControlPlane;
-  // CapyDB's clock runs behind while the first push creates the preview: by the real clock it is then that old.
+  // CapyDB's timestamps run behind while the first push creates the preview: by the real clock it is then that
+  // old. The offset stands for time passing, not for a wrong clock, so the Date header keeps the true time.
   let offset = 0;
   let dir: string;
   let stack: CliStack;
@@ -42,6 +43,7 @@ describe("real Pulumi CLI: the preview-db workflow's commands (scripts/preview-s
     cp = await startControlPlane({
       backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 },
       now: () => Date.now() + offset,
+      dateHeader: "wall",
     });
     const pkg = JSON.parse(fs.readFileSync(path.join(EXAMPLE, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
     dir = await installedCopy(EXAMPLE, {}, pkg.devDependencies ?? {});

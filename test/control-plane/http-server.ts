@@ -21,6 +21,8 @@ export interface HttpServerDeps {
   rateLimiter: RateLimiter;
   log: RequestLog;
   now: () => number;
+  /** The clock the Date header reads (ControlPlaneOptions.dateHeader). */
+  dateNow?: () => number;
   keepAliveTimeoutMs?: number;
 }
 
@@ -62,6 +64,8 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<RunningServ
 }
 
 async function handle(deps: HttpServerDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  // A real server's Date header comes from its own clock: the same clock as its timestamps (the `now` option).
+  res.setHeader("Date", new Date((deps.dateNow ?? deps.now)()).toUTCString());
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const method = (req.method ?? "GET").toUpperCase();
   const body = await readBody(req);

@@ -126,6 +126,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       log,
       now,
       keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+      dateNow: opts.dateHeader === "wall" ? Date.now : now,
     });
 
     timers.push(setInterval(() => previews.reapExpired(), opts.reaperIntervalMs ?? 1000));

@@ -25,6 +25,13 @@ export interface ControlPlaneOptions {
    */
   keepAliveTimeoutMs?: number;
   now?: () => number;
+  /**
+   * What the `Date` header of every answer reads. "clock" (default): the `now` clock, as a real server's
+   * header follows its own clock (a `now` off from this machine's is a skewed server clock, and the
+   * provider measures it). "wall": this machine's clock, for tests whose `now` offset stands for time
+   * that has passed, not for a wrong clock.
+   */
+  dateHeader?: "clock" | "wall";
   previewLimit?: number;
   previewLimitStatus?: 400 | 403 | 409;
   explicitNulls?: boolean;

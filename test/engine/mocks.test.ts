@@ -55,4 +55,33 @@ describe("setMocks: what a unit test sees of the secret outputs", function () {
     });
     assert.equal(seen.wrapped, true, "pulumi.secret(…) keeps a passed-on URL secret even under mocks");
   });
+
+  it("has every declared output with name, mode and ttlHours omitted: db.name.apply works", async () => {
+    // The mock answers as the provider does for an auto-named preview: it fills name, mode and ttlHours.
+    const child = `
+const pulumi = require("@pulumi/pulumi");
+async function main() {
+  await pulumi.runtime.setMocks({
+    newResource: (args) => ({ id: "pvw_1", state: { ...args.inputs, name: "dev-db-1a2b3c", mode: "clone", ttlHours: 24, state: "ready" } }),
+    call: () => ({}),
+  }, "proj", "dev", false);
+  const capydb = require(${JSON.stringify(SDK)});
+  const db = new capydb.PreviewDatabase("db", { projectId: "prj_123" });
+  const valueOf = (o) => new Promise((resolve) => o.apply(resolve));
+  const seen = {};
+  for (const key of ["name", "mode", "ttlHours", "state"]) {
+    seen[key] = db[key] === undefined ? "(no output)" : await valueOf(db[key]);
+  }
+  seen.upper = await valueOf(db.name.apply((n) => n.toUpperCase()));
+  process.stdout.write(JSON.stringify(seen));
+}
+main().catch((e) => { console.error(e); process.exit(1); });
+`;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PULUMI_")) env[k] = v;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["-e", child], { cwd: REPO, env, timeout: 50_000 }, (err, out, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out)));
+    assert.deepEqual(JSON.parse(stdout), { name: "dev-db-1a2b3c", mode: "clone", ttlHours: 24, state: "ready", upper: "DEV-DB-1A2B3C" });
+  });
 });

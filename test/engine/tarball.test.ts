@@ -79,7 +79,7 @@ import { PreviewDatabase, PreviewDatabaseArgs, PREVIEW_DATABASE_SECRET_OUTPUTS }
 
 const args: PreviewDatabaseArgs = { projectId: "prj_123", name: "pr-42", mode: "clone", ttlHours: 72, timeouts: { create: "30m" } };
 const db = new PreviewDatabase("db", args);
-export const pooledUrl: pulumi.Output<string> = db.pooledUrl;
+export const pooledUrl: pulumi.Output<string | null> = db.pooledUrl;
 export const directPort: pulumi.Output<number | null> = db.directPort;
 export const secretOutputs: string[] = PREVIEW_DATABASE_SECRET_OUTPUTS;
 export const otherHost = new capydb.PreviewDatabase("other", { projectId: "prj_123", adopt: true }).host;

@@ -161,8 +161,9 @@ describe("upgrade: state written by earlier releases", function () {
     describe(`from ${file}: TTL keep-alive on that release's state`, () => {
       const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, file), "utf8")) as UpgradeFixture;
       const HOUR = 3_600_000;
-      // CapyDB's clock runs 4 h behind while the old release creates the preview, then catches up: for the
-      // plugin (real clock) the preview is 4 h old, with 2 h of its 6 h left. Nothing else is faked.
+      // CapyDB's timestamps run 4 h behind while the old release creates the preview, then catch up: for the
+      // plugin (real clock) the preview is 4 h old, with 2 h of its 6 h left. Nothing else is faked. The offset
+      // stands for time passing, not for a wrong clock, so the Date header keeps the true time.
       let offset = -4 * HOUR;
       let cp: ControlPlane;
       let plugin: Plugin;
@@ -171,7 +172,7 @@ describe("upgrade: state written by earlier releases", function () {
       let oldExpiry: number;
 
       before(async () => {
-        cp = await startControlPlane({ now: () => Date.now() + offset });
+        cp = await startControlPlane({ now: () => Date.now() + offset, dateHeader: "wall" });
         const { ready } = fixture.resources;
         assert.equal(ready.inputs.ttlHours, 6, "the fixture's ready preview has a 6 h TTL");
         const [p, captured] = await Promise.all([

@@ -121,4 +121,21 @@ describe("workflow script (examples/github-workflow/scripts/preview-stack.sh)", 
     assert.ok(!/pulumi (up|destroy)/.test(runs.join("\n")), "no Pulumi command outside the script");
     assert.match(workflow, /STACK: pr-\$\{\{ github\.event\.pull_request\.number \}\}/);
   });
+
+  it("adopting either workflow takes one edit, PROGRAM_DIR: nothing else refers to this repository outside its own checkout", () => {
+    for (const file of ["preview-db.yml", "sweep-previews.yml"]) {
+      const text = fs.readFileSync(path.join(EXAMPLE, ".github", "workflows", file), "utf8");
+      const code = text.split("\n").filter((line) => !/^\s*#/.test(line)).join("\n");
+      // The one line to edit says where the program is.
+      assert.deepEqual(code.match(/^.*examples\/github-workflow.*$/gm), ["  PROGRAM_DIR: examples/github-workflow"], file);
+      const adopted = code.replace("PROGRAM_DIR: examples/github-workflow", "PROGRAM_DIR: infra");
+      // In a user's checkout this repository's sources are absent, so steps guarded by them are skipped.
+      const steps = adopted.split(/^(?=      - )/m);
+      const guarded = steps.filter((step) => step.includes("if: hashFiles('sdk/provider-shim.ts') != ''"));
+      const running = steps.filter((step) => !guarded.includes(step)).join("");
+      assert.ok(guarded.length > 0 && guarded.every((step) => /npm run build/.test(step)), `${file}: the build of pulumi-capydb is guarded`);
+      assert.doesNotMatch(running, /npm run build|file:\.\.|examples\/github-workflow|pulumi-capydb repository/, `${file}: what runs elsewhere`);
+      assert.match(running, /working-directory: \$\{\{ env\.PROGRAM_DIR \}\}/);
+    }
+  });
 });

@@ -65,7 +65,7 @@ describe("sweeper: pulumi-capydb sweep", function () {
       const lines = run.stdout.trim().split("\n");
       assert.match(lines[0], new RegExp(`^sweep ${cp.projectId}: 9 previews listed; keeping pr-41, pr-42, only older than 24h; dry run \\(pass --delete to delete\\)$`));
       const line = (name: string) => lines.find((l) => l.includes(` ${name} (${ids[name]})`)) ?? "";
-      assert.match(line("pr-40"), /^would delete pr-40 \(pvw_\w+\): created 2d ago, stack pr-40 is not in --keep$/);
+      assert.match(line("pr-40"), /^would delete pr-40 \(pvw_\w+\): created 48h ago, stack pr-40 is not in --keep$/);
       assert.match(line("pr-39-api"), /^would delete pr-39-api .*stack pr-39 is not in --keep$/);
       assert.match(line("pr-41"), /^keep pr-41 .*: stack pr-41 is in --keep$/);
       assert.match(line("pr-42-db-1a2b3c"), /^keep .*stack pr-42 is in --keep$/, "an auto-name belongs to its stack");
@@ -85,7 +85,7 @@ describe("sweeper: pulumi-capydb sweep", function () {
       const run = await sweep(["sweep", "--project", cp.projectId, "--keep", "pr-41", "--keep", "pr-42", "--older-than", "24h", "--delete"], env);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^sweep prj_\w+: 9 previews listed; .*; deleting$/m);
-      assert.match(run.stdout, /^deleted pr-40 \(pvw_\w+\) in [\d.]+s: created 2d ago, stack pr-40 is not in --keep$/m);
+      assert.match(run.stdout, /^deleted pr-40 \(pvw_\w+\) in [\d.]+s: created 48h ago, stack pr-40 is not in --keep$/m);
       assert.match(run.stdout, /^deleted pr-39-api /m);
       assert.match(run.stdout, /^sweep done: 2 deleted, 0 failed, 3 kept, 4 ignored$/m);
       assert.deepEqual(deletes().map((r) => r.path).sort(), [`/v1/preview-databases/${ids["pr-39-api"]}`, `/v1/preview-databases/${ids["pr-40"]}`].sort());

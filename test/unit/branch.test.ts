@@ -45,8 +45,19 @@ describe("per-branch naming", () => {
     it("stackNameFromEnvironment: pr-<n> in pull-request builds, the branch's stack name otherwise", () => {
       assert.equal(stackNameFromEnvironment(pullRequestBuild), "pr-42");
       assert.equal(stackNameFromEnvironment(gitlabMergeRequest), "pr-42");
-      assert.equal(stackNameFromEnvironment(pushBuild), stackNameForBranch("feat/login"));
+      assert.equal(stackNameFromEnvironment(pushBuild), previewNameForBranch("feat/login"));
       assert.equal(stackNameFromEnvironment({ GITHUB_REF_NAME: "main" }), "main");
+    });
+
+    it("a branch's name is hashed once: the stack from the environment is kept as the preview name", () => {
+      for (const branch of ["Feature/Login", "release/1.2", "fix_bug", "feat/login", "main", "Ünïcode/Ärger", "x".repeat(90)]) {
+        const stack = stackNameFromEnvironment({ GITHUB_REF_NAME: branch })!;
+        assert.match(stack, /^[A-Za-z0-9_.-]{1,100}$/, `${stack} is a valid stack name`);
+        const name = previewNameForStack(stack);
+        assert.equal(name, stack, `${branch}: the preview name is the stack name`);
+        assert.equal(name, previewNameForBranch(branch), `${branch}: the branch's preview name, one hash`);
+        assert.ok((name.match(/-[0-9a-f]{6}(?=-|$)/g) ?? []).length <= 1, `${name} carries at most one hash`);
+      }
     });
 
     it("previewNameForStack reads only the stack: the same name from a pull-request build, a push and a laptop", () => {

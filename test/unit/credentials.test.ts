@@ -47,13 +47,35 @@ describe("API URL rules (the key is sent with every request)", () => {
     assert.match(bad.message, /allowInsecureHttp.*must be true or false/);
   });
 
-  it("refuses a query or a fragment without showing it", () => {
-    for (const apiUrl of ["https://capydb.dev/api?token=s3cr3t-token-value", "https://capydb.dev/api#s3cr3t-token-value", "https://capydb.dev/api?"]) {
+  it("refuses a query or a fragment, showing the URL as written with only its credentials masked", () => {
+    const cases: [string, string][] = [
+      ["https://capydb.dev/api?debug=1&region=eu", 'the API URL "https://capydb.dev/api?debug=1&region=eu" has a query'],
+      ["https://capydb.dev/api?token=s3cr3t-token-value&debug=1", 'the API URL "https://capydb.dev/api?token=***&debug=1" has a query'],
+      ["https://capydb.dev/api?api_key=s3cr3t-token-value", 'the API URL "https://capydb.dev/api?api_key=***" has a query'],
+      ["https://capydb.dev/api#section", 'the API URL "https://capydb.dev/api#section" has a fragment'],
+      ["https://capydb.dev/api?", 'the API URL "https://capydb.dev/api?" has a query'],
+    ];
+    for (const [apiUrl, said] of cases) {
       const error = refusal({ apiUrl });
-      assert.match(error.message, /query or a fragment/);
+      assert.ok(error.message.includes(said), error.message);
       assert.match(error.message, /capydb:apiUrl/);
       assert.ok(!error.message.includes("s3cr3t-token-value"), error.message);
     }
+    const withUser = refusal({ apiUrl: "https://me:s3cr3t-token-value@capydb.dev/api" });
+    assert.ok(withUser.message.includes('"https://***@capydb.dev/api"'), withUser.message);
+  });
+
+  it("a URL the key must not go to fails check, so `pulumi preview` refuses it, with no request", async () => {
+    for (const [apiUrl, why] of [["http://capydb.example.com/api", /plain http to a host that is not this machine/], ["https://capydb.dev/api?x=1", /has a query/]] as const) {
+      const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: {} });
+      await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": KEY, "capydb:apiUrl": apiUrl })[k] } });
+      const error = await provider.check({}, { projectId: "prj_1", name: "pr-1" }).then(() => undefined, (e: Error) => e);
+      assert.match(String(error?.message), why);
+      assert.equal(String(error), "[capydb] check pr-1 failed", "the plugin host prints one line, not the stack");
+    }
+    const fine = createProvider({ clock: new FakeClock(), sink: () => undefined, env: { CAPYDB_API_URL: "http://127.0.0.1:1" } });
+    await fine.configure({ config: { get: () => undefined } });
+    assert.equal((await fine.check({}, { projectId: "prj_1", name: "pr-1" })).failures, undefined);
   });
 
   describe("through the provider: refused before any request", function () {
@@ -68,7 +90,7 @@ describe("API URL rules (the key is sent with every request)", () => {
       const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: {} });
       await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": `${cp.url}?debug=1` })[k] } });
       const error = await provider.read("pvw_1", { projectId: cp.projectId, name: "x" }).then(() => undefined, (e) => e);
-      assert.match(String(error?.message), /query or a fragment.*capydb:apiUrl/s);
+      assert.match(String(error?.message), /"http:\/\/127\.0\.0\.1:\d+\/\?debug=1" has a query.*capydb:apiUrl/s);
       assert.deepEqual(cp.requests(), []);
     });
 

@@ -157,6 +157,15 @@ const ROWS = {
     "A 2xx answer of more than 8 MiB (a proxy or a runaway server; a list of 10,000 previews is smaller)",
     "Reading stops there and the connection is closed; a GET fails at once naming the limit, a create's is reconciled by name like any unreadable answer",
   ],
+  // --- C: clocks and keys ---
+  serverClockOff: [
+    "CapyDB's clock is hours off from the runner's (its `Date` header and timestamps)",
+    "Measured from each answer's `Date` header and kept in the state (`__serverClockSkewMs`): keep-alive and a lost create's ownership test reason in CapyDB's time",
+  ],
+  keyRejected: [
+    "The API key is refused (401), e.g. in `refresh` or `destroy` after a rotation",
+    "Fails at once (no retry), saying that refresh and destroy use the `capydb:apiKey` recorded by the last `up`, and that one `pulumi up` records the new one",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 /**
@@ -375,6 +384,8 @@ interface World {
   texts: string[];
   /** Servers a case started, closed after it. */
   cleanups: Array<() => Promise<void> | void>;
+  /** Where the real plugin of the follow-ups is sent (this case's control plane and key). */
+  retarget: (url: string, apiKey: string) => void;
 }
 
 interface Case {
@@ -645,7 +656,30 @@ const CASES: Case[] = [
     },
   },
   // --- end A ---
+  // --- C: clocks and keys ---
+  { row: ROWS.serverClockOff, variant: "3 h behind, the create's answer lost", op: "create", inject: all(skewedServer(-3 * 3_600_000), onCreate({ drop: true, after: "respond" })), expect: "ok", check: (w, o) => { assert.equal(o.kind === "ok" && o.outs.__serverClockSkewMs, -3 * 3_600_000); assert.equal(count(w, "POST", /preview-databases$/), 1); } },
+  { row: ROWS.serverClockOff, variant: "3 h ahead", op: "create", inject: skewedServer(3 * 3_600_000), expect: "ok", check: (_w, o) => assert.equal(o.kind === "ok" && o.outs.__serverClockSkewMs, 3 * 3_600_000) },
+  { row: ROWS.keyRejected, variant: "revoked key, read", op: "read", inject: (w) => w.cp.revokeApiKey(w.cp.projectScopedKey), expect: "error", check: async (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /HTTP 401[\s\S]*recorded in the state by the last `pulumi up`[\s\S]*run `pulumi up` \(without --refresh\) once/); assert.equal(w.cp.requests().filter((r) => r.status === 401).length, 1, "no retry"); await rotatedKey(w); } },
+  // --- end C ---
 ];
+/** C: the case runs against a control plane whose clock (timestamps and Date header) is `offsetMs` off. */
+function skewedServer(offsetMs: number) {
+  return async (w: World) => {
+    const old = w.cp;
+    w.cp = await startControlPlane({ now: () => w.clock.now() + offsetMs });
+    await old.close();
+    await w.provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": w.cp.projectScopedKey, "capydb:apiUrl": w.cp.url })[k] } });
+    w.retarget(w.cp.url, w.cp.projectScopedKey);
+  };
+}
+
+/** C: the follow-ups (refresh, destroy) run with a new key, as after the `pulumi up` the hint gives. */
+async function rotatedKey(w: World) {
+  const fresh = w.cp.createApiKey({ scopes: ["projects:read", "projects:write", "credentials:read", "jobs:read"], projectId: w.cp.projectId });
+  await w.provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": fresh, "capydb:apiUrl": w.cp.url })[k] } });
+  w.retarget(w.cp.url, fresh);
+}
+
 /** The provider configured anew, with `over` replacing the control plane's URL or key. */
 function reconfigure(over: (w: World) => Record<string, string> | Promise<Record<string, string>>) {
   return async (w: World) => {
@@ -807,7 +841,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
     const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [], cleanups: [] };
+    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [], cleanups: [], retarget: (url, apiKey) => (proxy.target = { url, apiKey }) };
   });
   afterEach(async () => {
     proxy.target = undefined;

@@ -18,6 +18,12 @@ describe("check", () => {
     assert.notEqual(checkInputs({}, { ...base, autoNameSeed: "prod-db" }).inputs.name, inputs.name);
   });
 
+  it("takes the seed under this SDK's hidden key `__autoNameSeed` and 0.1.0's `autoNameSeed` alike", () => {
+    const now = checkInputs({}, { projectId: "prj_1", __autoNameSeed: "dev-db" });
+    assert.deepEqual(now.failures, []);
+    assert.equal(now.inputs.name, checkInputs({}, base).inputs.name, "the same name: no replacement after the upgrade");
+  });
+
   it("keeps the current name when an explicit name is removed", () => {
     const { inputs } = checkInputs({ ...base, name: "pr-42" }, base);
     assert.equal(inputs.name, "pr-42");
@@ -155,7 +161,10 @@ describe("check: input hygiene", () => {
   it("the valid names are one list, which is also what outputs echo", () => {
     assert.deepEqual([...INPUT_NAMES], ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive"]);
     const all = Object.fromEntries(INPUT_NAMES.map((k) => [k, `v-${k}`]));
-    assert.deepEqual(Object.keys(echoInputs({ ...all, autoNameSeed: "s", __provider: "p", other: 1 })).sort(), [...INPUT_NAMES, "autoNameSeed"].sort());
+    assert.deepEqual(
+      Object.keys(echoInputs({ ...all, __autoNameSeed: "s", autoNameSeed: "s", __provider: "p", other: 1 })).sort(),
+      [...INPUT_NAMES, "__autoNameSeed", "autoNameSeed"].sort(),
+    );
   });
 
   it("refuses projectId values that would change the request path, naming projectId", () => {

@@ -143,7 +143,7 @@ describe("TTL keep-alive (fake clock)", function () {
     const { id, outs } = await provider.create(inputs);
     clock.advance(3 * HOUR);
     assert.equal((await provider.diff(id, outs, inputs)).changes, true);
-    assert.match(renewalLines().at(-1)!, /expired at .* by this machine's clock/);
+    assert.match(renewalLines().at(-1)!, /expired at .* by CapyDB's clock/);
     const error = await provider.update(id, outs, inputs).then(() => undefined, (e: Error) => e);
     assert.match(String(error?.message), /no longer exists.*pulumi up --refresh/s);
   });
@@ -182,7 +182,16 @@ describe("TTL keep-alive (fake clock)", function () {
     assert.equal(renewalDue({ ...olds, state: "provisioning" }, { ttlHours: 24 }, clock.now()).due, false);
     assert.equal(renewalDue({ ...olds, ttlExpiresAt: null }, { ttlHours: 24 }, clock.now()).due, false);
     assert.equal(formatHours(11 * HOUR + 59 * MINUTE), "11h59m");
-    assert.equal(formatHours(72 * HOUR), "3d");
+    assert.equal(formatHours(72 * HOUR), "72h");
+    assert.equal(formatHours(49 * HOUR + 5 * MINUTE), "49h05m");
     assert.equal(formatHours(30 * MINUTE), "30m");
+  });
+
+  it("words every duration of a renewal line in hours and minutes (never 47h59m next to 2d)", () => {
+    const olds = { state: "ready", ttlHours: 168, ttlExpiresAt: new Date(clock.now() + 47 * HOUR + 59 * MINUTE).toISOString() };
+    const decision = renewalDue(olds, { ttlHours: 168, keepAlive: 100 }, clock.now());
+    assert.equal(decision.due, true);
+    assert.match(decision.reason!, /47h59m of 168h left, less than keepAlive \(100h\)/);
+    assert.doesNotMatch(decision.reason!, /\d+d/);
   });
 });

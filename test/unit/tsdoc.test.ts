@@ -5,9 +5,23 @@ import * as assert from "assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { pendingCreateFailure } from "../../provider/operations/pending-create";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../../provider/outputs";
 
 const DECLARATIONS = path.resolve(__dirname, "..", "..", "sdk", "preview-database.d.ts");
+
+/** The declared type text of each PreviewDatabase member, e.g. "pulumi.Output<string | null>". */
+function typesOf(file: string): Map<string, string> {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+  const types = new Map<string, string>();
+  source.forEachChild((node) => {
+    if (!ts.isClassDeclaration(node) || node.name?.text !== "PreviewDatabase") return;
+    for (const member of node.members) {
+      if (ts.isPropertyDeclaration(member) && ts.isIdentifier(member.name) && member.type) types.set(member.name.text, member.type.getText());
+    }
+  });
+  return types;
+}
 
 function docsOf(file: string): Map<string, Map<string, string>> {
   const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
@@ -53,5 +67,15 @@ describe("TSDoc of PreviewDatabase, as shipped in the declarations", () => {
   it("calls exactly the secret outputs secret", () => {
     const saysSecret = members("PreviewDatabase").filter(([, doc]) => /\*\*Secret\.\*\*/.test(doc)).map(([m]) => m);
     assert.deepEqual(saysSecret.sort(), [...SECRET_OUTPUTS].sort());
+  });
+
+  it("types as nullable exactly the outputs the provider can leave null (a create recorded as pending)", () => {
+    // The outputs the provider really writes when nothing is known of the preview yet (its least-known state).
+    const pending = pendingCreateFailure({ projectId: "prj_1", name: "pr-1", mode: "clone", ttlHours: 24, __provider: "p" }, "test");
+    const nullable = Object.entries(pending.properties).filter(([, v]) => v === null).map(([k]) => k).sort();
+    assert.ok(nullable.includes("state") && nullable.includes("password"), `pending outputs: ${JSON.stringify(pending.properties)}`);
+    const types = typesOf(DECLARATIONS);
+    const declaredNullable = [...types.entries()].filter(([, t]) => /\|\s*null\b/.test(t)).map(([m]) => m).sort();
+    assert.deepEqual(declaredNullable, nullable, "Output<T | null> for exactly the outputs that can be null");
   });
 });
