@@ -176,6 +176,18 @@ const ROWS = {
  * row), or "test/…/x.test.ts: title" (a test elsewhere, found by its exact title).
  */
 const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
+  // --- C: clocks and keys ---
+  serverClockOff: [
+    ["Measured from each answer's `Date` header", "[3 h ahead]", "[3 h behind, the create's answer lost]", "test/unit/server-clock.test.ts: the client measures it from every answer's Date header"],
+    ["kept in the state (`__serverClockSkewMs`)", "[3 h ahead]", "[3 h behind, the create's answer lost]", "test/unit/server-clock.test.ts: the offset a read measures is kept; state without one diffs as 0.1.0 did"],
+    ["keep-alive", "test/unit/server-clock.test.ts: CapyDB 3 h behind: a fresh TTL is not renewed, on this up or the next", "test/unit/server-clock.test.ts: CapyDB 3 h ahead: the renewal happens once less than half is left by CapyDB's clock"],
+    ["a lost create's ownership test reason in CapyDB's time", "[3 h behind, the create's answer lost]", "test/unit/server-clock.test.ts: CapyDB 3 h behind and the create's answer lost: the create still recognises its own preview"],
+  ],
+  keyRejected: [
+    ["Fails at once (no retry)", "[revoked key, read]"],
+    ["saying that refresh and destroy use the `capydb:apiKey` recorded by the last `up`", "[revoked key, read]"],
+    ["that one `pulumi up` records the new one", "[revoked key, read]"],
+  ],
   createUnreadable: [
     ["not JSON", "[not JSON]"], ["`{}`", "[{}]"], ["fields missing", "[fields missing]"], ["another preview's name", "[another preview's name]"],
     ["Looks the name up and continues with the preview it finds", "[not JSON]", "[{}]", "[fields missing]", "[another preview's name]"],

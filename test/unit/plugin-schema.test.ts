@@ -47,8 +47,9 @@ describe("plugin schema (plugin/schema.json)", () => {
     try {
       const core = createProvider({ env: { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey }, sink: () => undefined });
       const { outs } = await core.create({ projectId: cp.projectId, name: "schema-check", mode: "clone", ttlHours: 24, keepAlive: true, resetTrigger: "x", adopt: false, timeouts: { create: "1m" } });
-      // autoNameSeed is the doors' own plumbing (set by the SDK or from the URN), never a user's property.
-      const written = Object.keys(outs).filter((k) => k !== "autoNameSeed").sort();
+      // `__` keys are the core's own plumbing, hidden from the CLI's diffs (the auto-name seed set by the SDK or
+      // from the URN, CapyDB's clock offset), never a user's property.
+      const written = Object.keys(outs).filter((k) => !k.startsWith("__") && k !== "autoNameSeed").sort();
       assert.deepEqual(written, Object.keys(resource.properties).sort());
     } finally {
       await cp.close();
