@@ -20,6 +20,7 @@ import {
   PreviewDatabase,
   PreviewResponse,
 } from "./schemas";
+import { RecentLists, SendStamp } from "./recent-lists";
 import { SharedReads } from "./shared-reads";
 import { USER_AGENT } from "./version";
 
@@ -109,6 +110,7 @@ export class CapyDBClient {
   private readonly random: () => number;
   readonly budget: RequestPolicy;
   private readonly sharedReads = new SharedReads();
+  private readonly recentLists: RecentLists<PreviewDatabase[]>;
 
   constructor(options: ClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
@@ -118,12 +120,25 @@ export class CapyDBClient {
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.dispatcher = options.dispatcher ?? sharedDispatcher();
     this.random = options.random ?? Math.random;
+    this.recentLists = new RecentLists(this.clock);
     this.budget = options.budget ?? budgetFor(this.clock, this.apiUrl, options.apiKey, { random: this.random, parseRetryAfter });
   }
 
   async listPreviews(projectId: string, opts?: CallOptions): Promise<PreviewDatabase[]> {
     const path = apiPath`/v1/projects/${projectId}/preview-databases`;
-    return (await this.call("GET", path, ListPreviewsResponse, undefined, opts)).preview_databases;
+    const { value, sent } = await this.callTimed("GET", path, ListPreviewsResponse, undefined, opts);
+    this.recentLists.remember(path, value.preview_databases, sent);
+    return value.preview_databases;
+  }
+
+  /**
+   * The preview as a list of its project sent at most `maxAgeMs` ago showed it, with no write of this
+   * client sent since that list was; undefined when no such list shows it. Proof of presence only:
+   * not being in a recent list proves nothing (the preview may be newer than the list).
+   */
+  recentlyListed(projectId: string, previewId: string, maxAgeMs: number): PreviewDatabase | undefined {
+    const path = apiPath`/v1/projects/${projectId}/preview-databases`;
+    return this.recentLists.find(path, this.clock.now() - maxAgeMs)?.find((p) => p.id === previewId);
   }
 
   /** There is no GET by id (§4.3): list the project and filter. undefined = not listed = gone. */
@@ -183,6 +198,17 @@ export class CapyDBClient {
     body?: unknown,
     opts: CallOptions = {},
   ): Promise<z.infer<S>> {
+    return (await this.callTimed(method, path, schema, body, opts)).value;
+  }
+
+  /** `call`, also saying when the answer's request was sent (for lists kept as recent, recent-lists.ts). */
+  private async callTimed<S extends z.ZodTypeAny>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    opts: CallOptions = {},
+  ): Promise<{ value: z.infer<S>; sent: SendStamp }> {
     if (!this.apiKey) throw missingApiKeyError(method, path);
     const deadline = opts.deadline ?? this.clock.now() + DEFAULT_RATE_LIMIT_BUDGET_MS;
     const ticket: RequestTicket = { priority: opts.priority ?? "progress", deadline, since: opts.since, priorityNow: opts.priorityNow };
@@ -222,7 +248,7 @@ export class CapyDBClient {
       const { status } = response;
       if (status >= 200 && status < 300) {
         try {
-          return this.parse(method, path, schema, response.text);
+          return { value: this.parse(method, path, schema, response.text), sent: response.sent };
         } catch (error) {
           // An unreadable answer to a GET (a cache or proxy glitch) is worth reading again, on the
           // schedule of a 5xx; a POST or DELETE was applied, and is reconciled by the caller instead.
@@ -275,15 +301,15 @@ export class CapyDBClient {
       if (!slot) throw new NoSlotBeforeDeadline();
       markSent();
       const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));
-      const answer = await this.send(method, path, body, timeoutMs);
+      const answer = await this.send(method, path, body, timeoutMs, this.recentLists.stamp());
       slot.answered(answer.status, answer.headers["retry-after"]);
       return answer;
     };
-    if (method !== "GET") return send(ticket, () => undefined);
+    if (method !== "GET") return this.recentLists.duringWrite(() => send(ticket, () => undefined));
     return this.sharedReads.run(path, ticket, joinSent, send);
   }
 
-  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+  private async send(method: string, path: string, body: unknown, timeoutMs: number, sent: SendStamp): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
@@ -301,7 +327,7 @@ export class CapyDBClient {
     });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const { text, cut } = ok ? { text: await res.body.text(), cut: false } : await readAtMost(res.body, MAX_ERROR_BODY_BYTES);
-    return { status: res.statusCode, headers: res.headers, text, cut };
+    return { status: res.statusCode, headers: res.headers, text, cut, sent };
   }
 
   private parse<S extends z.ZodTypeAny>(method: string, path: string, schema: S, text: string): z.infer<S> {
@@ -328,7 +354,7 @@ export class CapyDBClient {
   }
 }
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean };
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; cut: boolean; sent: SendStamp };
 
 /** The budget could not give this request a slot before its deadline: it was never sent. */
 class NoSlotBeforeDeadline extends Error {}

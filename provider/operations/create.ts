@@ -154,7 +154,21 @@ export async function finishReady(
   const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" }));
   if (!preview) throw new PreviewGoneError(previewId, projectId);
   const connections = await urls;
-  return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
+  // `current` was seen before the URLs were asked for, so a refresh that finds its updated_at unchanged
+  // may keep these URLs (read.ts); a list read alongside them proves nothing of the kind.
+  const connectionsAsOf = current?.updated_at || null;
+  return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf });
+}
+
+/**
+ * What a create already knows once its job completed: the preview as the create answer described it,
+ * now ready. It answers for a list only when that answer named everything the outputs show
+ * (otherwise the project is listed, as for a job whose answer was lost).
+ */
+export function readyFromCreateAnswer(created: PreviewDatabase): PreviewDatabase | undefined {
+  const complete = [created.public_host, created.direct_port, created.pooled_port, created.role_name, created.database_name, created.ssl_mode, created.ttl_expires_at]
+    .every((v) => v !== undefined && v !== null && v !== "" && v !== 0);
+  return complete ? { ...created, state: "ready", last_error: null } : undefined;
 }
 
 /** Waits for the create job, or for the list to show the preview settled when no job id is known. */
@@ -201,7 +215,9 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
   try {
     await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
-    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null);
+    // A new preview whose job completed needs no list to describe it; an adopted one is listed afresh.
+    const known = submitted.job && !submitted.adopted ? readyFromCreateAnswer(preview) : undefined;
+    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known);
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };
   } catch (error) {

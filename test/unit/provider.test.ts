@@ -58,7 +58,8 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
 
     const read = await provider.read(id, { ...outs, __provider: "shim" });
     assert.equal(read.id, id);
-    assert.deepEqual({ ...read.props, __provider: undefined }, { ...outs, __provider: undefined });
+    // The read records the updated_at it listed before reading the URLs (connectionsAsOf).
+    assert.deepEqual({ ...read.props, __provider: undefined, connectionsAsOf: undefined }, { ...outs, __provider: undefined, connectionsAsOf: undefined });
 
     const news = await checked({ name: "pr-42", ttlHours: 72 }, inputs);
     assert.deepEqual(await provider.diff(id, outs, news), { changes: true, replaces: [], deleteBeforeReplace: false });
