@@ -163,15 +163,20 @@ export async function finishReady(
 /**
  * What a create already knows once its job completed: the preview as the create answer described it,
  * now ready. It answers for a list only when that answer named everything the outputs show
- * (otherwise the project is listed, as for a job whose answer was lost).
+ * (otherwise the project is listed, as for a job whose answer was lost). Its updated_at is the job's
+ * completed_at: if CapyDB stamps the preview with it, a refresh finds them equal until the next change;
+ * if not, they never match and a refresh reads the URLs again. A later reset cannot carry that stamp.
  */
-export function readyFromCreateAnswer(created: PreviewDatabase): PreviewDatabase | undefined {
+export function readyFromCreateAnswer(created: PreviewDatabase, job: Job): PreviewDatabase | undefined {
   const complete = [created.public_host, created.direct_port, created.pooled_port, created.role_name, created.database_name, created.ssl_mode, created.ttl_expires_at]
     .every((v) => v !== undefined && v !== null && v !== "" && v !== 0);
-  return complete ? { ...created, state: "ready", last_error: null } : undefined;
+  return complete ? { ...created, state: "ready", last_error: null, updated_at: job.completed_at || null } : undefined;
 }
 
-/** Waits for the create job, or for the list to show the preview settled when no job id is known. */
+/**
+ * Waits for the create job, or for the list to show the preview settled when no job id is known.
+ * Says what it saw: the completed job, or the preview as the list showed it settled.
+ */
 export async function awaitCreated(
   ctx: OperationContext,
   projectId: string,
@@ -179,15 +184,13 @@ export async function awaitCreated(
   job: Job | string | undefined,
   deadline: number,
   label: string,
-): Promise<void> {
-  if (job) {
-    await waitForJob(ctx, job, deadline, label);
-    return;
-  }
+): Promise<{ job?: Job; listed?: PreviewDatabase }> {
+  if (job) return { job: await waitForJob(ctx, job, deadline, label) };
   const preview = await waitForPreview(ctx, projectId, previewId, deadline, label, (p) => !p || p.state === "ready" || p.state === "failed");
   if (preview?.state === "failed") {
     throw new JobFailedError({ id: "(unknown)", type: "branch.create", state: "failed", error: preview.last_error ?? undefined });
   }
+  return { listed: preview };
 }
 
 export async function createOperation(ctx: OperationContext, inputs: PreviewDatabaseInputs & Record<string, unknown>) {
@@ -214,9 +217,11 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
 
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
   try {
-    await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
-    // A new preview whose job completed needs no list to describe it; an adopted one is listed afresh.
-    const known = submitted.job && !submitted.adopted ? readyFromCreateAnswer(preview) : undefined;
+    const settled = await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
+    // A new preview whose job completed needs no list to describe it, nor one a list just showed ready.
+    const known = settled.listed?.state === "ready"
+      ? settled.listed
+      : settled.job && !submitted.adopted ? readyFromCreateAnswer(preview, settled.job) : undefined;
     const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known);
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };
