@@ -2,6 +2,7 @@ import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { sharedDispatcher } from "./dispatcher";
+import { DEFAULT_API_URL } from "./credentials";
 import { CapyDBError, describeCause, hintFor, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
@@ -24,7 +25,7 @@ import { RecentLists, SendStamp } from "./recent-lists";
 import { SharedReads } from "./shared-reads";
 import { USER_AGENT } from "./version";
 
-export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
+export { DEFAULT_API_URL };
 /** What the official clients use per request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** With no operation deadline, how long 429 backoff may keep a single call waiting. */

@@ -1,15 +1,9 @@
-import { z } from "zod";
 import { CapyDBClient } from "./client";
 import { OperationContext } from "./context";
 import { CapyDBError } from "./errors";
 
 /** What a preview's whole life needs (capydb-api.md §1.2): list, create/extend/reset/delete, URLs, job polls. */
 export const REQUIRED_SCOPES = ["projects:read", "projects:write", "credentials:read", "jobs:read"] as const;
-
-// Only the field we read; everything else in E1's answer is ignored (the docs lag the server).
-const MeResponse = z.object({
-  principal: z.object({ scopes: z.array(z.string()).nullish() }).nullish(),
-});
 
 export class MissingScopesError extends Error {
   constructor(readonly missing: string[], readonly granted: string[], name: string) {
@@ -68,6 +62,8 @@ export function ensureScopes(ctx: OperationContext, name: string, deadline: numb
 async function checkScopes(ctx: OperationContext, name: string, deadline: number): Promise<boolean> {
   let granted: string[] | null | undefined;
   try {
+    // Loaded here, not at the top: zod's schemas are only needed once an API call is made (issue 16).
+    const { MeResponse } = await import("./schemas");
     const me = await ctx.client.call("GET", "/v1/me", MeResponse, undefined, { deadline });
     granted = me.principal?.scopes;
   } catch (error) {
