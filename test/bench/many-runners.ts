@@ -29,6 +29,8 @@ export interface PhaseFigures {
   slowestMs: number;
   failures: number;
   errors: string[];
+  /** Per second from "go": [answered, refused with 429]. */
+  timeline: [number, number][];
 }
 
 /** The fewest calls an operation can make: create = key scopes, POST, one job poll, URLs; delete = DELETE, one job poll. */
@@ -41,6 +43,16 @@ function seeded(seed: number): () => number {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
+}
+
+function perSecond(requests: { wallAt: number; status: number }[], from: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const r of requests) {
+    const second = Math.max(0, Math.floor((r.wallAt - from) / 1000));
+    while (out.length <= second) out.push([0, 0]);
+    out[second][r.status === 429 ? 1 : 0]++;
+  }
+  return out;
 }
 
 function median(values: number[]): number {
@@ -105,6 +117,7 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
           slowestMs: Math.max(...times),
           failures: replies.filter((r) => !r.ok).length,
           errors: replies.filter((r) => !r.ok).map((r) => r.error ?? "?").slice(0, 3),
+          timeline: perSecond(requests, go),
         },
       };
     };
