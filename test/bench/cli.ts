@@ -181,7 +181,7 @@ export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
       const total = Object.values(p.calls).reduce((a, b) => a + b, 0);
       lines.push(
         `| ${row.count} | ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)}${p.ok ? "" : " (failed)"} | ${sec(p.engineMs)} | ${sec(p.floorMs)} | ` +
-          `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} × | ${total}: ${kinds} | ${p.limited} |`,
+          `${Number.isFinite(p.engineMs) ? `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} ×` : "–"} | ${total}: ${kinds} | ${p.limited} |`,
       );
     }
   }
