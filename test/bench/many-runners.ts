@@ -18,6 +18,10 @@ export interface RunnersSettings {
   jobMs: number;
   latencyMs: number;
   seed: number;
+  /** Runner i's create and delete jobs take lengthsMs[i] exactly (default: jobMs ± 20 %). */
+  lengthsMs?: number[];
+  /** Creates only, no deletes (the lateness run). */
+  createOnly?: boolean;
 }
 
 export interface PhaseFigures {
@@ -76,19 +80,20 @@ async function startRunners(k: number): Promise<{ child: ChildProcess; next: () 
   );
 }
 
-export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: PhaseFigures; delete: PhaseFigures }> {
+export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: PhaseFigures; delete?: PhaseFigures; createMs: number[] }> {
   const random = seeded(s.seed);
   const lengths = new Map<string, number>();
   const jobLength = (job: { kind: string; previewName: string }) => {
     const key = `${job.kind}:${job.previewName}`;
-    if (!lengths.has(key)) lengths.set(key, Math.round(s.jobMs * (0.8 + 0.4 * random())));
+    const given = s.lengthsMs?.[Number(/^runner-(\d+)$/.exec(job.previewName)?.[1])];
+    if (!lengths.has(key)) lengths.set(key, given ?? Math.round(s.jobMs * (0.8 + 0.4 * random())));
     return lengths.get(key)!;
   };
   const cp = await startControlPlane({ jobProgression: "time", previewLimit: 100_000, jobDurationMs: jobLength });
   const runners = await startRunners(s.k);
   try {
     cp.faults.inject({ delayMs: s.latencyMs, times: 1e9 });
-    cp.faults.rateLimit({ budget: s.rate, retryAfterSeconds: 1 });
+    if (Number.isFinite(s.rate)) cp.faults.rateLimit({ budget: s.rate, retryAfterSeconds: 1 });
     const names = Array.from({ length: s.k }, (_, i) => `runner-${i}`);
 
     const phase = async (op: "create" | "delete", made: Reply[]): Promise<{ figures: PhaseFigures; replies: Reply[] }> => {
@@ -104,7 +109,7 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
       const requests = cp.requests();
       const kind = op === "create" ? "create" : "delete";
       const slowestJob = Math.max(0, ...names.map((n) => lengths.get(`${kind}:${n}`) ?? 0));
-      const floorMs = Math.max(slowestJob + MIN_CALLS[op] * s.latencyMs, (s.k * MIN_CALLS[op] * 1000) / s.rate);
+      const floorMs = Math.max(slowestJob + MIN_CALLS[op] * s.latencyMs, Number.isFinite(s.rate) ? (s.k * MIN_CALLS[op] * 1000) / s.rate : 0);
       const times = replies.map((r) => r.ms ?? NaN);
       return {
         replies,
@@ -123,8 +128,9 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
     };
 
     const created = await phase("create", []);
+    if (s.createOnly) return { create: created.figures, createMs: created.replies.map((r) => r.ms ?? NaN) };
     const deleted = await phase("delete", created.replies);
-    return { create: created.figures, delete: deleted.figures };
+    return { create: created.figures, delete: deleted.figures, createMs: created.replies.map((r) => r.ms ?? NaN) };
   } finally {
     for (const r of runners) r.child.kill();
     await cp.close();
