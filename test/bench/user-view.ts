@@ -103,7 +103,8 @@ export function judgeUserView(v: UserView, s: UserViewSettings): Target[] {
 }
 
 function phasesOf(v: UserView): [string, PhaseFigures][] {
-  return Object.entries(v.runners).filter((e): e is [string, PhaseFigures] => e[1] !== undefined);
+  const phases: [string, PhaseFigures | undefined][] = [["create", v.runners.create], ["delete", v.runners.delete]];
+  return phases.filter((e): e is [string, PhaseFigures] => e[1] !== undefined);
 }
 
 export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Target[] | undefined): string[] {
