@@ -2,6 +2,7 @@ import { Dispatcher, request } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
 import { sharedDispatcher } from "./dispatcher";
+import { DEFAULT_API_URL } from "./credentials";
 import { apiKeyFormatProblem, CapyDBError, hintFor, invalidApiKeyError, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
 import { pathChangingReason } from "./path-segment";
@@ -21,12 +22,13 @@ import {
   PreviewDatabase,
   PreviewResponse,
 } from "./schemas";
+import { RecentLists, SendStamp } from "./recent-lists";
 import { ServerClock } from "./server-clock";
 import { SharedReads } from "./shared-reads";
 import { describeTransportFailure } from "./transport-failure";
 import { USER_AGENT } from "./version";
 
-export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
+export { DEFAULT_API_URL };
 const API_URL_SOURCE = "`capydb:apiUrl` (or CAPYDB_API_URL)";
 /** What the official clients use per request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -122,6 +124,7 @@ export class CapyDBClient {
   private readonly sharedReads = new SharedReads();
   /** CapyDB's clock, measured from the Date header of every answer (server-clock.ts). */
   readonly serverClock = new ServerClock();
+  private readonly recentLists: RecentLists<PreviewDatabase[]>;
 
   constructor(options: ClientOptions) {
     this.apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
@@ -131,12 +134,25 @@ export class CapyDBClient {
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.dispatcher = options.dispatcher ?? sharedDispatcher();
     this.random = options.random ?? Math.random;
+    this.recentLists = new RecentLists(this.clock);
     this.budget = options.budget ?? budgetFor(this.clock, this.apiUrl, options.apiKey, { random: this.random, parseRetryAfter });
   }
 
   async listPreviews(projectId: string, opts?: CallOptions): Promise<PreviewDatabase[]> {
     const path = apiPath`/v1/projects/${projectId}/preview-databases`;
-    return (await this.call("GET", path, ListPreviewsResponse, undefined, opts)).preview_databases;
+    const { value, sent } = await this.callTimed("GET", path, ListPreviewsResponse, undefined, opts);
+    this.recentLists.remember(path, value.preview_databases, sent);
+    return value.preview_databases;
+  }
+
+  /**
+   * The preview as a list of its project sent at most `maxAgeMs` ago showed it, with no write of this
+   * client sent since that list was; undefined when no such list shows it. Proof of presence only:
+   * not being in a recent list proves nothing (the preview may be newer than the list).
+   */
+  recentlyListed(projectId: string, previewId: string, maxAgeMs: number): PreviewDatabase | undefined {
+    const path = apiPath`/v1/projects/${projectId}/preview-databases`;
+    return this.recentLists.find(path, this.clock.now() - maxAgeMs)?.find((p) => p.id === previewId);
   }
 
   /** There is no GET by id (§4.3): list the project and filter. undefined = not listed = gone. */
@@ -196,6 +212,17 @@ export class CapyDBClient {
     body?: unknown,
     opts: CallOptions = {},
   ): Promise<z.infer<S>> {
+    return (await this.callTimed(method, path, schema, body, opts)).value;
+  }
+
+  /** `call`, also saying when the answer's request was sent (for lists kept as recent, recent-lists.ts). */
+  private async callTimed<S extends z.ZodTypeAny>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    opts: CallOptions = {},
+  ): Promise<{ value: z.infer<S>; sent: SendStamp }> {
     if (!this.apiKey) throw missingApiKeyError(method, path);
     const keyProblem = apiKeyFormatProblem(this.apiKey);
     if (keyProblem) throw invalidApiKeyError(method, path, keyProblem);
@@ -251,7 +278,7 @@ export class CapyDBClient {
         // DELETE was applied, and is reconciled by the caller like any unreadable answer ("schema").
         if (response.cut) throw tooLargeError(method, path);
         try {
-          return this.parse(method, path, schema, response.text);
+          return { value: this.parse(method, path, schema, response.text), sent: response.sent };
         } catch (error) {
           // An unreadable answer to a GET (a cache or proxy glitch) is worth reading again, on the
           // schedule of a 5xx; a POST or DELETE was applied, and is reconciled by the caller instead.
@@ -296,19 +323,19 @@ export class CapyDBClient {
       if (!slot) throw new NoSlotBeforeDeadline();
       markSent();
       const timeoutMs = Math.min(this.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, shared.deadline - this.clock.now()));
-      const answer = await this.sendFollowingRedirects(method, path, body, timeoutMs);
+      const answer = await this.sendFollowingRedirects(method, path, body, timeoutMs, this.recentLists.stamp());
       slot.answered(answer.status, answer.headers["retry-after"]);
       return answer;
     };
-    if (method !== "GET") return send(ticket, () => undefined);
+    if (method !== "GET") return this.recentLists.duringWrite(() => send(ticket, () => undefined));
     return this.sharedReads.run(path, ticket, joinSent, send);
   }
 
   /** Follows same-origin 307/308 (redirects.ts); any other redirect comes back as the answer, marked refused. */
-  private async sendFollowingRedirects(method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer> {
+  private async sendFollowingRedirects(method: string, path: string, body: unknown, timeoutMs: number, sent: SendStamp): Promise<Answer> {
     let url = this.apiUrl + path;
     for (let hops = 0; ; hops++) {
-      const answer = await this.send(method, url, body, timeoutMs);
+      const answer = await this.send(method, url, body, timeoutMs, sent);
       if (!isRedirect(answer.status)) return answer;
       const decision = decideRedirect(answer.status, answer.headers.location, url, hops);
       if ("refuse" in decision) return { ...answer, refusedRedirect: decision.refuse };
@@ -316,7 +343,7 @@ export class CapyDBClient {
     }
   }
 
-  private async send(method: string, url: string, body: unknown, timeoutMs: number): Promise<Answer> {
+  private async send(method: string, url: string, body: unknown, timeoutMs: number, sent: SendStamp): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: "application/json",
       authorization: `Bearer ${this.apiKey}`,
@@ -336,7 +363,7 @@ export class CapyDBClient {
     this.serverClock.observe(res.headers.date, sentAt, this.clock.now());
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const { text, cut } = await readAtMost(res.body, ok ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES);
-    return { status: res.statusCode, headers: res.headers, text, cut };
+    return { status: res.statusCode, headers: res.headers, text, cut, sent };
   }
 
   private parse<S extends z.ZodTypeAny>(method: string, path: string, schema: S, text: string): z.infer<S> {
@@ -368,6 +395,8 @@ type Answer = {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   cut: boolean;
+  /** When the request was sent, in the order of this client's writes (recent-lists.ts). */
+  sent: SendStamp;
   /** A redirect the client does not follow, and why (redirects.ts). */
   refusedRedirect?: string;
 };

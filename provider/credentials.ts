@@ -1,6 +1,8 @@
-import { DEFAULT_API_URL } from "./client";
 import { CapyDBError } from "./errors";
 import { registerSecret } from "./redact";
+
+/** Defined here, not in client.ts: resolving credentials must not load the HTTP client (issue 16). */
+export const DEFAULT_API_URL = "https://capydb.dev/api/capydb";
 
 export interface CredentialSource {
   apiKey?: string;

@@ -5,7 +5,7 @@
  * Only types may come from @pulumi/pulumi here; this module runs inside the dynamic-provider plugin.
  */
 import type { Dispatcher } from "undici";
-import { CapyDBClient } from "./client";
+import type { CapyDBClient } from "./client";
 import { Clock, systemClock } from "./clock";
 import { resolveCredentials, CredentialSource } from "./credentials";
 import { operationContext } from "./context";
@@ -77,7 +77,10 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     const { apiKey, apiUrl } = resolveCredentials(config, deps.env ?? process.env);
     const key = `${apiUrl}\u0000${apiKey ?? ""}`;
     if (!cached || cached.key !== key) {
-      cached = { key, client: new CapyDBClient({ apiKey, apiUrl, clock, ...deps.clientOptions }) };
+      // Loaded on first use: the client brings undici and zod (~0.3 s), which configure, check and
+      // diff, the whole of a `pulumi preview`, never need.
+      const { CapyDBClient: Client } = require("./client") as typeof import("./client");
+      cached = { key, client: new Client({ apiKey, apiUrl, clock, ...deps.clientOptions }) };
     }
     return cached.client;
   }

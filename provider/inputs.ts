@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { AUTO_NAME_SEED } from "./auto-name-seed";
 import { parseDuration } from "./duration";
 import { unsafePathSegmentReason } from "./path-segment";
@@ -62,23 +61,32 @@ const NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 const TIMEOUT_KEYS = ["create", "update", "delete"] as const;
 
-/** One zod schema per input; check runs each only on known values and words the failure itself. */
-const durationText = z.string().refine((text) => {
-  const ms = parseDuration(text);
-  return ms !== undefined && ms >= 1_000 && ms <= MAX_TIMEOUT_MS;
-});
+/**
+ * One predicate per input; check runs each only on known values and words the failure itself. Plain
+ * functions, not zod: check runs in every plugin launch, and loading zod there cost ~0.1 s (issue 16).
+ */
+const isString = (v: unknown): v is string => typeof v === "string";
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const InputSchemas = {
-  projectId: z.string().min(1),
-  name: z.string().max(MAX_NAME_LENGTH).regex(NAME),
-  mode: z.enum(MODES),
-  ttlHours: z.number().int().min(MIN_TTL_HOURS).max(MAX_TTL_HOURS),
-  timeouts: z.record(z.string(), z.unknown()),
-  timeout: durationText,
-  resetTrigger: z.union([z.string(), z.number()]),
-  adopt: z.boolean(),
-  keepAlive: z.union([z.boolean(), z.number().positive().max(MAX_TTL_HOURS)]),
+  projectId: (v: unknown) => isString(v) && v.length >= 1,
+  name: (v: unknown) => isString(v) && v.length <= MAX_NAME_LENGTH && NAME.test(v),
+  mode: (v: unknown) => (MODES as readonly unknown[]).includes(v),
+  ttlHours: (v: unknown) => isFiniteNumber(v) && Number.isInteger(v) && v >= MIN_TTL_HOURS && v <= MAX_TTL_HOURS,
+  timeouts: (v: unknown) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+  },
+  timeout: (v: unknown) => {
+    if (!isString(v)) return false;
+    const ms = parseDuration(v);
+    return ms !== undefined && ms >= 1_000 && ms <= MAX_TIMEOUT_MS;
+  },
+  resetTrigger: (v: unknown) => isString(v) || isFiniteNumber(v),
+  adopt: (v: unknown) => typeof v === "boolean",
+  keepAlive: (v: unknown) => typeof v === "boolean" || (isFiniteNumber(v) && v > 0 && v <= MAX_TTL_HOURS),
 };
-const valid = (schema: z.ZodTypeAny, value: unknown) => schema.safeParse(value).success;
+const valid = (check: (value: unknown) => boolean, value: unknown) => check(value);
 
 export interface CheckFailure {
   property: string;

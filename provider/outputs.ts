@@ -1,7 +1,7 @@
 import { ALWAYS_ALLOWED_PROPERTIES, INPUT_NAMES, PreviewDatabaseInputs } from "./inputs";
 import { serverText } from "./server-text";
 import type { ConnectionInfo, PreviewDatabase } from "./api-types";
-import { known } from "./schemas";
+import { known } from "./known";
 
 /**
  * The one table from API fields (snake_case) to resource outputs (camelCase). Unknown or empty API

@@ -85,8 +85,11 @@ export const PreviewResponse = z.object({ preview: PreviewDatabaseSchema });
 export const JobResponse = z.object({ job: JobSchema });
 export const ConnectionsResponse = z.object({ connections: ConnectionInfoSchema });
 
-/** Absent, null, "" and 0 all mean "unknown" for optional fields (§3.1). */
-export function known<T>(value: T | null | undefined): T | null {
-  if (value === undefined || value === null || (value as unknown) === "" || (value as unknown) === 0) return null;
-  return value;
-}
+export { known } from "./known";
+
+// Only the field of E1's answer (GET /v1/me) that scope-check.ts reads; the rest is ignored (the docs lag the server).
+export const MeResponse = z.object({
+  principal: z.object({ scopes: z.array(z.string()).nullish(), project_id: z.string().nullish() }).nullish(),
+});
+/** E2: the project check reads only that it answers; its fields are not read. */
+export const ProjectResponse = z.unknown();

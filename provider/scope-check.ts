@@ -1,17 +1,9 @@
-import { z } from "zod";
-import { apiPath, CapyDBClient } from "./client";
+import type { CapyDBClient } from "./client";
 import { OperationContext } from "./context";
 import { CapyDBError } from "./errors";
 
 /** What a preview's whole life needs (capydb-api.md §1.2): list, create/extend/reset/delete, URLs, job polls. */
 export const REQUIRED_SCOPES = ["projects:read", "projects:write", "credentials:read", "jobs:read"] as const;
-
-// Only the field we read; everything else in E1's answer is ignored (the docs lag the server).
-const MeResponse = z.object({
-  principal: z.object({ scopes: z.array(z.string()).nullish(), project_id: z.string().nullish() }).nullish(),
-});
-// E2: only that it answers; its fields are not read.
-const ProjectResponse = z.unknown();
 
 export class MissingScopesError extends Error {
   constructor(readonly missing: string[], readonly granted: string[], name: string) {
@@ -94,6 +86,8 @@ function ensureKeyScopes(ctx: OperationContext, name: string, deadline: number):
 async function checkScopes(ctx: OperationContext, name: string, deadline: number): Promise<boolean> {
   let granted: string[] | null | undefined;
   try {
+    // Loaded here, not at the top: zod's schemas are only needed once an API call is made (issue 16).
+    const { MeResponse } = await import("./schemas");
     const me = await ctx.client.call("GET", "/v1/me", MeResponse, undefined, { deadline });
     granted = me.principal?.scopes;
     principals.set(ctx.client, { scopes: granted, projectId: me.principal?.project_id });
@@ -134,6 +128,8 @@ function ensureProject(ctx: OperationContext, projectId: string, name: string, d
 
 async function checkProject(ctx: OperationContext, projectId: string, name: string, deadline: number): Promise<boolean> {
   try {
+    // Loaded here, not at the top, like MeResponse: only needed once an API call is made.
+    const [{ apiPath }, { ProjectResponse }] = await Promise.all([import("./client"), import("./schemas")]);
     await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, { deadline });
     return true;
   } catch (error) {

@@ -149,6 +149,13 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null` when none. */
   declare readonly lastError: pulumi.Output<string | null>;
   /**
+   * The preview's `updated_at` (RFC 3339) as CapyDB listed it just before the connection URLs in state were read,
+   * or `null` when unknown. A refresh that lists the preview ready with this same `updated_at` (and no reset
+   * pending) keeps the URLs in state instead of reading them again: only a reset changes them, and a reset moves
+   * `updated_at`.
+   */
+  declare readonly connectionsAsOf: pulumi.Output<string | null>;
+  /**
    * Id of the last CapyDB job this resource waited on: the create job, then each reset job. `null` when there was
    * none (e.g. an adopted preview that was never reset).
    */
@@ -187,6 +194,7 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       createdAt: undefined,
       lastError: undefined,
       lastJobId: undefined,
+      connectionsAsOf: undefined,
       directUrl: undefined,
       pooledUrl: undefined,
       password: undefined,

@@ -149,15 +149,32 @@ export async function finishReady(
     if (!preview) throw new PreviewGoneError(previewId, projectId);
     if (preview.state !== "ready" && !PREVIEW_WORKING_STATES.has(preview.state)) throw new PreviewStateError(preview);
     const connections = await urls;
-    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
+    // `current` was seen before the URLs were asked for, so a refresh that finds its updated_at unchanged
+    // may keep these URLs (read.ts); a list read alongside them proves nothing of the kind.
+    const connectionsAsOf = current?.updated_at || null;
+    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf });
   } finally {
     stop.abort();
   }
 }
 
 /**
+ * What a create already knows once its job completed: the preview as the create answer described it,
+ * now ready. It answers for a list only when that answer named everything the outputs show
+ * (otherwise the project is listed, as for a job whose answer was lost). Its updated_at is the job's
+ * completed_at: if CapyDB stamps the preview with it, a refresh finds them equal until the next change;
+ * if not, they never match and a refresh reads the URLs again. A later reset cannot carry that stamp.
+ */
+export function readyFromCreateAnswer(created: PreviewDatabase, job: Job): PreviewDatabase | undefined {
+  const complete = [created.public_host, created.direct_port, created.pooled_port, created.role_name, created.database_name, created.ssl_mode, created.ttl_expires_at]
+    .every((v) => v !== undefined && v !== null && v !== "" && v !== 0);
+  return complete ? { ...created, state: "ready", last_error: null, updated_at: job.completed_at || null } : undefined;
+}
+
+/**
  * Waits for the create job, or for the list to show the preview ready when no job id is known. Ends
  * with WorkFailedError when the job or the preview reach a final state that is not success.
+ * Says what it saw: the completed job, or the preview as the list showed it ready.
  */
 export async function awaitCreated(
   ctx: OperationContext,
@@ -166,12 +183,9 @@ export async function awaitCreated(
   job: Job | string | undefined,
   deadline: number,
   label: string,
-): Promise<void> {
-  if (job) {
-    await waitForJob(ctx, job, deadline, label, { projectId, previewId, goal: "ready" });
-    return;
-  }
-  await waitForPreviewReady(ctx, projectId, previewId, deadline, label);
+): Promise<{ job?: Job; listed?: PreviewDatabase }> {
+  if (job) return { job: await waitForJob(ctx, job, deadline, label, { projectId, previewId, goal: "ready" }) };
+  return { listed: await waitForPreviewReady(ctx, projectId, previewId, deadline, label) };
 }
 
 export async function createOperation(ctx: OperationContext, inputs: PreviewDatabaseInputs & Record<string, unknown>) {
@@ -198,8 +212,12 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
 
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
   try {
-    await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
-    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null);
+    const settled = await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
+    // A new preview whose job completed needs no list to describe it, nor one a list just showed ready.
+    const known = settled.listed?.state === "ready"
+      ? settled.listed
+      : settled.job && !submitted.adopted ? readyFromCreateAnswer(preview, settled.job) : undefined;
+    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known);
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };
   } catch (error) {

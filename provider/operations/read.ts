@@ -4,6 +4,14 @@ import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
+/**
+ * How old a list of the project may be and still answer a refresh's read of a preview it shows
+ * (recent-lists.ts): the engine sends reads in waves a round trip or a rate-limit slot apart, so a
+ * few seconds let one list serve a whole refresh; a read answered from it reports what a read sent
+ * up to this much earlier would have.
+ */
+export const RECENT_LIST_MAX_AGE_MS = 5_000;
+
 /** An empty id tells the engine the object is gone, so refresh drops it from state. */
 const GONE: ReadResult = { id: "", props: {} };
 
@@ -32,8 +40,10 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
       }
       ctx.log.info(`${label}: the create recorded as pending is preview ${preview.id}; recording its id`);
     } else {
-      // A refresh is a snapshot: a list of the project already on its way answers every read that asks meanwhile.
-      preview = await ctx.client.findPreview(projectId, id, { shareInFlight: true });
+      // A refresh is a snapshot: a list of the project sent a moment ago, or already on its way, answers
+      // every read that asks meanwhile. Only a list sent after this read was asked for proves it gone.
+      preview = ctx.client.recentlyListed(projectId, id, RECENT_LIST_MAX_AGE_MS)
+        ?? (await ctx.client.findPreview(projectId, id, { shareInFlight: true }));
       if (!preview) {
         ctx.log.info(`${label}: preview ${id} is gone (expired or deleted); dropping it from the stack`);
         return GONE;
@@ -44,14 +54,20 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
       pooledUrl: props.pooledUrl ?? null,
       password: props.password ?? null,
     };
-    if (preview.state === "ready") {
+    // The preview's updated_at when the URLs in state were read, kept while they are.
+    let connectionsAsOf = typeof props.connectionsAsOf === "string" ? props.connectionsAsOf : null;
+    if (preview.state === "ready" && !urlsStillCurrent(id, props, preview)) {
       // Credentials rotate on reset (§6): publish what the API says now, keep the old ones if it has none.
+      // The list was answered before this call is sent, so its updated_at is at most as new as these URLs.
       const fresh = connectionOutputs(await ctx.client.getConnections(preview.id));
-      if (fresh.directUrl && fresh.pooledUrl) connections = fresh;
+      if (fresh.directUrl && fresh.pooledUrl) {
+        connections = fresh;
+        connectionsAsOf = preview.updated_at || null;
+      }
     }
     ctx.log.info(`${label}: preview ${preview.id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
     // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
-    const extra: Outputs = { lastJobId: props.lastJobId ?? null };
+    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf };
     if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
     return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };
   } catch (error) {
@@ -61,4 +77,28 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     }
     throw error;
   }
+}
+
+/**
+ * The URLs in state are still the preview's when the list shows it as the state last saw it: ready then
+ * and now, the same updated_at as when the URLs were read (only a reset changes credentials, and a
+ * reset moves updated_at), and no reset of unknown outcome recorded. Without a recorded updated_at
+ * (a state written by an older version, or by an operation that did not read the URLs after a list),
+ * the URLs are read again.
+ */
+export function urlsStillCurrent(id: string, props: Record<string, unknown>, preview: PreviewDatabase): boolean {
+  const asOf = props.connectionsAsOf;
+  return (
+    preview.id === id &&
+    props.state === "ready" &&
+    preview.state === "ready" &&
+    typeof asOf === "string" &&
+    asOf !== "" &&
+    preview.updated_at === asOf &&
+    (props.pendingReset === undefined || props.pendingReset === null) &&
+    typeof props.directUrl === "string" &&
+    props.directUrl !== "" &&
+    typeof props.pooledUrl === "string" &&
+    props.pooledUrl !== ""
+  );
 }

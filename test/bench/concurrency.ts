@@ -26,16 +26,26 @@ export interface PhaseResult {
 /**
  * The floor the limit forces, from the calls no client can avoid at `rate` requests per second, `n`
  * operations and jobs of `jobMs`:
- * - creates: n POSTs, then for each job one poll after it ended and one connections read, and at least
- *   one list: all 2n+1 of those come after the first job can have ended, so jobMs + (2n+1)/rate;
- * - refreshes: one list and n connections reads: (n+1)/rate;
+ * - creates: the key's scopes, n POSTs, then for each job one poll after it ended and one connections
+ *   read: all 2n of those come after the first job can have ended, so jobMs + 2n/rate (issue 16: a
+ *   create no longer lists the project);
+ * - refreshes: one list (issue 16: the URLs of previews unchanged since their create are not read again);
  * - deletes: n DELETEs, then one poll per job after it ended: jobMs + n/rate.
+ * `jobMs` is the longest job of the phase (lengths are jittered).
  */
 export function floorMs(phase: Phase, n: number, jobMs: number, rate: number): number {
   const per = 1000 / rate;
-  if (phase === "creates") return Math.max((3 * n + 1) * per, jobMs + (2 * n + 1) * per);
-  if (phase === "refreshes") return (n + 1) * per;
+  if (phase === "creates") return Math.max((3 * n + 1) * per, jobMs + 2 * n * per);
+  if (phase === "refreshes") return per;
   return Math.max(2 * n * per, jobMs + n * per);
+}
+
+/** Job lengths ±20 % around `jobMs`, seeded by the preview's name: the same for every policy. */
+function jitteredJobMs(jobMs: number, name: string): number {
+  let seed = 0;
+  for (const c of name) seed = (seed * 31 + c.charCodeAt(0)) % 2147483648;
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return Math.round(jobMs * (0.8 + 0.4 * (seed / 2147483648)));
 }
 
 /** The limiter's fixed window. */
@@ -76,6 +86,7 @@ export async function concurrencyRun(opts: { n: number; jobMs: number; rate: num
     now: () => clock.now(),
     previewLimit: 100_000,
     jobDurationsMs: { create: opts.jobMs, reset: opts.jobMs, delete: opts.jobMs },
+    jobDurationMs: (job) => jitteredJobMs(opts.jobMs, job.previewName),
     keepAliveTimeoutMs: 0,
   });
   let p: BenchProcess | undefined;
@@ -84,6 +95,7 @@ export async function concurrencyRun(opts: { n: number; jobMs: number; rate: num
     p = await startProcess({ cp, clock, schedule: OURS.schedule(), limits: opts.limits, countConnections: true });
     const process = p;
     const results: PhaseResult[] = [];
+    const longestJobMs = Math.max(...Array.from({ length: opts.n }, (_, i) => jitteredJobMs(opts.jobMs, `c-${i}`)));
     const phase = async <T>(name: Phase, count: number, work: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> => {
       // Each phase starts on a fresh window, as a separate command would a moment later: a policy that
       // does not retry a 429 would otherwise also meet the calls the previous phase ended with.
@@ -97,7 +109,7 @@ export async function concurrencyRun(opts: { n: number; jobMs: number; rate: num
         phase: name,
         operations: count,
         wallMs: run.ms,
-        floorMs: count === 0 ? NaN : floorMs(name, count, opts.jobMs, opts.rate),
+        floorMs: count === 0 ? NaN : floorMs(name, count, longestJobMs, opts.rate),
         calls: log.length,
         limited: log.filter((e) => e.status === 429).length,
         failures: failed.length,

@@ -53,6 +53,8 @@ interface Life {
   index: number;
   createMs: number;
   deleteMs: number;
+  /** The length the row is reported under, when the job's own length was jittered around it. */
+  nominalMs?: number;
   created: Timed<unknown>;
   deleted: Timed<unknown>;
 }
@@ -82,7 +84,7 @@ function measure(cp: ControlPlane, lives: Life[]): JobOp[] {
       ops.push({
         strategy: life.strategy.id,
         kind,
-        jobMs: kind === "create" ? life.createMs : life.deleteMs,
+        jobMs: life.nominalMs ?? (kind === "create" ? life.createMs : life.deleteMs),
         overshootMs: window.ms - (kind === "create" ? life.createMs : life.deleteMs),
         jobPolls: mine.filter(isJobPoll).length,
         calls: mine.length,
@@ -91,6 +93,14 @@ function measure(cp: ControlPlane, lives: Life[]): JobOp[] {
     }
   }
   return ops;
+}
+
+/** The nominal length moved by up to ±5 % (at least ±250 ms), the same for every strategy. */
+export function jitteredLength(nominalMs: number): number {
+  let seed = (nominalMs * 2654435761) % 2147483648;
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  const u = seed / 2147483648;
+  return Math.max(1, Math.round(nominalMs + (2 * u - 1) * Math.max(250, 0.05 * nominalMs)));
 }
 
 /**
@@ -103,13 +113,16 @@ export async function lengthsRun(opts: { strategies: Strategy[]; lengthsMs: numb
   const lengths = new Lengths();
   const cp = await benchControlPlane(clock, lengths);
   try {
-    const plans: { strategy: Strategy; projectId: string; name: string; jobMs: number }[] = [];
+    const plans: { strategy: Strategy; projectId: string; name: string; jobMs: number; nominalMs: number }[] = [];
     for (const strategy of opts.strategies) {
-      for (const jobMs of opts.lengthsMs) {
-        const name = `w-${strategy.id}-${jobMs}`;
+      for (const nominalMs of opts.lengthsMs) {
+        // Jittered (issue 16): lengths on a round grid (60 s, 300 s) flatter a fixed 5 s interval. Every
+        // strategy meets the same length for a row: the offset depends on the nominal length only.
+        const jobMs = jitteredLength(nominalMs);
+        const name = `w-${strategy.id}-${nominalMs}`;
         lengths.set("create", name, jobMs);
         lengths.set("delete", name, jobMs);
-        plans.push({ strategy, projectId: await cp.createProject({ name }), name, jobMs });
+        plans.push({ strategy, projectId: await cp.createProject({ name }), name, jobMs, nominalMs });
       }
     }
     const lives: Life[] = [];
@@ -118,7 +131,7 @@ export async function lengthsRun(opts: { strategies: Strategy[]; lengthsMs: numb
       try {
         const { created, deleted } = await createAndDelete(p, clock, plan);
         const d = await deleted;
-        lives.push({ strategy: plan.strategy, projectId: plan.projectId, previewId: created.value.id, index: 0, createMs: plan.jobMs, deleteMs: plan.jobMs, created, deleted: d });
+        lives.push({ strategy: plan.strategy, projectId: plan.projectId, previewId: created.value.id, index: 0, createMs: plan.jobMs, deleteMs: plan.jobMs, nominalMs: plan.nominalMs, created, deleted: d });
       } finally {
         await p.close();
       }

@@ -68,8 +68,9 @@ export function judge(f: Figures, worst: Figures): Target[] {
   for (const kind of ["create", "delete"]) {
     const p60 = f[`long.ours.${kind}.60000.polls`];
     const p300 = f[`long.ours.${kind}.300000.polls`];
-    if (p60 !== undefined) add(`${kind}, 60 s job: ≤ 25 polls`, p60 <= 25, n(p60, 0));
-    if (p300 !== undefined) add(`${kind}, 300 s job: ≤ 40 polls`, p300 <= 40, n(p300, 0));
+    // Issue 16 traded polls for lateness on jobs of 20-120 s (poll-schedule.ts): kept, and now expected not met.
+    if (p60 !== undefined) add(`${kind}, 60 s job (± 5 %): ≤ 25 polls (issue 10; issue 16 chose ~37 for ≤ 1.5 s mean lateness)`, p60 <= 25, n(p60, 0));
+    if (p300 !== undefined) add(`${kind}, 300 s job (± 5 %): ≤ 40 polls (issue 10; issue 16 chose ~76)`, p300 <= 40, n(p300, 0));
   }
   for (const mode of ["none", "ra"] as const) {
     const label = mode === "ra" ? "with Retry-After" : "without Retry-After";
@@ -165,8 +166,9 @@ export function markdown(f: Figures, strategies: Strategy[], limitStrategies: Li
       `runs every row, with only the request policy swapped through the \`clientOptions.budget\` option: this version's shared budget, ` +
       `0.1.0's backoff of each call on its own, and the Go transport of the CapyDB CLI and Terraform provider, for which a 429 is final ` +
       `(see "How the figures are obtained"). The floor is the least time the limit allows for the calls no client can avoid: creates ` +
-      `${c.jobMs / 1000} s + (2n+1)/rate (after the first job can have ended: one poll and one connections read per preview, one list), ` +
-      `refreshes (n+1)/rate (one list, n connections reads), deletes ${c.jobMs / 1000} s + n/rate (one poll per job after it ended), ` +
+      `longest job + 2n/rate (after the first job can have ended: one poll and one connections read per preview; a create no longer ` +
+      `lists the project), refreshes 1/rate (one list: the URLs of previews unchanged since their create are not read again), ` +
+      `deletes longest job + n/rate (one poll per job after it ended); job lengths ${c.jobMs / 1000} s ± 20 % (seeded by name), ` +
       `with n the operations run; each phase starts on a fresh window (the clock idles one window between phases, outside the ` +
       `wall time), and since a fixed window lets its first ${c.rate} calls through at once, a phase can end up to one window under ` +
       `this floor. Failures: operations that ended in an error, "of m" when fewer than ${c.n} ran, with what they died ` +

@@ -282,6 +282,15 @@ describe("contract: PreviewDatabase through the dynamic-provider plugin", functi
 
     it("refresh after the preview expired drops it from state", async () => {
       cp.previews.expireNow(firstId);
+      // A new command, so a new plugin process, as with the real CLI: the plugin that just refreshed
+      // may answer reads from its list of a moment ago (RECENT_LIST_MAX_AGE_MS), which showed it alive.
+      const fresh = await startPlugin({ programDir: PROGRAM_DIR, project: PROJECT, stack: STACK,
+        sdkDir: COMPAT_DIR ? sdkDirFrom(COMPAT_DIR) : undefined,
+        env: TRACE ? { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-require.js")}`, TRACE_REQUIRE_LOG: TRACE } : undefined });
+      const previous = plugin;
+      plugin = fresh;
+      stack.usePlugin(fresh);
+      await previous.close();
       const res = await stack.refresh();
       assert.equal(res.step("db").result, "delete");
       assert.equal(stack.resources.length, 0);

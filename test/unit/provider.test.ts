@@ -58,7 +58,8 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
 
     const read = await provider.read(id, { ...outs, __provider: "shim" });
     assert.equal(read.id, id);
-    assert.deepEqual({ ...read.props, __provider: undefined }, { ...outs, __provider: undefined });
+    // The read records the updated_at it listed before reading the URLs (connectionsAsOf).
+    assert.deepEqual({ ...read.props, __provider: undefined, connectionsAsOf: undefined }, { ...outs, __provider: undefined, connectionsAsOf: undefined });
 
     const news = await checked({ name: "pr-42", ttlHours: 72 }, inputs);
     assert.deepEqual(await provider.diff(id, outs, news), { changes: true, replaces: [], deleteBeforeReplace: false });
@@ -95,7 +96,8 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
     const created: Awaited<ReturnType<Provider["create"]>>[] = [];
     for (let i = 0; i < 5; i++) created.push(await provider.create(await checked({ name: `pr-many-${i}` })));
     cp.clearRequests();
-    const reads = await Promise.all(Array.from({ length: 50 }, (_, i) => provider.read(created[i % 5].id, { ...created[i % 5].outs })));
+    // States written by 0.1.0 (no connectionsAsOf), so that every read asks for the URLs.
+    const reads = await Promise.all(Array.from({ length: 50 }, (_, i) => provider.read(created[i % 5].id, { ...created[i % 5].outs, connectionsAsOf: undefined })));
     assert.deepEqual(reads.map((r) => r.id), Array.from({ length: 50 }, (_, i) => created[i % 5].id));
     const lists = count("GET", /preview-databases$/);
     assert.ok(lists >= 1 && lists <= 5, `${lists} list calls`);

@@ -57,7 +57,7 @@ describe("TSDoc of PreviewDatabase, as shipped in the declarations", () => {
   });
 
   it("documents exactly the outputs the provider produces, and the resource with an @example", () => {
-    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", ...SECRET_OUTPUTS];
+    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", "connectionsAsOf", ...SECRET_OUTPUTS];
     const declared = members("PreviewDatabase");
     assert.deepEqual(declared.map(([m]) => m).sort(), [...produced].sort());
     assert.deepEqual(declared.filter(([, doc]) => doc.trim().length < 20).map(([m]) => m), [], "outputs without TSDoc");

@@ -36,10 +36,12 @@ async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clo
 describe("job waiter", () => {
   // Issue 10 replaced the 0.1.0 schedule (0.5 s growing to a 2 s cap for a minute, then 10 s): this
   // test now pins the new one's fallback for jobs of a kind the process has not seen complete.
-  it("polls at once, then 0.5 s later, then 1.2 s growing to 1.6 s up to 20 s, then 15% of the time waited", () => {
+  // Issue 16 kept jobs of 20-120 s from being noticed seconds late: the gap grows to 2.8 s at 2 minutes.
+  it("polls at once, then 0.5 s later, then 1.2 s growing to 1.6 s up to 20 s, to 2.8 s at 2 min, then by 15% of the further wait", () => {
     assert.deepEqual([0, 1].map((polls) => growingIntervalMs(0, polls)), [0, 500]);
     assert.deepEqual([500, 4_000, 8_000, 19_999].map((t) => growingIntervalMs(t, 3)), [1225, 1400, 1600, 1600]);
-    assert.deepEqual([20_000, 60_000, 200_000, 600_000].map((t) => growingIntervalMs(t, 20)), [3000, 9000, 30000, 30000]);
+    assert.deepEqual([20_000, 30_000, 60_000, 119_999].map((t) => growingIntervalMs(t, 20)), [1600, 1720, 2080, 2800]);
+    assert.deepEqual([120_000, 200_000, 300_000, 600_000].map((t) => growingIntervalMs(t, 20)), [2800, 14800, 29800, 30000]);
   });
 
   it("treats unknown states as still running and returns the completed job", async () => {

@@ -1,0 +1,209 @@
+import * as fs from "fs";
+import * as path from "path";
+import { startControlPlane, type ControlPlane, type RequestLogEntry } from "../control-plane";
+import { CliStack } from "../cli/cli-stack";
+import { locatePulumiCli } from "../pulumi/cli";
+
+/**
+ * The user's view (issue 16): the real Pulumi CLI on the real clock, one stack of N previews against
+ * the local control plane with added latency, a rate limit and jittered job lengths. Phases: create,
+ * no-op up, `up --refresh`, a TTL change (N extends), destroy. Side by side, with the same CLI and
+ * parallelism: this version, and the same program with N no-op dynamic resources (the engine's own
+ * time for the same steps). Every command is timed whole, CLI start-up included.
+ */
+const PROGRAM = path.resolve(__dirname, "..", "..", "..", "test", "bench", "cli-program");
+
+export interface CliSettings {
+  counts: number[];
+  /** undefined: the CLI's default (4 × cores); otherwise `--parallel <n>`. */
+  parallels: (number | undefined)[];
+  jobMs: number;
+  latencyMs: number;
+  rate: number;
+  seed: number;
+  /** Also run the no-op program (the engine column); the smoke run skips it. */
+  engine: boolean;
+}
+
+export const PHASES = ["create", "no-op up", "up --refresh", "TTL change", "destroy"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PhaseResult {
+  ms: number;
+  engineMs: number;
+  floorMs: number;
+  calls: Record<string, number>;
+  limited: number;
+  ok: boolean;
+}
+
+export interface CliRow {
+  count: number;
+  parallel: number | undefined;
+  phases: Partial<Record<Phase, PhaseResult>>;
+}
+
+/** Calls by kind, as the request log shows them. */
+export function kindOf(r: Pick<RequestLogEntry, "method" | "path">): string {
+  if (r.path === "/v1/me") return "me";
+  if (r.method === "GET" && /\/preview-databases$/.test(r.path)) return "list";
+  if (r.method === "GET" && /\/connections$/.test(r.path)) return "urls";
+  if (r.method === "GET" && /^\/v1\/jobs\//.test(r.path)) return "job";
+  if (r.method === "POST" && /\/preview-databases$/.test(r.path)) return "create";
+  if (r.method === "POST" && /\/extend$/.test(r.path)) return "extend";
+  if (r.method === "DELETE") return "delete";
+  return `${r.method} other`;
+}
+
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+}
+
+/**
+ * The floor of a phase: its API work alone, with nothing else in the way: the longest job plus the
+ * round trips one operation needs, or all the calls it must make at the key's rate, whichever is longer.
+ */
+function floorMs(phase: Phase, n: number, jobs: number[], s: CliSettings): number {
+  const perOp: Record<Phase, number> = { create: 4, "no-op up": 0, "up --refresh": 1, "TTL change": 1, destroy: 2 };
+  const withJob = phase === "create" || phase === "destroy";
+  const calls = phase === "up --refresh" ? 1 : n * perOp[phase];
+  const serial = (withJob ? Math.max(0, ...jobs) : 0) + perOp[phase] * s.latencyMs;
+  return Math.max(serial, (calls * 1000) / s.rate);
+}
+
+async function timedCommand(stack: CliStack, args: string[]): Promise<{ ms: number; ok: boolean }> {
+  const started = Date.now();
+  const result = await stack.run(args);
+  if (result.code !== 0) process.stderr.write(`[bench cli] pulumi ${args.join(" ")} failed:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}\n`);
+  return { ms: Date.now() - started, ok: result.code === 0 };
+}
+
+/** Runs the five phases on one fresh stack; `noop` swaps in the no-op resources. */
+async function runStack(cp: ControlPlane, n: number, parallel: number | undefined, noop: boolean): Promise<Partial<Record<Phase, { ms: number; ok: boolean; requests: RequestLogEntry[] }>>> {
+  const cli = locatePulumiCli();
+  if (!cli) throw new Error("no Pulumi CLI: run `npm run pulumi:cli`");
+  const stack = new CliStack(cli, PROGRAM, `bench-${noop ? "noop" : "capydb"}-${n}-${parallel ?? "default"}-${Date.now()}`, { CAPYDB_API_URL: cp.url });
+  const par = parallel === undefined ? [] : ["--parallel", String(parallel)];
+  const up = ["up", "--yes", "--skip-preview", "--non-interactive", ...par];
+  const out: Partial<Record<Phase, { ms: number; ok: boolean; requests: RequestLogEntry[] }>> = {};
+  try {
+    await stack.init();
+    await stack.config("capydb-bench:count", String(n));
+    await stack.config("capydb-bench:projectId", cp.projectId);
+    await stack.config("capydb-bench:noop", String(noop));
+    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
+    const phase = async (name: Phase, args: string[]) => {
+      cp.clearRequests();
+      const timed = await timedCommand(stack, args);
+      out[name] = { ...timed, requests: cp.requests() };
+    };
+    await phase("create", up);
+    await phase("no-op up", up);
+    // As users type it: with its preview, so the refresh runs in both passes.
+    await phase("up --refresh", ["up", "--refresh", "--yes", "--non-interactive", ...par]);
+    await stack.config("capydb-bench:ttlHours", "48");
+    await phase("TTL change", up);
+    await phase("destroy", ["destroy", "--yes", "--skip-preview", "--non-interactive", ...par]);
+  } finally {
+    await stack.run(["stack", "rm", "--yes", "--force", stack.stack]).catch(() => undefined);
+    stack.remove();
+  }
+  return out;
+}
+
+export async function cliRun(s: CliSettings, progress: (m: string) => void): Promise<CliRow[]> {
+  const random = seeded(s.seed);
+  const lengths = new Map<string, number>();
+  const jobLength = (job: { kind: string; previewName: string }) => {
+    const key = `${job.kind}:${job.previewName}`;
+    if (!lengths.has(key)) lengths.set(key, Math.round(s.jobMs * (0.8 + 0.4 * random())));
+    return lengths.get(key)!;
+  };
+  const rows: CliRow[] = [];
+  for (const n of s.counts) {
+    for (const parallel of s.parallels) {
+      const cp = await startControlPlane({ jobProgression: "time", previewLimit: 100_000, jobDurationMs: jobLength });
+      try {
+        cp.faults.inject({ delayMs: s.latencyMs, times: 1e9 });
+        cp.faults.rateLimit({ budget: s.rate, retryAfterSeconds: 1 });
+        progress(`CLI: N = ${n}, parallel ${parallel ?? "default"}: this version`);
+        const ours = await runStack(cp, n, parallel, false);
+        if (s.engine) progress(`CLI: N = ${n}, parallel ${parallel ?? "default"}: no-op dynamic resources`);
+        const engine = s.engine ? await runStack(cp, n, parallel, true) : {};
+        const row: CliRow = { count: n, parallel, phases: {} };
+        for (const phase of PHASES) {
+          const o = ours[phase];
+          if (!o) continue;
+          const calls: Record<string, number> = {};
+          for (const r of o.requests) calls[kindOf(r)] = (calls[kindOf(r)] ?? 0) + 1;
+          const kind = phase === "destroy" ? "delete" : "create";
+          const jobs = phase === "create" || phase === "destroy" ? [...lengths.entries()].filter(([k]) => k.startsWith(`${kind}:`)).map(([, v]) => v) : [];
+          row.phases[phase] = {
+            ms: o.ms,
+            engineMs: engine[phase]?.ms ?? NaN,
+            floorMs: floorMs(phase, n, jobs, s),
+            calls,
+            limited: o.requests.filter((r) => r.status === 429).length,
+            ok: o.ok && (engine[phase]?.ok ?? true),
+          };
+        }
+        rows.push(row);
+      } finally {
+        await cp.close();
+      }
+    }
+  }
+  return rows;
+}
+
+const sec = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : "–");
+
+export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
+  const lines = [
+    `Real CLI (\`.pulumi-cli/bin/pulumi\`, \`up --yes --skip-preview\` except \`up --refresh --yes\` with its preview), real clock, ` +
+      `local control plane with ${s.latencyMs} ms added to every request, ${s.rate} requests/s per key (429 + Retry-After: 1), ` +
+      `jobs ${s.jobMs / 1000} s ± 20 % (seeded). Each command timed whole, CLI start-up included. "engine" = the same program ` +
+      "with N no-op dynamic resources; floor = the API work alone (longest job + one operation's round trips, or all calls at the rate limit). " +
+      "The fixed-5 s strategy cannot run inside the real plugin (its poll schedule is injected only in-process): not measured here; " +
+      "see the job-wait tables above for it.",
+    "",
+    "| N | --parallel | phase | this version | engine | floor | ÷ (engine + floor) | calls by kind | 429s |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const row of rows) {
+    for (const phase of PHASES) {
+      const p = row.phases[phase];
+      if (!p) continue;
+      const kinds = Object.entries(p.calls).sort().map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+      const total = Object.values(p.calls).reduce((a, b) => a + b, 0);
+      lines.push(
+        `| ${row.count} | ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)}${p.ok ? "" : " (failed)"} | ${sec(p.engineMs)} | ${sec(p.floorMs)} | ` +
+          `${Number.isFinite(p.engineMs) ? `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} ×` : "–"} | ${total}: ${kinds} | ${p.limited} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** For `npm run bench:cli` alone: prints the table. */
+if (require.main === module) {
+  const smoke = process.argv.includes("--smoke");
+  const counts = (process.env.BENCH_CLI_COUNTS ?? (smoke ? "1" : "1,10,50")).split(",").map(Number);
+  const parallels = (process.env.BENCH_CLI_PARALLEL ?? (smoke ? "default" : "default,64")).split(",").map((p) => (p === "default" ? undefined : Number(p)));
+  const settings: CliSettings = { counts, parallels, jobMs: smoke ? 1_000 : 5_000, latencyMs: 20, rate: 10, seed: 1, engine: !smoke };
+  cliRun(settings, (m) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`)).then(
+    (rows) => {
+      const text = cliMarkdown(rows, settings).join("\n");
+      console.log(text);
+      if (process.env.BENCH_CLI_OUT) fs.writeFileSync(process.env.BENCH_CLI_OUT, text + "\n");
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,159 @@
+import { cliMarkdown, CliRow, cliRun, CliSettings } from "./cli";
+import { FixedCost, fixedCostRun } from "./fixed-cost";
+import { manyRunnersRun, PhaseFigures, RunnersSettings } from "./many-runners";
+import type { Target } from "./report";
+
+/**
+ * The benchmark's section for issue 16, performance as users see it: the real CLI, many runners
+ * sharing one key, and what every plugin launch costs. Its own markdown section of BENCHMARKS.md,
+ * with every target of the issue marked met, not met, or not measured (and why).
+ */
+export interface UserViewSettings {
+  cli: CliSettings;
+  runners: RunnersSettings;
+  fixedCostRuns: number;
+  /** Job lengths for the real-clock lateness run: one process each, all at once, no rate limit. */
+  latenessMs: number[];
+}
+
+export const USER_VIEW_FULL: UserViewSettings = {
+  cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true },
+  runners: { k: 20, rate: 10, jobMs: 5_000, latencyMs: 20, seed: 1 },
+  fixedCostRuns: 5,
+  latenessMs: [1_300, 3_100, 5_700, 8_300, 11_900, 14_100, 17_700, 19_300, 31_300, 44_900, 58_100, 73_700, 89_300, 104_900, 119_300],
+};
+
+export const USER_VIEW_SMOKE: UserViewSettings = {
+  cli: { counts: [1], parallels: [undefined], jobMs: 1_000, latencyMs: 20, rate: 10, seed: 1, engine: false },
+  runners: { k: 3, rate: 10, jobMs: 1_000, latencyMs: 20, seed: 1 },
+  fixedCostRuns: 1,
+  latenessMs: [1_300, 2_100],
+};
+
+export interface UserView {
+  cli: CliRow[];
+  runners: { create: PhaseFigures; delete?: PhaseFigures };
+  fixedCost: FixedCost[];
+  /** Per job length: how long after the job's end its create returned, less the round trips it must make after. */
+  lateness: { jobMs: number; lateMs: number }[];
+}
+
+/** After its job a create makes one poll that sees it done and one connections read: two round trips. */
+const CALLS_AFTER_JOB = 2;
+
+export async function userViewRun(s: UserViewSettings, progress: (m: string) => void): Promise<UserView> {
+  progress(`fixed cost: loading the provider and the plugin's peak RSS, ${s.fixedCostRuns} run(s)`);
+  const fixedCost: FixedCost[] = [];
+  for (let r = 0; r < s.fixedCostRuns; r++) fixedCost.push(await fixedCostRun({ jobMs: 300 }));
+  progress(`many runners: ${s.runners.k} processes, one key at ${s.runners.rate} requests/s`);
+  const runners = await manyRunnersRun(s.runners);
+  progress(`job lateness on the real clock: ${s.latenessMs.length} creates at once, jobs of ${s.latenessMs.map((m) => (m / 1000).toFixed(1)).join(", ")} s`);
+  const lat = await manyRunnersRun({ k: s.latenessMs.length, rate: Infinity, jobMs: 0, latencyMs: s.runners.latencyMs, seed: 1, lengthsMs: s.latenessMs, createOnly: true });
+  // Before its job a create asks for the key's scopes and sends the POST: two round trips more.
+  const lateness = s.latenessMs.map((jobMs, i) => ({ jobMs, lateMs: lat.createMs[i] - jobMs - (2 + CALLS_AFTER_JOB) * s.runners.latencyMs }));
+  const cli = await cliRun(s.cli, progress);
+  return { cli, runners, fixedCost, lateness };
+}
+
+const sec = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? "–" : `${(ms / 1000).toFixed(2)} s`);
+const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
+export function judgeUserView(v: UserView, s: UserViewSettings): Target[] {
+  const targets: Target[] = [];
+  const add = (text: string, met: boolean | undefined, measured: string) =>
+    targets.push({ text, met: met === true, measured: met === undefined ? `not measured: ${measured}` : measured });
+
+  const big = v.cli.find((r) => r.count === 50 && r.parallel === 64);
+  if (big) {
+    const worst = Math.max(...Object.values(big.phases).map((p) => p!.ms / (p!.engineMs + p!.floorMs)));
+    add("one stack, N = 50, --parallel 64: every phase ≤ 1.15 × (engine + floor)", worst <= 1.15, `worst phase ${worst.toFixed(2)} ×`);
+  } else {
+    add("one stack, N = 50, --parallel 64: every phase ≤ 1.15 × (engine + floor)", undefined, `this run went to N = ${Math.max(...s.cli.counts)} only`);
+  }
+  const refresh50 = v.cli.filter((r) => r.count === 50).map((r) => r.phases["up --refresh"]).filter((p) => p !== undefined);
+  if (refresh50.length) {
+    const calls = Math.max(...refresh50.map((p) => Object.values(p!.calls).reduce((a, b) => a + b, 0)));
+    add("`up --refresh` of 50 unchanged previews: ≤ 10 API calls", calls <= 10, `${calls} calls`);
+  } else {
+    const largest = v.cli.filter((r) => r.phases["up --refresh"]).sort((a, b) => b.count - a.count)[0];
+    const calls = largest ? Object.values(largest.phases["up --refresh"]!.calls).reduce((a, b) => a + b, 0) : NaN;
+    add("`up --refresh` of 50 unchanged previews: ≤ 10 API calls", undefined,
+      `N = 50 not run; N = ${largest?.count ?? "–"}: ${calls} calls (test/unit/fewer-calls.test.ts proves ≤ 10 for 50 in-process)`);
+  }
+  const c = v.runners.create;
+  const all = [v.runners.create, ...(v.runners.delete ? [v.runners.delete] : [])];
+  const worstWall = Math.max(...all.map((p) => p.wallMs / p.floorMs));
+  const share = all.reduce((a, p) => a + p.limited, 0) / all.reduce((a, p) => a + p.calls, 0);
+  const starved = Math.max(...all.map((p) => p.slowestMs / p.medianMs));
+  const k = s.runners.k;
+  add(`many runners (${k} processes, ${s.runners.rate} requests/s): total ≤ 1.3 × floor`, k >= 20 ? worstWall <= 1.3 : undefined, `${worstWall.toFixed(2)} × (create ${sec(c.wallMs)} vs ${sec(c.floorMs)})`);
+  add(`many runners: 429s ≤ 10 % of calls`, k >= 20 ? share <= 0.1 : undefined, `${(share * 100).toFixed(0)} %`);
+  add(`many runners: no runner slower than 2 × the median`, k >= 20 ? starved <= 2 : undefined, `slowest ${starved.toFixed(2)} × median`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const short = v.lateness.filter((l) => l.jobMs <= 20_000).map((l) => l.lateMs);
+  const long = v.lateness.filter((l) => l.jobMs >= 30_000 && l.jobMs <= 120_000).map((l) => l.lateMs);
+  if (short.length) add("job lateness on the real clock: mean ≤ 0.5 s over 1–20 s jobs", mean(short) <= 500, `${sec(mean(short))} over ${short.length} jobs`);
+  if (long.length) add("job lateness on the real clock: mean ≤ 1.5 s over 30–120 s jobs", mean(long) <= 1500, `${sec(mean(long))} over ${long.length} jobs`);
+  const load = med(v.fixedCost.map((f) => f.loadMs));
+  const rss = med(v.fixedCost.map((f) => f.pluginPeakRssMb - f.enginePluginPeakRssMb));
+  add("loading the provider ≤ 0.1 s", load <= 100, `${sec(load)} (with the HTTP client it loads at the first API call: ${sec(med(v.fixedCost.map((f) => f.loadWithClientMs)))})`);
+  add("the plugin with one preview: peak RSS ≤ 20 MB over the engine's own plugin", rss <= 20,
+    `+${rss.toFixed(0)} MB (${med(v.fixedCost.map((f) => f.pluginPeakRssMb)).toFixed(0)} vs ${med(v.fixedCost.map((f) => f.enginePluginPeakRssMb)).toFixed(0)} MB)`);
+  return targets;
+}
+
+function phasesOf(v: UserView): [string, PhaseFigures][] {
+  const phases: [string, PhaseFigures | undefined][] = [["create", v.runners.create], ["delete", v.runners.delete]];
+  return phases.filter((e): e is [string, PhaseFigures] => e[1] !== undefined);
+}
+
+export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Target[] | undefined): string[] {
+  const lines: string[] = ["## Performance as users see it (issue 16)", ""];
+  lines.push("### One stack through the real CLI", "", ...cliMarkdown(v.cli, s.cli), "");
+  lines.push(
+    "### Many runners sharing one API key",
+    "",
+    `${s.runners.k} separate Node processes (the real provider, real clock, each its own request budget and poll schedule), one preview each, ` +
+      `one API key limited to ${s.runners.rate} requests/s, ${s.runners.latencyMs} ms added per request, jobs ${s.runners.jobMs / 1000} s ± 20 %. ` +
+      "All start at once; floor = the slowest job plus one operation's round trips, or every runner's minimum calls at the rate limit.",
+    "",
+    "| phase | wall | floor | ÷ floor | calls | 429s | median runner | slowest runner | failures |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  );
+  for (const [name, p] of phasesOf(v)) {
+    lines.push(
+      `| ${name} | ${sec(p.wallMs)} | ${sec(p.floorMs)} | ${(p.wallMs / p.floorMs).toFixed(2)} × | ${p.calls} | ${p.limited} (${((p.limited / p.calls) * 100).toFixed(0)} %) | ` +
+        `${sec(p.medianMs)} | ${sec(p.slowestMs)} | ${p.failures} |`,
+    );
+  }
+  lines.push("", "Requests per second from the start (answered / 429):", "");
+  for (const [name, p] of phasesOf(v)) lines.push(`- ${name}: ${p.timeline.map(([ok, no]) => `${ok}/${no}`).join(" ")}`);
+  lines.push(
+    "",
+    "### Job lateness on the real clock",
+    "",
+    `One create per job length, each in its own process (nothing learned), all at once, no rate limit, ${s.runners.latencyMs} ms per request. ` +
+      `Lateness = the create's time − its job − the ${2 + CALLS_AFTER_JOB} round trips it must make around the job (scopes, POST; the poll that sees it done, the URLs).`,
+    "",
+    "| job | " + v.lateness.map((l) => `${(l.jobMs / 1000).toFixed(1)} s`).join(" | ") + " |",
+    "| --- | " + v.lateness.map(() => "---").join(" | ") + " |",
+    "| late | " + v.lateness.map((l) => sec(l.lateMs)).join(" | ") + " |",
+  );
+  lines.push(
+    "",
+    "### What every plugin launch costs",
+    "",
+    "| runs | load `pulumi-capydb/provider` | + its HTTP client (first API call) | RSS growth of the load (+ client) | plugin peak RSS, one create | engine's plugin, one no-op create |",
+    "| --- | --- | --- | --- | --- | --- |",
+    `| ${v.fixedCost.length} (median) | ${sec(med(v.fixedCost.map((f) => f.loadMs)))} | ${sec(med(v.fixedCost.map((f) => f.loadWithClientMs)))} | ` +
+      `${med(v.fixedCost.map((f) => f.loadRssMb)).toFixed(0)} MB (${med(v.fixedCost.map((f) => f.loadWithClientRssMb)).toFixed(0)} MB) | ` +
+      `${med(v.fixedCost.map((f) => f.pluginPeakRssMb)).toFixed(0)} MB | ${med(v.fixedCost.map((f) => f.enginePluginPeakRssMb)).toFixed(0)} MB |`,
+    "",
+  );
+  if (targets) {
+    lines.push("### Targets of issue 16", "", "| target | met? | measured |", "| --- | --- | --- |");
+    for (const t of targets) lines.push(`| ${t.text} | ${t.measured.startsWith("not measured") ? "not measured" : t.met ? "met" : "**not met**"} | ${t.measured} |`);
+    lines.push("");
+  }
+  return lines;
+}
