@@ -4,7 +4,7 @@ import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs } from "../retry";
-import type { Job, PreviewDatabase } from "../api-types";
+import type { ConnectionInfo, Job, PreviewDatabase } from "../api-types";
 import { ensureScopes } from "../scope-check";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
@@ -137,7 +137,27 @@ export async function finishReady(
   label: string,
   lastJobId: string | null,
   current?: PreviewDatabase,
+  /** `current` is only what the create answer said (readyFromCreateAnswer), not what a list showed. */
+  assumed = false,
 ): Promise<Outputs> {
+  if (current && assumed) {
+    // The common case costs one call: the URLs are there, and the create answer describes the rest.
+    let first: ConnectionInfo | undefined;
+    try {
+      first = await ctx.client.getConnections(previewId, { deadline });
+    } catch (error) {
+      // The wait below reads them again, with its tolerance for failed reads; a rejected key fails there too.
+      if (!(error instanceof CapyDBError) || error.isAuth) throw error;
+    }
+    if (first?.direct_url && first.pooled_url) {
+      return buildOutputs(inputs, current, connectionOutputs(first), { lastJobId, connectionsAsOf: current.updated_at || null });
+    }
+    // URLs missing: the preview may have ended "failed" although its job completed. Look at it before waiting.
+    const listed = await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" });
+    if (!listed) throw new PreviewGoneError(previewId, projectId);
+    if (listed.state !== "ready" && !PREVIEW_WORKING_STATES.has(listed.state)) throw new PreviewStateError(listed);
+    current = listed;
+  }
   // Both at once (one round trip less). The list is shareable: when many creates finish together, one
   // list serves all that ask before it is sent. A gone preview is reported as such, whatever the URLs did.
   // The URL wait runs in the background: it stops as soon as this operation ends, however it ends.
@@ -214,10 +234,9 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   try {
     const settled = await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
     // A new preview whose job completed needs no list to describe it, nor one a list just showed ready.
-    const known = settled.listed?.state === "ready"
-      ? settled.listed
-      : settled.job && !submitted.adopted ? readyFromCreateAnswer(preview, settled.job) : undefined;
-    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known);
+    const assumed = settled.listed?.state !== "ready" && settled.job && !submitted.adopted ? readyFromCreateAnswer(preview, settled.job) : undefined;
+    const known = settled.listed?.state === "ready" ? settled.listed : assumed;
+    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known, known === assumed && assumed !== undefined);
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };
   } catch (error) {

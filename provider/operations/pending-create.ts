@@ -37,7 +37,7 @@ export function pendingCreateFailure(
   const unknownFields: Record<string, null> = {};
   for (const [output] of PREVIEW_OUTPUT_FIELDS) unknownFields[output] = null;
   // The echoed inputs first, so projectId, name and mode survive; state null: nothing is known yet.
-  const properties = { ...unknownFields, ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: null }), state: null };
+  const properties = { ...unknownFields, ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: null, connectionsAsOf: null }), state: null };
   return partialFailure(
     `Preview "${inputs.name}" in project ${inputs.projectId}: the create was sent but CapyDB's answer was lost, and ` +
       `until the deadline it could not be confirmed whether the preview exists (${reason}).\n` +
