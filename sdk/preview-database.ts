@@ -144,6 +144,14 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null` when none. */
   declare readonly lastError: pulumi.Output<string | null>;
   /**
+   * The Postgres major version the preview runs, as its project reports it (`postgres_version`, e.g. `"17"`).
+   * Read once per provider process per project; `null` when the project could not be read or, in state written
+   * before this output existed, until the next refresh or update.
+   */
+  declare readonly postgresVersion: pulumi.Output<string | null>;
+  /** The region of the preview's project (`region`, e.g. `"eu-central-1"`); `null` as for `postgresVersion`. */
+  declare readonly region: pulumi.Output<string | null>;
+  /**
    * Id of the last CapyDB job this resource waited on: the create job, then each reset job. `null` when there was
    * none (e.g. an adopted preview that was never reset).
    */
@@ -175,6 +183,8 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       createdAt: undefined,
       lastError: undefined,
       lastJobId: undefined,
+      postgresVersion: undefined,
+      region: undefined,
       directUrl: undefined,
       pooledUrl: undefined,
       password: undefined,

@@ -5,6 +5,7 @@ import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs } from "../retry";
 import type { Job, PreviewDatabase } from "../api-types";
+import { factOutputs, projectFacts } from "../project-facts";
 import { ensureScopes } from "../scope-check";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
@@ -144,12 +145,13 @@ export async function finishReady(
   const stop = new AbortController();
   const urls = waitForConnections(ctx, previewId, deadline, label, stop.signal);
   urls.catch(() => undefined);
+  const facts = projectFacts(ctx, projectId, deadline, label);
   try {
     const preview = current ?? (await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" }));
     if (!preview) throw new PreviewGoneError(previewId, projectId);
     if (preview.state !== "ready" && !PREVIEW_WORKING_STATES.has(preview.state)) throw new PreviewStateError(preview);
     const connections = await urls;
-    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId });
+    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, ...factOutputs(await facts) });
   } finally {
     stop.abort();
   }
@@ -203,7 +205,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
     ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
     return { id: preview.id, outs };
   } catch (error) {
-    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null });
+    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null, ...factOutputs(undefined) });
     // A job that failed or ended otherwise, or a preview left in a final state: nothing may stay behind.
     if (error instanceof WorkFailedError && !submitted.adopted) {
       throw await cleanUpFailedCreate(ctx, inputs, preview.id, error, tracked, label);

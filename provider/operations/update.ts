@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { renewalDue } from "../keep-alive";
 import { formatElapsed } from "../log";
+import { factOutputs, projectFacts } from "../project-facts";
 import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
 import type { Job, PreviewDatabase } from "../api-types";
 import { PreviewStateError, waitForJob, WaitTimeoutError, WorkFailedError } from "../wait";
@@ -209,7 +210,7 @@ async function updatePreview(
     const extendOnly = olds.state === "ready" && appliedTrigger === olds.resetTrigger && !isPendingReset(olds.pendingReset);
     const outs =
       extended && extendOnly && kept.directUrl && kept.pooledUrl
-        ? buildOutputs(news, extended, kept, { lastJobId })
+        ? buildOutputs(news, extended, kept, { lastJobId, ...factOutputs(await projectFacts(ctx, projectId, deadline, label)) })
         : await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
     ctx.log.info(`${label}: done in ${formatElapsed(ctx.clock.now() - started)}`);
     return { outs };
