@@ -1,6 +1,7 @@
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { Logger, createLogger, LogSink } from "./log";
+import { LoginProbe, pgLoginProbe, Readiness } from "./login-proof";
 import { PollSchedule } from "./poll-schedule";
 
 /** Everything an operation needs from outside: the API, time, where progress lines go, when to poll. */
@@ -16,6 +17,10 @@ export interface OperationContext {
    * back-off): the client's, so one injected source makes a whole operation's waits reproducible.
    */
   random: () => number;
+  /** One login attempt with a preview's URL (login-proof.ts); the `pg` client unless a test injects one. */
+  login: LoginProbe;
+  /** `readiness` when the input does not set it: CAPYDB_READINESS in the plugin's environment, else "login". */
+  defaultReadiness: Readiness;
 }
 
 export function operationContext(ctx: {
@@ -25,6 +30,8 @@ export function operationContext(ctx: {
   adoptIds?: ReadonlySet<string>;
   schedule?: PollSchedule;
   random?: () => number;
+  login?: LoginProbe;
+  defaultReadiness?: Readiness;
 }): OperationContext {
   return {
     client: ctx.client,
@@ -33,5 +40,7 @@ export function operationContext(ctx: {
     adoptIds: ctx.adoptIds ?? new Set(),
     schedule: ctx.schedule,
     random: ctx.random ?? Math.random,
+    login: ctx.login ?? pgLoginProbe,
+    defaultReadiness: ctx.defaultReadiness ?? "login",
   };
 }

@@ -13,6 +13,7 @@ import { DiffResult, planDiff } from "./diff";
 import { CheckFailure, checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { createLogger, LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
+import { LoginProbe, readinessFromEnv } from "./login-proof";
 import { PollSchedule } from "./poll-schedule";
 import type { RequestPolicy } from "./request-budget";
 import { createOperation } from "./operations/create";
@@ -43,6 +44,8 @@ export interface ProviderDeps {
   clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestPolicy; dispatcher?: Dispatcher };
   /** When to poll jobs; default the learning schedule (poll-schedule.ts). Benchmarks swap in other strategies. */
   schedule?: PollSchedule;
+  /** One login attempt (login-proof.ts); default the `pg` client. Tests without a real database inject one. */
+  loginProbe?: LoginProbe;
 }
 
 type Props = Record<string, unknown>;
@@ -80,7 +83,19 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     }
     return cached.client;
   }
-  const ctx = () => operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, random: deps.clientOptions?.random });
+  const ctx = () => {
+    const env = deps.env ?? process.env;
+    return operationContext({
+      client: client(),
+      clock,
+      sink,
+      adoptIds: adoptIdsFrom(env),
+      schedule: deps.schedule,
+      random: deps.clientOptions?.random,
+      login: deps.loginProbe,
+      defaultReadiness: readinessFromEnv(env),
+    });
+  };
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {

@@ -26,6 +26,8 @@ export interface PreviewDatabaseInputs {
    * number renews when fewer than that many hours are left, false never renews (see keep-alive.ts).
    */
   keepAlive?: boolean | number;
+  /** "login" (default): create and reset return once both URLs log in; "job": once CapyDB's job completes. */
+  readiness?: "login" | "job";
   /** Set by the SDK: "<stack>-<resource name>", the seed of the stable auto-name. */
   autoNameSeed?: string;
 }
@@ -35,7 +37,7 @@ export interface PreviewDatabaseInputs {
  * `ttlHour` must not silently do nothing), and these are the inputs echoed into the outputs. A new
  * input is added here, and nowhere else.
  */
-export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive"] as const;
+export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness"] as const;
 /** Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed. */
 export const ALWAYS_ALLOWED_PROPERTIES = ["__provider", "autoNameSeed"] as const;
 
@@ -66,6 +68,7 @@ const InputSchemas = {
   resetTrigger: z.union([z.string(), z.number()]),
   adopt: z.boolean(),
   keepAlive: z.union([z.boolean(), z.number().positive().max(MAX_TTL_HOURS)]),
+  readiness: z.enum(["login", "job"]),
 };
 const valid = (schema: z.ZodTypeAny, value: unknown) => schema.safeParse(value).success;
 
@@ -194,6 +197,15 @@ export function checkInputs(
     } else if (typeof keepAlive === "number" && typeof ttl === "number" && keepAlive > ttl) {
       fail("keepAlive", `keepAlive (${keepAlive} hours) must be at most ttlHours (${ttl}): ${fix}.`);
     }
+  }
+
+  if (news.readiness === undefined || news.readiness === null) delete inputs.readiness;
+  else if (!isUnknown(news.readiness) && !valid(InputSchemas.readiness, news.readiness)) {
+    fail(
+      "readiness",
+      `readiness must be "login" (create and reset wait until both URLs accept a login) or "job" (wait for CapyDB's job only, ` +
+        `for runners that cannot reach the database), got ${describe(news.readiness)}.`,
+    );
   }
 
   return { inputs, failures };

@@ -11,6 +11,7 @@ import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJ
 import { deletePreviewAndWait } from "./delete";
 import { nameTakenError, takeoverReason } from "./adoption";
 import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
+import { requireLogins } from "./logins";
 import { partialFailure } from "./partial-failure";
 import { pendingCreateFailure } from "./pending-create";
 import { SendHistory, sendReconciled } from "./send-reconciled";
@@ -199,11 +200,10 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   );
 
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
+  let outs: Outputs;
   try {
     await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
-    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null);
-    ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
-    return { id: preview.id, outs };
+    outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null);
   } catch (error) {
     const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null, ...factOutputs(undefined) });
     // A job that failed or ended otherwise, or a preview left in a final state: nothing may stay behind.
@@ -222,6 +222,10 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
       inputs,
     );
   }
+  // A job that completed is not yet a role that logs in (readiness "login", the default).
+  outs = await requireLogins(ctx, inputs, preview.id, outs, deadline, label);
+  ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
+  return { id: preview.id, outs };
 }
 
 /**

@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
 import { factOutputs, projectFacts } from "../project-facts";
+import { LOGIN_PENDING } from "./logins";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 /** A refresh has no timeouts of its own: the project read gets as long as one request may take. */
@@ -57,6 +58,7 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
     const extra: Outputs = { lastJobId: props.lastJobId ?? null, ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
     if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
+    if (props[LOGIN_PENDING] === true) extra[LOGIN_PENDING] = true;
     return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };
   } catch (error) {
     if (error instanceof CapyDBError && error.provesAbsence) {

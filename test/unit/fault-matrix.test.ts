@@ -370,7 +370,7 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const clock = new FakeClock();
     const cp = await startControlPlane({ now: () => clock.now() });
     const lines: string[] = [];
-    const provider = createProvider({ clock, sink: (l) => lines.push(l) });
+    const provider = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
     w = { cp, clock, provider, lines, planted: [], texts: [] };
   });
