@@ -72,6 +72,17 @@ export interface PreviewDatabaseArgs {
    * Default `false`. Only read at creation; changing it later makes no API call that changes the preview.
    */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * When `pulumi up` considers a created or reset preview ready. `"login"` (default): once CapyDB's job has completed
+   * AND both `directUrl` and `pooledUrl` accept a login with the new password and run `SELECT 1`, retried within the
+   * operation's timeout (`timeouts.create` or `timeouts.update`), so the next step of a pipeline can connect at once.
+   * A login that never works fails the `up` naming the URL (host, port, database and user; never the password) and
+   * what the server answered, and keeps the preview in the stack; the next `up` tries the logins again. `"job"`: as
+   * soon as the job has completed, for runners that cannot reach the database. The environment variable
+   * `CAPYDB_READINESS` (`login` or `job`) sets the default for resources that leave this unset. Changing it makes no
+   * API call that changes the preview.
+   */
+  readiness?: pulumi.Input<"login" | "job">;
   /** How long to wait for CapyDB; see {@link PreviewDatabaseTimeouts}. Default `"20m"` for each. */
   timeouts?: pulumi.Input<PreviewDatabaseTimeouts>;
 }
