@@ -1,5 +1,8 @@
 import type { OperationContext } from "./context";
+import type { LoginProbe, Readiness } from "./login-types";
 import { redact, registerSecret } from "./redact";
+
+export type { LoginProbe, Readiness } from "./login-types";
 
 /**
  * Proven logins (issue 17.3): a job that says "completed" is not proof that the new role can log in
@@ -7,16 +10,9 @@ import { redact, registerSecret } from "./redact";
  * logs in and runs `SELECT 1`, retried within the operation's deadline.
  */
 
-/** How a create or reset decides the preview is ready: a login through both URLs, or the job alone. */
-export type Readiness = "login" | "job";
 export const READINESS_VALUES = ["login", "job"] as const;
 export const DEFAULT_READINESS: Readiness = "login";
 
-/**
- * One login attempt: connects to `url` within `connectTimeoutMs`, runs `SELECT 1`, disconnects.
- * Rejects with what the server (or the network) answered. Injected through ProviderDeps in tests.
- */
-export type LoginProbe = (url: string, connectTimeoutMs: number) => Promise<void>;
 
 /** A login attempt waits at most this long for the server; more only adds to one slow attempt. */
 export const MAX_CONNECT_TIMEOUT_MS = 10_000;
