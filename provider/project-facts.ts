@@ -56,8 +56,26 @@ export function projectFacts(ctx: OperationContext, projectId: string, deadline:
   return pending;
 }
 
+/**
+ * Another reader of `GET /v1/projects/{id}` in this process (the project check before a write) hands
+ * its answer over, so the facts need no second request. Only a complete answer is kept.
+ */
+export function seedProjectFacts(client: CapyDBClient, projectId: string, answer: unknown): void {
+  const parsed = ProjectResponse.safeParse(answer);
+  if (!parsed.success) return;
+  const facts = factsOf(parsed.data.project);
+  if (facts.postgresVersion === null || facts.region === null) return;
+  let byProject = cache.get(client);
+  if (!byProject) cache.set(client, (byProject = new Map()));
+  byProject.set(projectId, Promise.resolve(facts));
+}
+
 async function readFacts(ctx: OperationContext, projectId: string, deadline: number): Promise<ProjectFacts> {
   const { project } = await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, { deadline });
+  return factsOf(project);
+}
+
+function factsOf(project: z.infer<typeof ProjectResponse>["project"]): ProjectFacts {
   const version = project.postgres_version;
   return {
     postgresVersion: version === undefined || version === null || version === "" ? null : String(version),

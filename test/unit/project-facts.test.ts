@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
 import { createProvider } from "../../provider";
+import { CapyDBClient } from "../../provider/client";
+import { operationContext } from "../../provider/context";
+import { projectFacts, seedProjectFacts } from "../../provider/project-facts";
 import { ControlPlane, startControlPlane } from "../control-plane";
 import { FakeClock } from "../helpers/fake-clock";
 
@@ -58,5 +61,17 @@ describe("project facts: postgresVersion and region (memory control plane)", fun
     const b = await provider.create(inputs("facts-d"));
     assert.equal(b.outs.postgresVersion, "17", "a failed read is not remembered");
     assert.equal(projectReads(), 2);
+  });
+
+  it("an answer another reader of the project handed over (the project check) needs no second request", async () => {
+    const client = new CapyDBClient({ apiKey: cp.projectScopedKey, apiUrl: cp.url, clock });
+    const ctx = operationContext({ client, clock, sink: (l) => lines.push(l) });
+    seedProjectFacts(client, cp.projectId, { project: { id: cp.projectId, postgres_version: "16", region: "eu-x" } });
+    assert.deepEqual(await projectFacts(ctx, cp.projectId, clock.now() + 10_000, "t"), { postgresVersion: "16", region: "eu-x" });
+    assert.equal(projectReads(), 0);
+    // An incomplete answer (a project still provisioning) is not kept: the facts are read.
+    seedProjectFacts(client, "prj_other", { project: { postgres_version: "" } });
+    seedProjectFacts(client, cp.projectId, { nonsense: true });
+    assert.deepEqual(await projectFacts(ctx, cp.projectId, clock.now() + 10_000, "t"), { postgresVersion: "16", region: "eu-x" });
   });
 });
