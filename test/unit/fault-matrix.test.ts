@@ -119,6 +119,16 @@ const ROWS = {
     "Never taken for the preview being gone: a reset still runs (one log line says a lost answer could not be reconciled); a 409 is explained from the preview: expired or not ready fails at once, ready is waited out",
   ],
   // --- end B ---
+  // --- I: proven logins ---
+  loginLate: [
+    "A preview's role cannot log in for a while after its create job completed (`readiness: \"login\"`)",
+    "Tries the direct, then the pooled URL again, with backoff, within `timeouts.create`; returns once both log in",
+  ],
+  loginNever: [
+    "…and no login works until `timeouts.create`",
+    "Partial failure with the preview id, its URLs and `loginPending`: the error names the URL (no password), the server's answer and `readiness: \"job\"`; the next `up` tries the logins again",
+  ],
+  // --- end I ---
 } as const satisfies Record<string, readonly [string, string]>;
 
 interface World {
@@ -132,6 +142,8 @@ interface World {
   planted: string[];
   /** Every error and output text the case produced, for the secret check. */
   texts: string[];
+  /** The provider's login attempts (URLs), refused until `refuseUntil` on the fake clock. */
+  logins: { refuseUntil: number; attempts: string[] };
 }
 
 interface Case {
@@ -307,7 +319,36 @@ const CASES: Case[] = [
   },
   { row: ROWS.busy, variant: "reset", op: "update", inputs: { resetTrigger: "1" }, inject: on("POST", givenPath("/reset"), { status: 409, body: { error: "preview has an active operation" }, times: 2 }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/reset$/), 3) },
   // --- end B ---
+  // --- I: proven logins ---
+  {
+    row: ROWS.loginLate, variant: "create", op: "create", inputs: { readiness: "login" },
+    inject: (w) => refuseLoginsFor(w, 40_000),
+    expect: "ok",
+    check: (w, o) => {
+      const urls = o.kind === "ok" ? [o.outs.directUrl, o.outs.pooledUrl] : [];
+      assert.ok(w.logins.attempts.filter((u) => u === urls[0]).length > 3, "the direct URL was tried again");
+      assert.equal(w.logins.attempts[w.logins.attempts.length - 1], urls[1], "then the pooled URL");
+    },
+  },
+  {
+    row: ROWS.loginNever, variant: "create", op: "create", inputs: { readiness: "login" },
+    inject: (w) => refuseLoginsFor(w, 25 * 60_000),
+    expect: "partial",
+    check: (_w, o) => {
+      const message = o.kind === "partial" ? o.error.message : "";
+      assert.match(message, /the direct URL \(\S+:5432\/\S+ as \S+\) did not accept a login before the deadline/);
+      assert.match(message, /password authentication failed/);
+      assert.match(message, /readiness: "job"/);
+      assert.equal(o.kind === "partial" && o.props.loginPending, true);
+    },
+  },
+  // --- end I ---
 ];
+
+/** Logins with the preview's URLs fail (the server's answer repeats the URL) until `ms` from now on the fake clock. */
+function refuseLoginsFor(w: World, ms: number): void {
+  w.logins.refuseUntil = w.clock.now() + ms;
+}
 
 /** Timeouts an operation may use in all (create cleans a failed preview up within its delete timeout). */
 function budgetMs(op: Op, inputs: Props): number {
@@ -370,9 +411,15 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     const clock = new FakeClock();
     const cp = await startControlPlane({ now: () => clock.now() });
     const lines: string[] = [];
-    const provider = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
+    // The memory backend has no database: readiness "job" by default, and cases that ask for logins get these.
+    const logins = { refuseUntil: 0, attempts: [] as string[] };
+    const loginProbe = async (url: string) => {
+      logins.attempts.push(url);
+      if (clock.now() < logins.refuseUntil) throw new Error(`password authentication failed for user "pv" (connecting to ${url})`);
+    };
+    const provider = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" }, loginProbe });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, provider, lines, planted: [], texts: [] };
+    w = { cp, clock, provider, lines, planted: [], texts: [], logins };
   });
   afterEach(async () => {
     await w.cp.close();
