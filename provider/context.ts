@@ -1,6 +1,7 @@
 import { CapyDBClient } from "./client";
 import { Clock } from "./clock";
 import { Logger, createLogger, LogSink } from "./log";
+import { LoginProbe, pgLoginProbe, Readiness } from "./login-proof";
 import { PollSchedule } from "./poll-schedule";
 
 /** Everything an operation needs from outside: the API, time, where progress lines go, when to poll. */
@@ -22,6 +23,10 @@ export interface OperationContext {
    */
   serverSkewMs(): number;
   serverNow(): number;
+  /** One login attempt with a preview's URL (login-proof.ts); the `pg` client unless a test injects one. */
+  login: LoginProbe;
+  /** `readiness` when the input does not set it: CAPYDB_READINESS in the plugin's environment, else "login". */
+  defaultReadiness: Readiness;
 }
 
 export function operationContext(ctx: {
@@ -33,6 +38,8 @@ export function operationContext(ctx: {
   random?: () => number;
   /** The offset recorded in the resource's state (storedSkewMs), for before the first answer. */
   storedSkewMs?: number;
+  login?: LoginProbe;
+  defaultReadiness?: Readiness;
 }): OperationContext {
   const serverSkewMs = () => ctx.client.serverClock.skewMs() ?? ctx.storedSkewMs ?? 0;
   return {
@@ -44,5 +51,7 @@ export function operationContext(ctx: {
     random: ctx.random ?? Math.random,
     serverSkewMs,
     serverNow: () => ctx.clock.now() + serverSkewMs(),
+    login: ctx.login ?? pgLoginProbe,
+    defaultReadiness: ctx.defaultReadiness ?? "login",
   };
 }

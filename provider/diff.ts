@@ -1,5 +1,6 @@
 import { DEFAULT_MODE, DEFAULT_TTL_HOURS } from "./inputs";
 import { DEFAULT_KEEP_ALIVE, renewalDue } from "./keep-alive";
+import { DEFAULT_READINESS } from "./login-proof";
 import { containsUnknown } from "./unknown";
 
 export interface DiffResult {
@@ -10,11 +11,11 @@ export interface DiffResult {
 
 /** A different project, name or mode is a different database: the API can change none in place. */
 export const REPLACE_KEYS = ["projectId", "name", "mode"] as const;
-/** ttlHours → extend; resetTrigger → reset; timeouts, adopt and keepAlive only change how we work. */
-export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt", "keepAlive"] as const;
+/** ttlHours → extend; resetTrigger → reset; timeouts, adopt, keepAlive and readiness only change how we work. */
+export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt", "keepAlive", "readiness"] as const;
 
 // Absent means the default: state from 0.1.0 has no keepAlive and must not show a change for it.
-const DEFAULTS: Record<string, unknown> = { mode: DEFAULT_MODE, ttlHours: DEFAULT_TTL_HOURS, keepAlive: DEFAULT_KEEP_ALIVE };
+const DEFAULTS: Record<string, unknown> = { mode: DEFAULT_MODE, ttlHours: DEFAULT_TTL_HOURS, keepAlive: DEFAULT_KEEP_ALIVE, readiness: DEFAULT_READINESS };
 
 export interface DiffPlan {
   result: DiffResult;

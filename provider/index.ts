@@ -13,6 +13,8 @@ import { DiffResult, planDiff } from "./diff";
 import { CheckFailure, checkInputs, PreviewDatabaseInputs } from "./inputs";
 import { createLogger, LogSink, stderrSink } from "./log";
 import { adoptIdsFrom } from "./operations/adoption";
+import { readinessFromEnv } from "./login-proof";
+import type { LoginProbe } from "./login-types";
 import { PollSchedule } from "./poll-schedule";
 import type { RequestPolicy } from "./request-budget";
 import { createOperation } from "./operations/create";
@@ -44,6 +46,8 @@ export interface ProviderDeps {
   clientOptions?: { requestTimeoutMs?: number; random?: () => number; budget?: RequestPolicy; dispatcher?: Dispatcher };
   /** When to poll jobs; default the learning schedule (poll-schedule.ts). Benchmarks swap in other strategies. */
   schedule?: PollSchedule;
+  /** One login attempt (login-proof.ts); default the `pg` client. Tests without a real database inject one. */
+  loginProbe?: LoginProbe;
 }
 
 type Props = Record<string, unknown>;
@@ -84,8 +88,20 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     }
     return cached.client;
   }
-  const ctx = (stored?: Props) =>
-    operationContext({ client: client(), clock, sink, adoptIds: adoptIdsFrom(deps.env ?? process.env), schedule: deps.schedule, random: deps.clientOptions?.random, storedSkewMs: storedSkewMs(stored) });
+  const ctx = (stored?: Props) => {
+    const env = deps.env ?? process.env;
+    return operationContext({
+      client: client(),
+      clock,
+      sink,
+      adoptIds: adoptIdsFrom(env),
+      schedule: deps.schedule,
+      random: deps.clientOptions?.random,
+      storedSkewMs: storedSkewMs(stored),
+      login: deps.loginProbe,
+      defaultReadiness: readinessFromEnv(env),
+    });
+  };
   /**
    * Records CapyDB's clock offset in the outputs (and in a partial failure's), so that the next diff,
    * which runs offline, reasons in CapyDB's time too (server-clock.ts).

@@ -28,6 +28,8 @@ export interface PreviewDatabaseInputs {
   keepAlive?: boolean | number;
   /** Set by the SDK (0.1.0's SDK: `autoNameSeed`): "<stack>-<resource name>", the seed of the stable auto-name. */
   __autoNameSeed?: string;
+  /** "login" (default): create and reset return once both URLs log in; "job": once CapyDB's job completes. */
+  readiness?: "login" | "job";
   autoNameSeed?: string;
 }
 
@@ -36,7 +38,7 @@ export interface PreviewDatabaseInputs {
  * `ttlHour` must not silently do nothing), and these are the inputs echoed into the outputs. A new
  * input is added here, and nowhere else.
  */
-export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive"] as const;
+export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness"] as const;
 /**
  * Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed (named
  * `autoNameSeed` by 0.1.0, whose stacks still hold it).
@@ -85,6 +87,7 @@ const InputSchemas = {
   resetTrigger: (v: unknown) => isString(v) || isFiniteNumber(v),
   adopt: (v: unknown) => typeof v === "boolean",
   keepAlive: (v: unknown) => typeof v === "boolean" || (isFiniteNumber(v) && v > 0 && v <= MAX_TTL_HOURS),
+  readiness: (v: unknown) => v === "login" || v === "job",
 };
 const valid = (check: (value: unknown) => boolean, value: unknown) => check(value);
 
@@ -214,6 +217,15 @@ export function checkInputs(
     } else if (typeof keepAlive === "number" && typeof ttl === "number" && keepAlive > ttl) {
       fail("keepAlive", `keepAlive (${keepAlive} hours) must be at most ttlHours (${ttl}): ${fix}.`);
     }
+  }
+
+  if (news.readiness === undefined || news.readiness === null) delete inputs.readiness;
+  else if (!isUnknown(news.readiness) && !valid(InputSchemas.readiness, news.readiness)) {
+    fail(
+      "readiness",
+      `readiness must be "login" (create and reset wait until both URLs accept a login) or "job" (wait for CapyDB's job only, ` +
+        `for runners that cannot reach the database), got ${describe(news.readiness)}.`,
+    );
   }
 
   return { inputs, failures };

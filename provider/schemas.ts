@@ -93,3 +93,10 @@ export const MeResponse = z.object({
 });
 /** E2: the project check reads only that it answers; its fields are not read. */
 export const ProjectResponse = z.unknown();
+/** E2, as the project facts read it (project-facts.ts): only the two fields used; the rest is ignored. */
+export const ProjectFactsResponse = z.object({
+  project: z.object({
+    postgres_version: z.union([z.string(), z.number()]).nullish(),
+    region: z.string().nullish(),
+  }),
+});

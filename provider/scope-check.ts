@@ -1,6 +1,7 @@
 import type { CapyDBClient } from "./client";
 import { OperationContext } from "./context";
 import { CapyDBError } from "./errors";
+import { seedProjectFacts } from "./project-facts";
 
 /** What a preview's whole life needs (capydb-api.md §1.2): list, create/extend/reset/delete, URLs, job polls. */
 export const REQUIRED_SCOPES = ["projects:read", "projects:write", "credentials:read", "jobs:read"] as const;
@@ -130,7 +131,9 @@ async function checkProject(ctx: OperationContext, projectId: string, name: stri
   try {
     // Loaded here, not at the top, like MeResponse: only needed once an API call is made.
     const [{ apiPath }, { ProjectResponse }] = await Promise.all([import("./client"), import("./schemas")]);
-    await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, { deadline });
+    const answer = await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectResponse, undefined, { deadline });
+    // The same answer gives the preview's postgresVersion and region: no second read of the project.
+    await seedProjectFacts(ctx.client, projectId, answer);
     return true;
   } catch (error) {
     if (error instanceof CapyDBError && error.kind === "http" && (error.status === 403 || error.status === 404)) {

@@ -1,4 +1,5 @@
 export { PreviewDatabase, PreviewDatabaseArgs, PreviewDatabaseTimeouts, PREVIEW_DATABASE_SECRET_OUTPUTS } from "./preview-database";
+export { getPreviewDatabase, GetPreviewDatabaseArgs, GetPreviewDatabaseResult } from "./get-preview-database";
 export { previewDatabaseProvider } from "./provider-shim";
 export {
   currentBranch,

@@ -73,6 +73,17 @@ export interface PreviewDatabaseArgs {
    * Default `false`. Only read at creation; changing it later makes no API call that changes the preview.
    */
   adopt?: pulumi.Input<boolean>;
+  /**
+   * When `pulumi up` considers a created or reset preview ready. `"login"` (default): once CapyDB's job has completed
+   * AND both `directUrl` and `pooledUrl` accept a login with the new password and run `SELECT 1`, retried within the
+   * operation's timeout (`timeouts.create` or `timeouts.update`), so the next step of a pipeline can connect at once.
+   * A login that never works fails the `up` naming the URL (host, port, database and user; never the password) and
+   * what the server answered, and keeps the preview in the stack; the next `up` tries the logins again. `"job"`: as
+   * soon as the job has completed, for runners that cannot reach the database. The environment variable
+   * `CAPYDB_READINESS` (`login` or `job`) sets the default for resources that leave this unset. Changing it makes no
+   * API call that changes the preview.
+   */
+  readiness?: pulumi.Input<"login" | "job">;
   /** How long to wait for CapyDB; see {@link PreviewDatabaseTimeouts}. Default `"20m"` for each. */
   timeouts?: pulumi.Input<PreviewDatabaseTimeouts>;
 }
@@ -156,6 +167,14 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
    */
   declare readonly connectionsAsOf: pulumi.Output<string | null>;
   /**
+   * The Postgres major version the preview runs, as its project reports it (`postgres_version`, e.g. `"17"`).
+   * Read once per provider process per project; `null` when the project could not be read or, in state written
+   * before this output existed, until the next refresh or update.
+   */
+  declare readonly postgresVersion: pulumi.Output<string | null>;
+  /** The region of the preview's project (`region`, e.g. `"eu-central-1"`); `null` as for `postgresVersion`. */
+  declare readonly region: pulumi.Output<string | null>;
+  /**
    * Id of the last CapyDB job this resource waited on: the create job, then each reset job. `null` when there was
    * none (e.g. an adopted preview that was never reset).
    */
@@ -195,6 +214,8 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       lastError: undefined,
       lastJobId: undefined,
       connectionsAsOf: undefined,
+      postgresVersion: undefined,
+      region: undefined,
       directUrl: undefined,
       pooledUrl: undefined,
       password: undefined,

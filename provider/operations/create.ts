@@ -5,11 +5,13 @@ import { formatElapsed } from "../log";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs } from "../retry";
 import type { ConnectionInfo, Job, PreviewDatabase } from "../api-types";
+import { factOutputs, projectFacts } from "../project-facts";
 import { ensureScopes } from "../scope-check";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
 import { nameTakenError, takeoverReason } from "./adoption";
 import { classifyNamesake, CreateOutcomeUnknownError, NameEvidence, namesakeIn, reconcileByName } from "./names";
+import { requireLogins } from "./logins";
 import { partialFailure } from "./partial-failure";
 import { pendingCreateFailure } from "./pending-create";
 import { SendHistory, sendReconciled } from "./send-reconciled";
@@ -140,6 +142,8 @@ export async function finishReady(
   /** `current` is only what the create answer said (readyFromCreateAnswer), not what a list showed. */
   assumed = false,
 ): Promise<Outputs> {
+  // Read once per process per project (project-facts.ts); never fails the operation.
+  const facts = projectFacts(ctx, projectId, deadline, label);
   if (current && assumed) {
     // The common case costs one call: the URLs are there, and the create answer describes the rest.
     let first: ConnectionInfo | undefined;
@@ -150,7 +154,7 @@ export async function finishReady(
       if (!(error instanceof CapyDBError) || error.isAuth) throw error;
     }
     if (first?.direct_url && first.pooled_url) {
-      return buildOutputs(inputs, current, connectionOutputs(first), { lastJobId, connectionsAsOf: current.updated_at || null });
+      return buildOutputs(inputs, current, connectionOutputs(first), { lastJobId, connectionsAsOf: current.updated_at || null, ...factOutputs(await facts) });
     }
     // URLs missing: the preview may have ended "failed" although its job completed. Look at it before waiting.
     const listed = await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" });
@@ -172,7 +176,7 @@ export async function finishReady(
     // `current` was seen before the URLs were asked for, so a refresh that finds its updated_at unchanged
     // may keep these URLs (read.ts); a list read alongside them proves nothing of the kind.
     const connectionsAsOf = current?.updated_at || null;
-    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf });
+    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf, ...factOutputs(await facts) });
   } finally {
     stop.abort();
   }
@@ -231,16 +235,15 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   );
 
   // From here on the preview exists: every failure either removes it or hands its id to Pulumi.
+  let outs: Outputs;
   try {
     const settled = await awaitCreated(ctx, inputs.projectId, preview.id, submitted.job, deadline, label);
     // A new preview whose job completed needs no list to describe it, nor one a list just showed ready.
     const assumed = settled.listed?.state !== "ready" && settled.job && !submitted.adopted ? readyFromCreateAnswer(preview, settled.job) : undefined;
     const known = settled.listed?.state === "ready" ? settled.listed : assumed;
-    const outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known, known === assumed && assumed !== undefined);
-    ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
-    return { id: preview.id, outs };
+    outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known, known === assumed && assumed !== undefined);
   } catch (error) {
-    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null });
+    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null, ...factOutputs(undefined) });
     // A job that failed or ended otherwise, or a preview left in a final state: nothing may stay behind.
     if (error instanceof WorkFailedError && !submitted.adopted) {
       throw await cleanUpFailedCreate(ctx, inputs, preview.id, error, tracked, label);
@@ -257,6 +260,10 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
       inputs,
     );
   }
+  // A job that completed is not yet a role that logs in (readiness "login", the default).
+  outs = await requireLogins(ctx, inputs, preview.id, outs, deadline, label);
+  ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
+  return { id: preview.id, outs };
 }
 
 /**

@@ -2,6 +2,8 @@ import { OperationContext } from "../context";
 import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
+import { factOutputs, projectFacts } from "../project-facts";
+import { LOGIN_PENDING } from "./logins";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 
 /**
@@ -11,6 +13,8 @@ import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
  * up to this much earlier would have.
  */
 export const RECENT_LIST_MAX_AGE_MS = 5_000;
+/** A refresh has no timeouts of its own: the project read gets as long as one request may take. */
+const FACTS_BUDGET_MS = 60_000;
 
 /** An empty id tells the engine the object is gone, so refresh drops it from state. */
 const GONE: ReadResult = { id: "", props: {} };
@@ -67,8 +71,9 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     }
     ctx.log.info(`${label}: preview ${preview.id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
     // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
-    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf };
+    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf, ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
     if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
+    if (props[LOGIN_PENDING] === true) extra[LOGIN_PENDING] = true;
     return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };
   } catch (error) {
     if (error instanceof CapyDBError && error.provesAbsence) {

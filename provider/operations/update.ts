@@ -3,12 +3,14 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs, resolveTimeoutMs } from "../inputs";
 import { renewalDue } from "../keep-alive";
 import { formatElapsed } from "../log";
+import { factOutputs, projectFacts } from "../project-facts";
 import { buildOutputs, connectionOutputs, echoInputs, Outputs } from "../outputs";
 import type { Job, PreviewDatabase } from "../api-types";
 import { PreviewStateError, waitForJob, WaitTimeoutError, WorkFailedError } from "../wait";
 import { PreviewNotUsableError } from "./conflict";
 import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./create";
 import { extendReconciled } from "./extend";
+import { LOGIN_PENDING, requireLogins } from "./logins";
 import { partialFailure } from "./partial-failure";
 import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
 import { renewTtl } from "./renew";
@@ -207,10 +209,15 @@ async function updatePreview(
     // that only extended a preview that was ready, the URLs in state stay and are not asked for again.
     const kept = connectionOutputs({ direct_url: olds.directUrl as string | undefined, pooled_url: olds.pooledUrl as string | undefined });
     const extendOnly = olds.state === "ready" && appliedTrigger === olds.resetTrigger && !isPendingReset(olds.pendingReset);
-    const outs =
+    let outs =
       extended && extendOnly && kept.directUrl && kept.pooledUrl
-        ? buildOutputs(news, extended, kept, { lastJobId })
+        ? buildOutputs(news, extended, kept, { lastJobId, ...factOutputs(await projectFacts(ctx, projectId, deadline, label)) })
         : await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
+    // New credentials (a reset), a preview that only now became ready, or logins an earlier up could not
+    // prove: with readiness "login", the update ends once both URLs log in.
+    if (appliedTrigger !== olds.resetTrigger || olds.state !== "ready" || olds[LOGIN_PENDING] === true) {
+      outs = await requireLogins(ctx, news, id, outs, deadline, label);
+    }
     ctx.log.info(`${label}: done in ${formatElapsed(ctx.clock.now() - started)}`);
     return { outs };
   } catch (error) {

@@ -38,7 +38,8 @@ export async function startProcess(opts: {
   const provider = createProvider({
     clock: opts.clock,
     sink: () => undefined,
-    env: {},
+    // The memory control plane has no database to log in to.
+    env: { CAPYDB_READINESS: "job" },
     schedule: opts.schedule,
     clientOptions: { budget, dispatcher },
   });

@@ -47,7 +47,7 @@ describe("real Pulumi CLI: examples and the root program (test/cli)", function (
   });
 
   function stackFor(programDir: string, name: string): CliStack {
-    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId });
+    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId, CAPYDB_READINESS: "job" });
     stacks.push(stack);
     return stack;
   }

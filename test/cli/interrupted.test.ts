@@ -73,7 +73,7 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
   });
 
   async function newStack(name: string, config: Record<string, string> = {}): Promise<CliStack> {
-    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey });
+    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
     stacks.push(stack);
     await stack.init();
     await stack.config(`${PROJECT}:projectId`, cp.projectId);

@@ -47,7 +47,7 @@ describe("real Pulumi CLI: the preview-db workflow's commands (scripts/preview-s
     });
     const pkg = JSON.parse(fs.readFileSync(path.join(EXAMPLE, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
     dir = await installedCopy(EXAMPLE, {}, pkg.devDependencies ?? {});
-    stack = new CliStack(cli, dir, "pr-42", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId });
+    stack = new CliStack(cli, dir, "pr-42", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId, CAPYDB_READINESS: "job" });
     wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-wrapper-"));
     fs.writeFileSync(path.join(wrapperDir, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${PROGRAM_HOST}" "$@"\n`, { mode: 0o755 });
   });

@@ -39,5 +39,7 @@ export interface Backend {
   reset(target: PreviewTarget, password: string): Promise<void>;
   /** Drops database and role; succeeds when they are already gone. */
   destroy(target: PreviewTarget): Promise<void>;
+  /** See LoginControl.delayNext; absent where there are no logins (memory). */
+  delayNextLogin?(ms: number): void;
   close(): Promise<void>;
 }

@@ -30,6 +30,7 @@ export type {
   JobEnd,
   JobFailure,
   JobKind,
+  LoginControl,
   PreviewControl,
   PreviewMode,
   PreviewRecord,
@@ -184,6 +185,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           row.updatedAt = now();
         },
         remove: (id) => previews.retire(previewRow(id), "out-of-band"),
+      },
+      logins: {
+        delayNext: (ms) => {
+          if (!backend.delayNextLogin) throw new Error("logins.delayNext needs the postgres backend: the memory backend has no logins");
+          backend.delayNextLogin(ms);
+        },
       },
       requests: () => log.list(),
       clearRequests: () => log.clear(),

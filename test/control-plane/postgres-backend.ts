@@ -47,6 +47,9 @@ export class PostgresBackend implements Backend {
   private readonly previewDatabases = new Set<string>();
   private readonly previewRoles = new Set<string>();
   private sourceOwnerCreated = false;
+  /** Login delays for the next provisions/resets, first come first served (LoginControl.delayNext). */
+  private readonly loginDelays: number[] = [];
+  private readonly loginTimers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly access: ServerAccess,
@@ -105,16 +108,37 @@ export class PostgresBackend implements Backend {
     });
   }
 
+  delayNextLogin(ms: number): void {
+    this.loginDelays.push(ms);
+  }
+
   async provision(target: PreviewTarget, password: string): Promise<void> {
+    const delay = this.loginDelays.shift();
     this.previewRoles.add(target.roleName);
-    await this.admin.query(`CREATE ROLE ${this.ident(target.roleName)} LOGIN PASSWORD ${this.admin.escapeLiteral(password)}`);
+    const login = delay === undefined ? "LOGIN" : "NOLOGIN";
+    await this.admin.query(`CREATE ROLE ${this.ident(target.roleName)} ${login} PASSWORD ${this.admin.escapeLiteral(password)}`);
     await this.createDatabase(target);
+    this.allowLoginAfter(target.roleName, delay);
   }
 
   async reset(target: PreviewTarget, password: string): Promise<void> {
+    const delay = this.loginDelays.shift();
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.ident(target.databaseName)} WITH (FORCE)`);
     await this.createDatabase(target);
-    await this.admin.query(`ALTER ROLE ${this.ident(target.roleName)} PASSWORD ${this.admin.escapeLiteral(password)}`);
+    const login = delay === undefined ? "LOGIN" : "NOLOGIN";
+    await this.admin.query(`ALTER ROLE ${this.ident(target.roleName)} ${login} PASSWORD ${this.admin.escapeLiteral(password)}`);
+    this.allowLoginAfter(target.roleName, delay);
+  }
+
+  /** The job completes now; the role logs in `delay` ms later (never for Infinity). */
+  private allowLoginAfter(role: string, delay: number | undefined): void {
+    if (delay === undefined || !Number.isFinite(delay)) return;
+    const timer = setTimeout(() => {
+      this.loginTimers.delete(timer);
+      this.admin.query(`ALTER ROLE ${this.ident(role)} LOGIN`).catch(() => undefined);
+    }, Math.max(0, delay));
+    timer.unref();
+    this.loginTimers.add(timer);
   }
 
   async destroy(target: PreviewTarget): Promise<void> {
@@ -125,6 +149,7 @@ export class PostgresBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.loginTimers) clearTimeout(timer);
     await this.proxy.close();
     // Dropping one by one only matters on a shared server; an embedded cluster is deleted whole.
     if (!this.embedded) await this.dropEverything();

@@ -199,6 +199,8 @@ export class Plugin {
       if (v !== undefined && !k.startsWith("PULUMI_") && !k.startsWith("CAPYDB_")) env[k] = v;
     }
     env.PULUMI_NODEJS_PROJECT = project;
+    // The memory control plane these tests run against has no database to log in to (readiness "job").
+    env.CAPYDB_READINESS = "job";
     for (const [k, v] of Object.entries(opts.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;

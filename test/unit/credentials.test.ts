@@ -87,7 +87,7 @@ describe("API URL rules (the key is sent with every request)", () => {
     afterEach(() => cp.close());
 
     it("a query on the local control plane's URL sends nothing", async () => {
-      const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: {} });
+      const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: { CAPYDB_READINESS: "job" } });
       await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": `${cp.url}?debug=1` })[k] } });
       const error = await provider.read("pvw_1", { projectId: cp.projectId, name: "x" }).then(() => undefined, (e) => e);
       assert.match(String(error?.message), /"http:\/\/127\.0\.0\.1:\d+\/\?debug=1" has a query.*capydb:apiUrl/s);
@@ -95,7 +95,7 @@ describe("API URL rules (the key is sent with every request)", () => {
     });
 
     it("the local control plane (http://127.0.0.1) keeps working without the opt-out", async () => {
-      const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: {} });
+      const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: { CAPYDB_READINESS: "job" } });
       await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
       assert.ok(cp.url.startsWith("http://127.0.0.1:"));
       assert.deepEqual(await provider.read("pvw_1", { projectId: cp.projectId, name: "x" }), { id: "", props: {} });

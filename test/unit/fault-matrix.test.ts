@@ -166,6 +166,16 @@ const ROWS = {
     "The API key is refused (401), e.g. in `refresh` or `destroy` after a rotation",
     "Fails at once (no retry), saying that refresh and destroy use the `capydb:apiKey` recorded by the last `up`, and that one `pulumi up` records the new one",
   ],
+  // --- I: proven logins ---
+  loginLate: [
+    "A preview's role cannot log in for a while after its create job completed (`readiness: \"login\"`)",
+    "Tries the direct, then the pooled URL again, with backoff, within `timeouts.create`; returns once both log in",
+  ],
+  loginNever: [
+    "…and no login works until `timeouts.create`",
+    "Partial failure with the preview id, its URLs and `loginPending`: the error names the URL (no password), the server's answer and `readiness: \"job\"`; the next `up` tries the logins again",
+  ],
+  // --- end I ---
 } as const satisfies Record<string, readonly [string, string]>;
 
 /**
@@ -176,6 +186,17 @@ const ROWS = {
  * row), or "test/…/x.test.ts: title" (a test elsewhere, found by its exact title).
  */
 const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
+  // --- I: proven logins ---
+  loginLate: [
+    ["Tries the direct, then the pooled URL again", "[create]"],
+    ["with backoff, within `timeouts.create`", "[create]", "test/unit/login-proof.test.ts: doubles from 250 ms to 5 s, jittered down to half", "test/unit/login-proof.test.ts: bounds each connect attempt and clips it to the deadline"],
+    ["returns once both log in", "[create]"],
+  ],
+  loginNever: [
+    ["Partial failure with the preview id, its URLs and `loginPending`", "[create]"],
+    ["the error names the URL (no password), the server's answer and `readiness: \"job\"`", "[create]"],
+    ["the next `up` tries the logins again", "test/unit/login-proof.test.ts: a login that never works ends at the deadline as a partial failure, and the next up proves it again"],
+  ],
   // --- C: clocks and keys ---
   serverClockOff: [
     ["Measured from each answer's `Date` header", "[3 h ahead]", "[3 h behind, the create's answer lost]", "test/unit/server-clock.test.ts: the client measures it from every answer's Date header"],
@@ -396,6 +417,8 @@ interface World {
   texts: string[];
   /** Servers a case started, closed after it. */
   cleanups: Array<() => Promise<void> | void>;
+  /** The provider's login attempts (URLs), refused until `refuseUntil` on the fake clock. */
+  logins: { refuseUntil: number; attempts: string[] };
   /** Where the real plugin of the follow-ups is sent (this case's control plane and key). */
   retarget: (url: string, apiKey: string) => void;
 }
@@ -673,7 +696,36 @@ const CASES: Case[] = [
   { row: ROWS.serverClockOff, variant: "3 h ahead", op: "create", inject: skewedServer(3 * 3_600_000), expect: "ok", check: (_w, o) => assert.equal(o.kind === "ok" && o.outs.__serverClockSkewMs, 3 * 3_600_000) },
   { row: ROWS.keyRejected, variant: "revoked key, read", op: "read", inject: (w) => w.cp.revokeApiKey(w.cp.projectScopedKey), expect: "error", check: async (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /HTTP 401[\s\S]*recorded in the state by the last `pulumi up`[\s\S]*run `pulumi up` \(without --refresh\) once/); assert.equal(w.cp.requests().filter((r) => r.status === 401).length, 1, "no retry"); await rotatedKey(w); } },
   // --- end C ---
+  // --- I: proven logins ---
+  {
+    row: ROWS.loginLate, variant: "create", op: "create", inputs: { readiness: "login" },
+    inject: (w) => refuseLoginsFor(w, 40_000),
+    expect: "ok",
+    check: (w, o) => {
+      const urls = o.kind === "ok" ? [o.outs.directUrl, o.outs.pooledUrl] : [];
+      assert.ok(w.logins.attempts.filter((u) => u === urls[0]).length > 3, "the direct URL was tried again");
+      assert.equal(w.logins.attempts[w.logins.attempts.length - 1], urls[1], "then the pooled URL");
+    },
+  },
+  {
+    row: ROWS.loginNever, variant: "create", op: "create", inputs: { readiness: "login" },
+    inject: (w) => refuseLoginsFor(w, 25 * 60_000),
+    expect: "partial",
+    check: (_w, o) => {
+      const message = o.kind === "partial" ? o.error.message : "";
+      assert.match(message, /the direct URL \(\S+:5432\/\S+ as \S+\) did not accept a login before the deadline/);
+      assert.match(message, /password authentication failed/);
+      assert.match(message, /readiness: "job"/);
+      assert.equal(o.kind === "partial" && o.props.loginPending, true);
+    },
+  },
+  // --- end I ---
 ];
+/** Logins with the preview's URLs fail (the server's answer repeats the URL) until `ms` from now on the fake clock. */
+function refuseLoginsFor(w: World, ms: number): void {
+  w.logins.refuseUntil = w.clock.now() + ms;
+}
+
 /** C: the case runs against a control plane whose clock (timestamps and Date header) is `offsetMs` off. */
 function skewedServer(offsetMs: number) {
   return async (w: World) => {
@@ -851,9 +903,15 @@ describe("fault matrix: nothing orphaned, nothing leaked, deadlines kept", funct
     proxy.target = { url: cp.url, apiKey: cp.projectScopedKey };
     const lines: string[] = [];
     const transport = new VirtualLatencyDispatcher(clock, () => REQUEST_LATENCY_MS);
-    const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport } });
+    // The memory backend has no database: readiness "job" by default, and cases that ask for logins get these.
+    const logins = { refuseUntil: 0, attempts: [] as string[] };
+    const loginProbe = async (url: string) => {
+      logins.attempts.push(url);
+      if (clock.now() < logins.refuseUntil) throw new Error(`password authentication failed for user "pv" (connecting to ${url})`);
+    };
+    const provider = createProvider({ clock, sink: (l) => lines.push(l), clientOptions: { dispatcher: transport }, env: { CAPYDB_READINESS: "job" }, loginProbe });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
-    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [], cleanups: [], retarget: (url, apiKey) => (proxy.target = { url, apiKey }) };
+    w = { cp, clock, transport, provider, lines, planted: [], foreign: [], texts: [], cleanups: [], logins, retarget: (url, apiKey) => (proxy.target = { url, apiKey }) };
   });
   afterEach(async () => {
     proxy.target = undefined;

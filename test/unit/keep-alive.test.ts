@@ -31,7 +31,7 @@ describe("TTL keep-alive (fake clock)", function () {
     clock = new FakeClock();
     cp = await startControlPlane({ now: () => clock.now() });
     lines = [];
-    provider = createProvider({ clock, sink: (l) => lines.push(l), env: {} });
+    provider = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
   });
   afterEach(async () => {

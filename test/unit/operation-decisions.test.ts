@@ -29,7 +29,7 @@ describe("operation decisions (memory control plane)", function () {
   });
 
   async function newProvider(random?: () => number): Promise<Provider> {
-    const p = createProvider({ clock, sink: (l) => lines.push(l), env: {}, clientOptions: random ? { random } : undefined });
+    const p = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" }, clientOptions: random ? { random } : undefined });
     await p.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
     return p;
   }

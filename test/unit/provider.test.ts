@@ -18,7 +18,7 @@ describe("PreviewDatabase provider methods (memory control plane)", function () 
   const configFor = (values: Record<string, string | undefined>) => ({ config: { get: (k: string) => values[k] } });
 
   async function newProvider(config: Record<string, string | undefined> = { "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url }, env: NodeJS.ProcessEnv = {}) {
-    const p = createProvider({ clock, sink: (l) => lines.push(l), env });
+    const p = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job", ...env } });
     await p.configure(configFor(config));
     return p;
   }

@@ -12,7 +12,7 @@ describe("scope check before create", function () {
   let lines: string[];
 
   async function providerWith(apiKey: string) {
-    const p = createProvider({ clock, sink: (l) => lines.push(l), env: {} });
+    const p = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
     await p.configure({ config: { get: (k: string) => ({ "capydb:apiKey": apiKey, "capydb:apiUrl": cp.url })[k] } });
     return p;
   }

@@ -7,6 +7,7 @@ import * as path from "path";
 import * as ts from "typescript";
 import { pendingCreateFailure } from "../../provider/operations/pending-create";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../../provider/outputs";
+import { PROJECT_OUTPUT_FIELDS } from "../../provider/project-facts";
 
 const DECLARATIONS = path.resolve(__dirname, "..", "..", "sdk", "preview-database.d.ts");
 
@@ -57,7 +58,7 @@ describe("TSDoc of PreviewDatabase, as shipped in the declarations", () => {
   });
 
   it("documents exactly the outputs the provider produces, and the resource with an @example", () => {
-    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", "connectionsAsOf", ...SECRET_OUTPUTS];
+    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), ...PROJECT_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", "connectionsAsOf", ...SECRET_OUTPUTS];
     const declared = members("PreviewDatabase");
     assert.deepEqual(declared.map(([m]) => m).sort(), [...produced].sort());
     assert.deepEqual(declared.filter(([, doc]) => doc.trim().length < 20).map(([m]) => m), [], "outputs without TSDoc");

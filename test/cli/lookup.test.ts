@@ -1,0 +1,84 @@
+// Issue 17.4 through the real Pulumi CLI: a program installed from the packed tarball reads, with
+// getPreviewDatabase, a preview that was created outside Pulumi, without managing it.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { startControlPlane, type ControlPlane } from "../control-plane";
+import { CliStack } from "./cli-stack";
+import { installedCopy, requirePulumiCli } from "./suite";
+
+const PROJECT = "capydb-lookup-suite";
+const PROGRAM = path.resolve(__dirname, "..", "..", "..", "test", "cli", "lookup-program");
+
+describe("real Pulumi CLI: getPreviewDatabase reads a preview made outside Pulumi (test/cli)", function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let stack: CliStack;
+  let programDir: string;
+  let previewId: string;
+
+  before(async function () {
+    const cli = requirePulumiCli(this);
+    programDir = await installedCopy(PROGRAM);
+    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+    // Made the way the CapyDB CLI or GitHub Action would: straight through the API.
+    const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cp.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "made-elsewhere", mode: "empty", ttl_hours: 24 }),
+    });
+    assert.ok(res.ok, await res.text());
+    for (let i = 0; i < 100 && cp.previews.live().find((p) => p.name === "made-elsewhere")?.state !== "ready"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    previewId = cp.previews.live().find((p) => p.name === "made-elsewhere")!.id;
+    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url });
+    await stack.init();
+    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
+  });
+
+  after(async () => {
+    await cp?.close();
+    stack?.remove();
+    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  });
+
+  it("up exports the preview's fields, the URL and password as secrets, and manages nothing", async () => {
+    await stack.ok(["up", "--yes", "--non-interactive"]);
+    const shown = await stack.outputs();
+    assert.equal(shown.previewId, previewId);
+    assert.equal(shown.state, "ready");
+    assert.equal(shown.postgresVersion, "17");
+    assert.equal(shown.region, "local");
+    assert.equal(typeof shown.pooledPort, "number");
+    assert.equal(shown.pooledUrl, "[secret]");
+    assert.equal(shown.password, "[secret]");
+    const secrets = await stack.outputs(true);
+    assert.match(String(secrets.pooledUrl), /^postgres(ql)?:\/\//);
+    assert.ok(String(secrets.pooledUrl).includes(String(secrets.password)));
+    assert.ok(!stack.stateFileText(PROJECT).includes(String(secrets.password)), "the password is not in the state file in plain text");
+    const state = await stack.exportState();
+    assert.ok(!(state.resources ?? []).some((r) => r.type.includes("PreviewDatabase")), "no PreviewDatabase resource in the stack");
+  });
+
+  it("a missing preview fails the program naming the project and the name", async () => {
+    await stack.config(`${PROJECT}:previewName`, "no-such-preview");
+    const result = await stack.run(["up", "--yes", "--non-interactive"]);
+    assert.notEqual(result.code, 0);
+    const text = result.stdout + result.stderr;
+    assert.match(text, new RegExp(`No live preview named "no-such-preview" in CapyDB project "${cp.projectId}"`));
+    assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
+    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+  });
+
+  it("destroy leaves the preview alone", async () => {
+    await stack.ok(["destroy", "--yes", "--non-interactive"]);
+    assert.deepEqual(cp.previews.live().map((p) => p.id), [previewId]);
+  });
+});
