@@ -94,7 +94,12 @@ export interface PulumiRunOptions {
 
 /** Starts `pulumi <args>` through the program host, in the program directory `cwd`. */
 export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulumi {
-  const child = spawn(process.execPath, [PROGRAM_HOST, ...args], {
+  return startCommand(process.execPath, [PROGRAM_HOST, ...args], opts);
+}
+
+/** Starts any command, collecting its output; its exit is the code, or 137 when a signal ended it. */
+export function startCommand(file: string, args: string[], opts: PulumiRunOptions): StartedPulumi {
+  const child = spawn(file, args, {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -115,8 +120,4 @@ export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulu
     child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr }));
   });
   return { child, done };
-}
-
-export function runPulumi(args: string[], opts: PulumiRunOptions): Promise<PulumiRun> {
-  return startPulumi(args, opts).done;
 }
