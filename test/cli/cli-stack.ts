@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localBackendEnv, runPulumi, startPulumi, type PulumiCli, type PulumiRun, type PulumiVia, type StartedPulumi } from "../pulumi/cli";
+import { localBackendEnv, startPulumi, type PulumiCli, type PulumiRun, type PulumiRunOptions, type PulumiVia, type StartedPulumi } from "../pulumi/cli";
 
 export class CliStack {
   readonly backendDir: string;
@@ -28,7 +28,7 @@ export class CliStack {
 
   /** Runs `pulumi <args>` in the program directory (with extra environment); never throws on a non-zero exit. */
   async run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PulumiRun> {
-    const result = await runPulumi(args, { cwd: this.programDir, env: { ...this.env, ...extraEnv }, via: this.via });
+    const result = await this.launch(args, { cwd: this.programDir, env: { ...this.env, ...extraEnv } }).done;
     this.transcript.push(`$ pulumi ${args.join(" ")}  (exit ${result.code})\n${result.stdout}${result.stderr}`);
     return result;
   }
@@ -42,7 +42,12 @@ export class CliStack {
 
   /** Starts a command in its own process group, so that the whole tree can be killed at once. */
   start(args: string[]): StartedPulumi {
-    return startPulumi(args, { cwd: this.programDir, env: this.env, detached: true, via: this.via });
+    return this.launch(args, { cwd: this.programDir, env: this.env, detached: true });
+  }
+
+  /** How a command reaches the CLI: plain, or through the program host that serves the TypeScript program (`via`). */
+  protected launch(args: string[], opts: PulumiRunOptions): StartedPulumi {
+    return startPulumi(args, { ...opts, via: this.via });
   }
 
   init(): Promise<PulumiRun> {

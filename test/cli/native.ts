@@ -4,12 +4,11 @@
  * whose commands go straight to the CLI binary (YAML programs need no program host: the CLI runs
  * pulumi-language-yaml from beside itself).
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO } from "../helpers/packed-program";
-import type { PulumiCli, PulumiRun, StartedPulumi } from "../pulumi/cli";
+import { startCommand, type PulumiCli, type PulumiRun, type PulumiRunOptions, type StartedPulumi } from "../pulumi/cli";
 import { CliStack } from "./cli-stack";
 
 interface ArchiveScript {
@@ -57,28 +56,9 @@ export class DirectCliStack extends CliStack {
     super(cli, programDir, stack, env);
   }
 
-  override async run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PulumiRun> {
-    const result = await this.startWith(args, extraEnv, false).done;
-    this.transcript.push(`$ pulumi ${args.join(" ")}  (exit ${result.code})\n${result.stdout}${result.stderr}`);
-    return result;
-  }
-
-  /** Starts a command; SIGINT to `child` is a Ctrl-C in a terminal. */
-  override start(args: string[]): StartedPulumi {
-    return this.startWith(args, {}, true);
-  }
-
-  private startWith(args: string[], extraEnv: NodeJS.ProcessEnv, detached: boolean): StartedPulumi {
-    const child = spawn(this.cli.binary, args, { cwd: this.programDir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d));
-    const done = new Promise<PulumiRun>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr }));
-    });
-    return { child, done };
+  /** YAML programs need no program host: the CLI binary itself runs the command. */
+  protected override launch(args: string[], opts: PulumiRunOptions): StartedPulumi {
+    return startCommand(this.cli.binary, args, opts);
   }
 
   installPlugin(): Promise<PulumiRun> {

@@ -35,22 +35,21 @@ export const MUTATIONS: Mutation[] = [
     name: "ownership-ignores-created-at",
     breaks: "a namesake is the create's own only when it was created since the first send (issue 18.2)",
     forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)", replace: "namesake.mode === inputs.mode" }],
-    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider", "operation-decisions")],
   },
   {
     name: "ownership-ignores-mode",
     breaks: "a namesake is the create's own only when it has the same mode (issue 18.2)",
     forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt)", replace: "!createdBefore(namesake, evidence.unknownCreateSentAt)" }],
-    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider")],
+    tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider", "operation-decisions")],
   },
   {
     name: "reset-without-busy-retry",
     breaks: "a reset that meets 409 (another operation on the preview) backs off until timeouts.update (issue 18.3)",
     forms: [
-      { file: "provider/operations/reset.js", search: "return await (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId });", replace: "return await ctx.client.resetPreview(previewId, { deadline });" },
-      { file: "provider/operations/reset.js", search: "send: () => (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId }),", replace: "send: () => ctx.client.resetPreview(previewId, { deadline }),", of: "helper B's sendReconciled (issue 18.11)" },
+      { file: "provider/operations/reset.js", search: "send: () => (0, conflict_1.retryWhileBusy)(ctx, deadline, label, () => ctx.client.resetPreview(previewId, { deadline }), { projectId, previewId }),", replace: "send: () => ctx.client.resetPreview(previewId, { deadline })," },
     ],
-    tests: [MATRIX("reset"), ...UNIT("provider")],
+    tests: [MATRIX("reset"), ...UNIT("provider", "operation-decisions")],
   },
   {
     name: "update-uses-create-timeout",
@@ -61,12 +60,10 @@ export const MUTATIONS: Mutation[] = [
   {
     name: "cut-before-redact",
     breaks: "server text is redacted whole, then cut: a secret straddling the cut leaks no fragment (issue 18.1)",
-    // This branch's code cuts first (the bug itself): the mutation exists only in the fixed form.
     forms: [{
       file: "provider/server-text.js",
       search: '    const whole = (0, redact_1.redact)(text);\n    return inert(opts.keep === "end" ? (0, bounded_text_1.cutTextKeepingEnd)(whole, max) : (0, bounded_text_1.cutText)(whole, max));',
       replace: '    return inert((0, redact_1.redact)(opts.keep === "end" ? (0, bounded_text_1.cutTextKeepingEnd)(text, max) : (0, bounded_text_1.cutText)(text, max)));',
-      of: "helper A's server-text.ts (issue 18.1: redact whole, then cut)",
     }],
     tests: [MATRIX("carries credentials|megabytes|credentials in its error|across the 2,000-character cut"), ...UNIT("server-text", "client", "redact", "provider", "wait")],
   },
@@ -86,8 +83,7 @@ export const MUTATIONS: Mutation[] = [
     name: "last-error-not-redacted",
     breaks: "`last_error` carrying credentials is masked in the non-secret lastError output",
     forms: [
-      { file: "provider/outputs.js", search: "out.lastError = (0, redact_1.redact)((0, bounded_text_1.cutText)(out.lastError));", replace: "out.lastError = (0, bounded_text_1.cutText)(out.lastError);" },
-      { file: "provider/outputs.js", search: "out.lastError = (0, server_text_1.serverText)(out.lastError);", replace: "out.lastError = (0, server_text_1.inert)(out.lastError);", of: "helper A's server-text.ts (issue 18.1)" },
+      { file: "provider/outputs.js", search: "out.lastError = (0, server_text_1.serverText)(out.lastError);", replace: "out.lastError = (0, server_text_1.inert)(out.lastError);" },
     ],
     tests: [MATRIX("carries credentials"), ...UNIT("provider")],
   },

@@ -119,7 +119,17 @@ export interface PulumiRunOptions {
 /** Starts `pulumi <args>` in the program directory `cwd`, plain or through the program host. */
 export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulumi {
   const { file, argv } = pulumiCommand(args, opts.env, opts.via ?? "program-host");
-  const child = spawn(file, argv, {
+  return startCommand(file, argv, opts);
+}
+
+/** Runs `pulumi <args>` to its end (startPulumi's `done`). */
+export function runPulumi(args: string[], opts: PulumiRunOptions): Promise<PulumiRun> {
+  return startPulumi(args, opts).done;
+}
+
+/** Starts any command, collecting its output; its exit is the code, or 137 when a signal ended it. */
+export function startCommand(file: string, args: string[], opts: PulumiRunOptions): StartedPulumi {
+  const child = spawn(file, args, {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -140,8 +150,4 @@ export function startPulumi(args: string[], opts: PulumiRunOptions): StartedPulu
     child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 137 : 1), stdout, stderr }));
   });
   return { child, done };
-}
-
-export function runPulumi(args: string[], opts: PulumiRunOptions): Promise<PulumiRun> {
-  return startPulumi(args, opts).done;
 }
