@@ -1,5 +1,6 @@
 import { OperationContext } from "../context";
 import { PreviewDatabaseInputs } from "../inputs";
+import { factOutputs } from "../project-facts";
 import { buildOutputs, connectionOutputs, PREVIEW_OUTPUT_FIELDS } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
 import { classifyNamesake, namesakeIn } from "./names";
@@ -37,7 +38,7 @@ export function pendingCreateFailure(
   const unknownFields: Record<string, null> = {};
   for (const [output] of PREVIEW_OUTPUT_FIELDS) unknownFields[output] = null;
   // The echoed inputs first, so projectId, name and mode survive; state null: nothing is known yet.
-  const properties = { ...unknownFields, ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: null, connectionsAsOf: null }), state: null };
+  const properties = { ...unknownFields, ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: null, connectionsAsOf: null, ...factOutputs(undefined) }), state: null };
   return partialFailure(
     `Preview "${inputs.name}" in project ${inputs.projectId}: the create was sent but CapyDB's answer was lost, and ` +
       `until the deadline it could not be confirmed whether the preview exists (${reason}).\n` +

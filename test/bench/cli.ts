@@ -85,7 +85,7 @@ async function timedCommand(stack: CliStack, args: string[]): Promise<{ ms: numb
 async function runStack(cp: ControlPlane, n: number, parallel: number | undefined, noop: boolean): Promise<Partial<Record<Phase, { ms: number; ok: boolean; requests: RequestLogEntry[] }>>> {
   const cli = locatePulumiCli();
   if (!cli) throw new Error("no Pulumi CLI: run `npm run pulumi:cli`");
-  const stack = new CliStack(cli, PROGRAM, `bench-${noop ? "noop" : "capydb"}-${n}-${parallel ?? "default"}-${Date.now()}`, { CAPYDB_API_URL: cp.url });
+  const stack = new CliStack(cli, PROGRAM, `bench-${noop ? "noop" : "capydb"}-${n}-${parallel ?? "default"}-${Date.now()}`, { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" });
   const par = parallel === undefined ? [] : ["--parallel", String(parallel)];
   const up = ["up", "--yes", "--skip-preview", "--non-interactive", ...par];
   const out: Partial<Record<Phase, { ms: number; ok: boolean; requests: RequestLogEntry[] }>> = {};

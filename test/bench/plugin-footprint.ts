@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       dynamic.push(await coldStartMs(nodejsLauncher, ["127.0.0.1:1"], tsDir, env));
     }
 
-    const yamlStack = new DirectCliStack(cli, yamlDir, "bench", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey });
+    const yamlStack = new DirectCliStack(cli, yamlDir, "bench", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
     await yamlStack.installPlugin();
     await yamlStack.init();
     await yamlStack.config("capydb-yaml-suite:projectId", cp.projectId);
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       await yamlStack.ok(["up", "--yes", "--non-interactive"]);
       await yamlStack.ok(["destroy", "--yes", "--non-interactive"]);
     });
-    const tsStack = new CliStack(cli, tsDir, "bench", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey });
+    const tsStack = new CliStack(cli, tsDir, "bench", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
     await tsStack.init();
     await tsStack.config("capydb-cli-suite:projectId", cp.projectId);
     const dynamicPeak = await peakRssKb("dynamic-provider", async () => {

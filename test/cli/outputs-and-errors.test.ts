@@ -22,7 +22,7 @@ describe("real Pulumi CLI: outputs, errors and keys (test/cli)", function () {
     const cli = requirePulumiCli(this);
     programDir = await installedCopy(PROGRAM);
     cp = await startControlPlane({ jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
-    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url });
+    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" });
     await stack.init();
     await stack.config(`${PROJECT}:projectId`, cp.projectId);
     await stack.config("capydb:apiKey", cp.projectScopedKey, true);

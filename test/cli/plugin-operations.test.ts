@@ -48,7 +48,7 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
   async function newStack(name: string, edit?: (yaml: string) => string): Promise<DirectCliStack> {
     const dir = programCopy(YAML_PROGRAM, edit);
     dirs.push(dir);
-    const stack = new DirectCliStack(cli, dir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey });
+    const stack = new DirectCliStack(cli, dir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
     stacks.push(stack);
     await stack.installPlugin();
     await stack.init();
@@ -58,7 +58,7 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
 
   it("pulumi import <projectId>/<previewId> takes a live preview; the next up changes nothing", async () => {
     // A preview made outside any stack, with the inputs the program declares (mode clone, ttlHours 24).
-    const outside = createProvider({ env: { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey }, sink: () => undefined });
+    const outside = createProvider({ env: { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" }, sink: () => undefined });
     const made = await outside.create({ projectId: cp.projectId, name: "made-outside", mode: "clone", ttlHours: 24 });
     const stack = await newStack("imports", (yaml) => yaml.replace("      resetTrigger: ${resetTrigger}\n", "      name: made-outside\n"));
     cp.clearRequests();

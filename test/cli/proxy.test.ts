@@ -32,6 +32,7 @@ describe("real Pulumi CLI: through an HTTPS proxy to CapyDB with a private CA (t
     target = `capydb.test:${front.port}`;
     stack = new CliStack(cli, programDir, "proxied", {
       CAPYDB_API_URL: `https://${target}`,
+      CAPYDB_READINESS: "job",
       HTTPS_PROXY: proxy.url,
       https_proxy: undefined,
       NO_PROXY: undefined,

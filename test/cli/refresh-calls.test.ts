@@ -28,7 +28,7 @@ describe("real Pulumi CLI: API calls of a stack of many previews (test/cli)", fu
     const cli = requirePulumiCli(this);
     programDir = await installedCopy(PROGRAM);
     cp = await startControlPlane({ jobProgression: "time", previewLimit: 100, jobDurationsMs: { create: 300, delete: 200 } });
-    stack = new CliStack(cli, programDir, "many", { CAPYDB_API_URL: cp.url });
+    stack = new CliStack(cli, programDir, "many", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" });
     await stack.init();
     await stack.config("capydb-bench:count", String(N));
     await stack.config("capydb-bench:projectId", cp.projectId);

@@ -21,7 +21,7 @@ describe("the error surface the plugin host prints", () => {
   });
 
   it("read through the provider: a refused call prints no frames", async () => {
-    const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: {} });
+    const provider = createProvider({ clock: new FakeClock(), sink: () => undefined, env: { CAPYDB_READINESS: "job" } });
     await provider.configure({ config: { get: (k: string) => ({ "capydb:apiUrl": "http://127.0.0.1:9" })[k] } });
     const error = await provider.read("pvw_1", { projectId: "prj_1", name: "pr-1" }).then(() => undefined, (e: Error) => e);
     assert.ok(error);

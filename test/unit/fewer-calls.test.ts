@@ -21,7 +21,7 @@ describe("fewer calls: refresh of unchanged previews, create without a list, rea
   const urlReads = () => count("GET", /\/connections$/);
 
   async function newProvider(): Promise<Provider> {
-    const p = createProvider({ clock, sink: () => undefined, env: {} });
+    const p = createProvider({ clock, sink: () => undefined, env: { CAPYDB_READINESS: "job" } });
     await p.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
     return p;
   }

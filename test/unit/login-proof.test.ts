@@ -114,7 +114,7 @@ describe("proven logins through the provider (memory control plane, injected log
     const read = await provider.read(error.id, error.properties);
     assert.equal(read.props.loginPending, true);
     const before = attempts.length;
-    await assert.rejects(provider.update(error.id, read.props, inputs({ timeouts: { create: "30s", update: "5s" } })), /did not accept a login/);
+    await assert.rejects(provider.update(error.id, read.props, inputs({ timeouts: { create: "30s", update: "5s" } })), (e: Error) => /did not accept a login/.test(e.message));
     assert.ok(attempts.length > before);
   });
 });

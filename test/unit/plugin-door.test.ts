@@ -33,7 +33,8 @@ class StuckClock implements Clock {
   }
 }
 
-function service(clock: Clock, env: NodeJS.ProcessEnv = {}): CapyDBPluginService {
+// The memory control plane has no database to log in to: readiness "job".
+function service(clock: Clock, env: NodeJS.ProcessEnv = { CAPYDB_READINESS: "job" }): CapyDBPluginService {
   return new CapyDBPluginService({ schemaText: fs.readFileSync(schemaPath(), "utf8"), clock, env, sink: () => undefined });
 }
 

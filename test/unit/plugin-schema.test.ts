@@ -45,8 +45,8 @@ describe("plugin schema (plugin/schema.json)", () => {
     // What a real create returns (the core against the local control plane): every key is published.
     const cp = await startControlPlane({ backend: "memory" });
     try {
-      const core = createProvider({ env: { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey }, sink: () => undefined });
-      const { outs } = await core.create({ projectId: cp.projectId, name: "schema-check", mode: "clone", ttlHours: 24, keepAlive: true, resetTrigger: "x", adopt: false, timeouts: { create: "1m" } });
+      const core = createProvider({ env: { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" }, sink: () => undefined });
+      const { outs } = await core.create({ projectId: cp.projectId, name: "schema-check", mode: "clone", ttlHours: 24, keepAlive: true, resetTrigger: "x", adopt: false, readiness: "job", timeouts: { create: "1m" } });
       // `__` keys are the core's own plumbing, hidden from the CLI's diffs (the auto-name seed set by the SDK or
       // from the URN, CapyDB's clock offset), never a user's property.
       const written = Object.keys(outs).filter((k) => !k.startsWith("__") && k !== "autoNameSeed").sort();

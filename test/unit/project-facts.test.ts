@@ -14,7 +14,7 @@ describe("project facts: postgresVersion and region (memory control plane)", fun
   let lines: string[];
 
   async function newProvider() {
-    const p = createProvider({ clock, sink: (l) => lines.push(l), env: {} });
+    const p = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
     await p.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
     return p;
   }
@@ -52,7 +52,11 @@ describe("project facts: postgresVersion and region (memory control plane)", fun
 
   it("a project that cannot be read leaves the facts null, fails nothing, and is asked again next time", async () => {
     const provider = await newProvider();
-    cp.faults.inject({ method: "GET", path: `/v1/projects/${cp.projectId}`, status: 403, body: { error: { code: "forbidden", message: "no" } } });
+    // The project check before the create reads it first, while the project still provisions (no version
+    // yet: nothing to hand over); the facts' own read then meets a server failure (503, all 3 attempts).
+    cp.faults.inject({ method: "GET", path: `/v1/projects/${cp.projectId}`, rewrite: () => ({ project: { id: cp.projectId, postgres_version: "", region: "" } }), times: 1 });
+    // (Rules apply in order: this one once the first is used up.)
+    cp.faults.inject({ method: "GET", path: `/v1/projects/${cp.projectId}`, status: 503, times: 3 });
     const a = await provider.create(inputs("facts-c"));
     assert.equal(a.outs.state, "ready");
     assert.equal(a.outs.postgresVersion, null);
@@ -60,7 +64,7 @@ describe("project facts: postgresVersion and region (memory control plane)", fun
     assert.ok(lines.some((l) => l.includes("could not read project") && l.includes("leaving them null")), lines.join("\n"));
     const b = await provider.create(inputs("facts-d"));
     assert.equal(b.outs.postgresVersion, "17", "a failed read is not remembered");
-    assert.equal(projectReads(), 2);
+    assert.equal(projectReads(), 1 + 3 + 1, "the check, the facts' 3 failed attempts, the facts again for the next create");
   });
 
   it("an answer another reader of the project handed over (the project check) needs no second request", async () => {

@@ -67,7 +67,7 @@ describe("CapyDB's clock (server-clock.ts)", function () {
       clock = new FakeClock();
       cp = await startControlPlane({ now: () => clock.now() + serverOffsetMs });
       lines = [];
-      provider = createProvider({ clock, sink: (l) => lines.push(l), env: {} });
+      provider = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
       await provider.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
     }
     async function checked(news: Record<string, unknown>, olds: Record<string, unknown> = {}) {
@@ -109,7 +109,7 @@ describe("CapyDB's clock (server-clock.ts)", function () {
       assert.equal(due.changes, true, "11h of 24h left by CapyDB's clock");
       assert.match(lines.at(-1)!, /TTL renewal due: 1[01]h\d*m? of 24h left/);
       // A fresh process (no answer yet) decides the same from the stored offset, then extends once.
-      const fresh = createProvider({ clock, sink: (l) => lines.push(l), env: {} });
+      const fresh = createProvider({ clock, sink: (l) => lines.push(l), env: { CAPYDB_READINESS: "job" } });
       await fresh.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
       cp.clearRequests();
       const { outs: renewed } = await fresh.update(id, outs, inputs);
