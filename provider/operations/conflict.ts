@@ -45,7 +45,8 @@ export async function explainRefusal(ctx: OperationContext, projectId: string, p
     return { busy: false, error: new PreviewNotUsableError(previewId, "gone", `preview ${previewId} is no longer listed in project ${projectId}: it expired or was deleted`) };
   }
   const expiresAt = Date.parse(preview.ttl_expires_at);
-  if (!Number.isNaN(expiresAt) && expiresAt <= ctx.clock.now()) {
+  // CapyDB's expiry against CapyDB's clock (server-clock.ts): a runner hours off must not call a live preview expired.
+  if (!Number.isNaN(expiresAt) && expiresAt <= ctx.serverNow()) {
     return {
       busy: false,
       error: new PreviewNotUsableError(previewId, "expired", `preview ${previewId} expired at ${preview.ttl_expires_at} and is waiting to be removed by CapyDB`),
