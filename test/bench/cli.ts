@@ -48,6 +48,7 @@ export function kindOf(r: Pick<RequestLogEntry, "method" | "path">): string {
   if (r.path === "/v1/me") return "me";
   if (r.method === "GET" && /\/preview-databases$/.test(r.path)) return "list";
   if (r.method === "GET" && /\/connections$/.test(r.path)) return "urls";
+  if (r.method === "GET" && /^\/v1\/projects\/[^/]+$/.test(r.path)) return "project";
   if (r.method === "GET" && /^\/v1\/jobs\//.test(r.path)) return "job";
   if (r.method === "POST" && /\/preview-databases$/.test(r.path)) return "create";
   if (r.method === "POST" && /\/extend$/.test(r.path)) return "extend";

@@ -59,7 +59,8 @@ describe("real Pulumi CLI: API calls of a stack of many previews (test/cli)", fu
     cp.clearRequests();
     const { stdout } = await stack.ok(["up", "--refresh", "--yes", "--non-interactive"]);
     const byKind = calls();
-    assert.deepEqual(byKind, { list: 2 }, `${JSON.stringify(byKind)}\n${stdout}`);
+    // Per pass (each its own plugin process): one list, and the project's postgresVersion/region, read once per process.
+    assert.deepEqual(byKind, { list: 2, project: 2 }, `${JSON.stringify(byKind)}\n${stdout}`);
     const state = await stack.exportState();
     const dbs = (state.resources ?? []).filter((r) => r.type.endsWith("PreviewDatabase"));
     assert.equal(dbs.length, N);
