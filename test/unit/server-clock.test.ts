@@ -118,6 +118,19 @@ describe("CapyDB's clock (server-clock.ts)", function () {
       assert.equal((await fresh.diff(id, renewed, inputs)).changes, false);
     });
 
+    it("CapyDB 3 h behind: a 409 on a preview live by CapyDB's clock is waited out, not taken for expired", async () => {
+      await start(-3 * HOUR);
+      const inputs = await checked({ name: "pr-busy-behind", ttlHours: 2 });
+      const { id, outs } = await provider.create(inputs);
+      // By this machine's clock the preview expired an hour ago; by CapyDB's it has 2 h left.
+      assert.ok(Date.parse(String(outs.ttlExpiresAt)) < clock.now());
+      cp.faults.inject({ method: "POST", path: `/v1/preview-databases/${id}/extend`, status: 409, body: { error: "preview has an active operation" }, times: 1 });
+      cp.clearRequests();
+      const { outs: extended } = await provider.update(id, outs, await checked({ name: "pr-busy-behind", ttlHours: 3 }, inputs));
+      assert.equal(extends_(), 2, "backed off and sent again");
+      assert.equal(Date.parse(String(extended.ttlExpiresAt)), clock.now() - 3 * HOUR + 3 * HOUR);
+    });
+
     it("CapyDB 3 h behind and the create's answer lost: the create still recognises its own preview", async () => {
       await start(-3 * HOUR);
       cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, drop: true, after: "respond" });
