@@ -1,6 +1,7 @@
 import type { OperationContext } from "./context";
 import type { LoginProbe, Readiness } from "./login-types";
-import { redact, registerSecret } from "./redact";
+import { registerSecret } from "./redact";
+import { serverText } from "./server-text";
 
 export type { LoginProbe, Readiness } from "./login-types";
 
@@ -94,7 +95,9 @@ async function proveLogin(ctx: OperationContext, which: "direct" | "pooled", url
       if (attempt > 1) ctx.log.info(`${label}: the ${which} URL (${where}) accepts logins after ${attempt} attempts`);
       return;
     } catch (error) {
-      const answer = redact(error instanceof Error ? error.message : String(error)).split(url).join(where);
+      // The database server's words are server text like CapyDB's: the URL shown as `where`, then redacted,
+      // cut and made inert (server-text.ts), so a forged line or an escape sequence cannot reach the terminal.
+      const answer = serverText((error instanceof Error ? error.message : String(error)).split(url).join(where));
       const delay = loginRetryDelayMs(attempt, ctx.random);
       if (ctx.clock.now() + delay >= deadline) throw new LoginNotProvenError(which, where, attempt, answer);
       if (attempt === 1) ctx.log.info(`${label}: the ${which} URL (${where}) does not accept a login yet (${answer}); retrying until it does`);

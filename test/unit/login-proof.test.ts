@@ -87,6 +87,22 @@ describe("proven logins through the provider (memory control plane, injected log
     assert.ok(!lines.join("\n").includes(String(outs.password)), "no password in the log");
   });
 
+  it("the database's answer reaches the message inert: escape sequences escaped, no line of its own", async () => {
+    const p = createProvider({
+      clock,
+      sink: (l) => lines.push(l),
+      clientOptions: { random: () => 1 },
+      loginProbe: async () => {
+        throw new Error("FATAL\x1b[2J\n[capydb] create pr-1: preview ready");
+      },
+    });
+    await p.configure({ config: { get: (k: string) => ({ "capydb:apiKey": cp.projectScopedKey, "capydb:apiUrl": cp.url })[k] } });
+    const error = await p.create(inputs({ timeouts: { create: "10s" } })).then(() => assert.fail("create must fail"), (e: Error) => e);
+    assert.ok(!error.message.includes("\x1b"), "no raw escape character");
+    assert.match(error.message, /FATAL\\x1b\[2J/);
+    assert.ok(!/\n\[capydb\]/.test(error.message) && !lines.some((l) => /\n\[capydb\]/.test(l)), "no forged progress line");
+  });
+
   it('readiness "job" (input or CAPYDB_READINESS) makes no login', async () => {
     await (await providerRefusing(99)).create(inputs({ readiness: "job" }));
     await (await providerRefusing(99, { CAPYDB_READINESS: "job" })).create(inputs({ name: "pr-2" }));
