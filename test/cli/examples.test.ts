@@ -5,11 +5,12 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import type { PulumiCli } from "../pulumi/cli";
 import { CliStack } from "./cli-stack";
 import { installedCopy, livePreviews, requirePulumiCli } from "./suite";
+import { StackSuite } from "./stack-suite";
 
 const EXAMPLES = path.join(REPO, "examples");
 /** Installed from the packed tarball and the development pin instead of what package.json says. */
@@ -30,26 +31,17 @@ describe("real Pulumi CLI: examples and the root program (test/cli)", function (
   this.timeout(300_000);
   let cli: PulumiCli;
   let cp: ControlPlane;
-  const cleanup: string[] = [];
-  const stacks: CliStack[] = [];
+  let suite: StackSuite;
 
-  before(async function () {
-    cli = requirePulumiCli(this);
-    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
-  });
-  after(async () => {
-    await cp?.close();
-    for (const stack of stacks) stack.remove();
-    for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") for (const s of stacks) process.stderr.write(s.transcript.slice(-2).join("\n"));
-  });
+  StackSuite.use(async (ctx, s) => {
+    suite = s;
+    cli = requirePulumiCli(ctx);
+    cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+  }, 2);
 
-  function stackFor(programDir: string, name: string): CliStack {
-    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId, CAPYDB_READINESS: "job" });
-    stacks.push(stack);
-    return stack;
+  /** A stack of the program, set up by `stack init` alone: the key and project come from the environment. */
+  function stackFor(programDir: string, name: string): Promise<CliStack> {
+    return suite.stack(new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_PROJECT_ID: cp.projectId, CAPYDB_READINESS: "job" }));
   }
 
   it("has examples to check", () => {
@@ -60,10 +52,8 @@ describe("real Pulumi CLI: examples and the root program (test/cli)", function (
     it(`examples/${example} previews a create and calls no CapyDB API`, async () => {
       const source = path.join(EXAMPLES, example);
       const { deps, devDeps } = dependenciesOf(source);
-      const dir = await installedCopy(source, deps, devDeps);
-      cleanup.push(dir);
-      const stack = stackFor(dir, "pr-42");
-      await stack.init();
+      const dir = suite.dir(await installedCopy(source, deps, devDeps));
+      const stack = await stackFor(dir, "pr-42");
       await stack.config("capydb:projectId", cp.projectId);
       cp.clearRequests();
       const { stdout } = await stack.ok(["preview", "--non-interactive"]);
@@ -74,15 +64,12 @@ describe("real Pulumi CLI: examples and the root program (test/cli)", function (
 
   it("the root program goes up and is destroyed", async () => {
     // The root program runs compiled (Pulumi.yaml: main dist/program/index.js, typescript off).
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-root-"));
-    cleanup.push(dir);
+    const dir = suite.dir(fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-root-")));
     fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.mkdirSync(path.join(dir, "dist", "program"), { recursive: true });
     fs.copyFileSync(path.join(REPO, "dist", "program", "index.js"), path.join(dir, "dist", "program", "index.js"));
-    const installed = await installedCopy(dir);
-    cleanup.push(installed);
-    const stack = stackFor(installed, "root-dev");
-    await stack.init();
+    const installed = suite.dir(await installedCopy(dir));
+    const stack = await stackFor(installed, "root-dev");
     const { stdout } = await stack.ok(["up", "--yes", "--non-interactive"]);
     assert.match(stdout, /PreviewDatabase\s+db\s+created/);
     const outs = await stack.outputs();

@@ -6,11 +6,11 @@
 // The provider's part: take it over when the name is this resource's own stable auto-name (nothing
 // else can hold it), else fail naming the exact command. Never a second preview, never an orphan.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { commandLine, descendantsOf, isRunning } from "../helpers/process-tree";
 import type { PulumiCli } from "../pulumi/cli";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { CLI_PROGRAM, describeRequests, installedCopy, livePreviews, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-cli-suite";
@@ -53,30 +53,22 @@ describe("real Pulumi CLI: the CLI killed while a create job runs (test/cli)", f
   let cp: ControlPlane;
   let cli: PulumiCli;
   let programDir: string;
-  const stacks: CliStack[] = [];
+  let suite: StackSuite;
   /** Plugins of killed CLIs: killed here if a failed test left them running. */
   const orphans: number[] = [];
 
-  before(async function () {
-    cli = requirePulumiCli(this);
-    programDir = await installedCopy(CLI_PROGRAM);
-    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 300, reset: 200, delete: 200 } });
-  });
-  after(async () => {
-    for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
-    await cp?.close();
-    for (const stack of stacks) stack.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") for (const s of stacks) process.stderr.write(s.transcript.slice(-4).join("\n"));
-  });
+  StackSuite.use(async (ctx, s) => {
+    suite = s;
+    cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(CLI_PROGRAM));
+    cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 300, reset: 200, delete: 200 } });
+    suite.onClose(() => {
+      for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
+    });
+  }, 4);
 
   async function newStack(name: string, config: Record<string, string> = {}): Promise<CliStack> {
-    const stack = new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
-    stacks.push(stack);
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    const stack = await suite.stack(new CliStack(cli, programDir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" }), { project: PROJECT });
     for (const [key, value] of Object.entries(config)) await stack.config(`${PROJECT}:${key}`, value);
     return stack;
   }

@@ -5,8 +5,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { buildScript, type PulumiVia } from "../pulumi/cli";
 import { CLI_PROGRAM, describeRequests, installedCopy, livePreviews, psql, psqlPath, requirePulumiCliFor, writes } from "./suite";
 
@@ -25,27 +26,13 @@ for (const via of ["cli", "program-host"] as const) {
     let firstId: string;
     let tmp: string;
 
-    before(async function () {
-      const cli = requirePulumiCliFor(this, via);
-      programDir = await installedCopy(CLI_PROGRAM);
-      cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+    StackSuite.use(async (ctx, suite) => {
+      const cli = requirePulumiCliFor(ctx, via);
+      programDir = suite.dir(await installedCopy(CLI_PROGRAM));
+      cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
       // A TMPDIR of its own, to see what the program's runs leave there.
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-tmp-"));
-      stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, TMPDIR: tmp }, via);
-      await stack.init();
-      await stack.config(`${PROJECT}:projectId`, cp.projectId);
-      await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-    });
-
-    afterEach(function () {
-      if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-    });
-
-    after(async () => {
-      await cp?.close();
-      stack?.remove();
-      if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      tmp = suite.dir(fs.mkdtempSync(path.join(os.tmpdir(), "capydb-cli-tmp-")));
+      stack = await suite.stack(new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, TMPDIR: tmp }, via), { project: PROJECT, key: cp.projectScopedKey });
     });
 
     it("keeps the API key encrypted in the stack's config file", () => {

@@ -1,10 +1,10 @@
 // Issue 17.4 through the real Pulumi CLI: a program installed from the packed tarball reads, with
 // getPreviewDatabase, a preview that was created outside Pulumi, without managing it.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { installedCopy, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-lookup-suite";
@@ -17,10 +17,10 @@ describe("real Pulumi CLI: getPreviewDatabase reads a preview made outside Pulum
   let programDir: string;
   let previewId: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    programDir = await installedCopy(PROGRAM);
-    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(PROGRAM));
+    cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
     // Made the way the CapyDB CLI or GitHub Action would: straight through the API.
     const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
       method: "POST",
@@ -32,21 +32,8 @@ describe("real Pulumi CLI: getPreviewDatabase reads a preview made outside Pulum
       await new Promise((r) => setTimeout(r, 100));
     }
     previewId = cp.previews.live().find((p) => p.name === "made-elsewhere")!.id;
-    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url });
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    stack = await suite.stack(new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url }), { project: PROJECT, key: cp.projectScopedKey });
     await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
   });
 
   it("up exports the preview's fields, the URL and password as secrets, and manages nothing", async () => {

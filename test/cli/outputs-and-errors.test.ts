@@ -1,11 +1,11 @@
 // Through the real Pulumi CLI, what a user sees: outputs of an auto-named preview, what `preview --diff`
 // shows, how a failing operation is reported, and what happens to the API key across a rotation.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { startControlPlane, type ControlPlane, PROVIDER_SCOPES } from "../control-plane";
+import { type ControlPlane, PROVIDER_SCOPES } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { installedCopy, livePreviews, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-cli-auto";
@@ -18,24 +18,11 @@ describe("real Pulumi CLI: outputs, errors and keys (test/cli)", function () {
   let stack: CliStack;
   let programDir: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    programDir = await installedCopy(PROGRAM);
-    cp = await startControlPlane({ jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
-    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" });
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(PROGRAM));
+    cp = await suite.startControlPlane({ jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+    stack = await suite.stack(new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" }), { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("preview refuses plain http to another host, before any request and without stack frames", async () => {

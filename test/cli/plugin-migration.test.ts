@@ -10,8 +10,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { DirectCliStack, requireYamlHost } from "./native";
 import { CLI_PROGRAM, describeRequests, installedCopy, livePreviews, psql, psqlPath, requirePulumiCli, writes } from "./suite";
 
@@ -41,24 +42,15 @@ describe("real Pulumi CLI: moving a stack from the dynamic resource to the capyd
   let native: DirectCliStack;
   let programDir: string;
   let original: Record<string, unknown>;
+  let suite: StackSuite;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    programDir = await installedCopy(CLI_PROGRAM);
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
-    dynamic = new CliStack(cli, programDir, "migrate", { CAPYDB_API_URL: cp.url });
-    await dynamic.init();
-    await dynamic.config(`${PROJECT}:projectId`, cp.projectId);
-    await dynamic.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") for (const s of [dynamic, native]) if (s) process.stderr.write(s.transcript.slice(-3).join("\n"));
-  });
-  after(async () => {
-    await cp?.close();
-    dynamic?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  StackSuite.use(async (ctx, s) => {
+    suite = s;
+    const cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    programDir = suite.dir(await installedCopy(CLI_PROGRAM));
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+    dynamic = await suite.stack(new CliStack(cli, programDir, "migrate", { CAPYDB_API_URL: cp.url }), { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("the dynamic resource's stack holds a preview with data in it", async function () {
@@ -82,7 +74,7 @@ describe("real Pulumi CLI: moving a stack from the dynamic resource to the capyd
       if (file !== "Pulumi.migrate.yaml") fs.rmSync(path.join(programDir, file), { recursive: true, force: true });
     }
     fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), YAML_PROGRAM);
-    native = new DirectCliStack(dynamic.cli, programDir, "migrate", { CAPYDB_API_URL: cp.url });
+    native = suite.adopt(new DirectCliStack(dynamic.cli, programDir, "migrate", { CAPYDB_API_URL: cp.url }));
     // One backend: the stack, its config and its encrypted secrets carry over.
     Object.assign(native.env, dynamic.env);
     await native.installPlugin();

@@ -2,13 +2,13 @@
 // `customTimeouts` reaching the provider, and Ctrl-C (the engine's Cancel) ending a wait with the
 // preview still tracked. The plugin archive is installed with `pulumi plugin install … --file`.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { createProvider } from "../../provider/index";
 import type { PulumiCli } from "../pulumi/cli";
 import { DirectCliStack, programCopy, requireYamlHost, YAML_PROGRAM } from "./native";
 import { commandLine, descendantsOf, isRunning } from "../helpers/process-tree";
 import { describeRequests, livePreviews, requirePulumiCli, writes } from "./suite";
+import { StackSuite } from "./stack-suite";
 
 const PROJECT = "capydb-yaml-suite";
 
@@ -24,36 +24,26 @@ describe("real Pulumi CLI: import, customTimeouts and Ctrl-C with the capydb plu
   this.timeout(180_000);
   let cp: ControlPlane;
   let cli: PulumiCli;
-  const stacks: DirectCliStack[] = [];
-  const dirs: string[] = [];
+  let suite: StackSuite;
   /** Plugins of killed CLIs: killed here if a failed test left them running. */
   const orphans: number[] = [];
 
-  before(async function () {
-    cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 300, reset: 200, delete: 200 } });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") for (const s of stacks) process.stderr.write(s.transcript.slice(-3).join("\n"));
-  });
-  after(async () => {
-    cp?.jobs.releaseStalled();
-    for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
-    await cp?.close();
-    for (const s of stacks) s.remove();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  StackSuite.use(async (ctx, s) => {
+    suite = s;
+    cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 300, reset: 200, delete: 200 } });
+    suite.onClose(() => {
+      cp.jobs.releaseStalled();
+      for (const pid of orphans.filter(isRunning)) process.kill(pid, "SIGKILL");
+    });
   });
 
   async function newStack(name: string, edit?: (yaml: string) => string): Promise<DirectCliStack> {
-    const dir = programCopy(YAML_PROGRAM, edit);
-    dirs.push(dir);
+    const dir = suite.dir(programCopy(YAML_PROGRAM, edit));
     const stack = new DirectCliStack(cli, dir, name, { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: cp.projectScopedKey, CAPYDB_READINESS: "job" });
-    stacks.push(stack);
     await stack.installPlugin();
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    return stack;
+    return suite.stack(stack, { project: PROJECT });
   }
 
   it("pulumi import <projectId>/<previewId> takes a live preview; the next up changes nothing", async () => {

@@ -2,8 +2,8 @@
 // install`, a Pulumi YAML program run by pulumi-language-yaml, the local control plane on real
 // Postgres. Each `it` is the next command a user types on the same stack, so they run in order.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
+import { StackSuite } from "./stack-suite";
 import { DirectCliStack, programCopy, requireYamlHost, YAML_PROGRAM } from "./native";
 import { describeRequests, livePreviews, psql, psqlPath, requirePulumiCli, writes } from "./suite";
 
@@ -18,27 +18,15 @@ describe("real Pulumi CLI: the capydb plugin runs a Pulumi YAML program (test/cl
   /** Every secret value the stack has held: none may appear in what a command printed. */
   const secretsSeen = new Set<string>();
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    programDir = programCopy(YAML_PROGRAM);
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    programDir = suite.dir(programCopy(YAML_PROGRAM));
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
     // Only the URL comes from the environment: the key travels as secret stack config through Configure.
-    stack = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
-    await stack.installPlugin();
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+    const direct = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
+    await direct.installPlugin();
+    stack = await suite.stack(direct, { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("preview plans a create of capydb:index:PreviewDatabase and sends no request", async () => {

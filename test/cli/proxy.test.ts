@@ -2,12 +2,12 @@
 // shell with HTTPS_PROXY and NODE_EXTRA_CA_CERTS set, CapyDB being the local control plane behind TLS with
 // a private CA's certificate, at a host name only the proxy can resolve.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { startConnectProxy } from "../helpers/connect-proxy";
 import { createPrivateCa, type PrivateCa } from "../helpers/private-ca";
 import { startTlsFront } from "../helpers/tls-front";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { CLI_PROGRAM, describeRequests, installedCopy, livePreviews, requirePulumiCli, writes } from "./suite";
 
 const PROJECT = "capydb-cli-suite";
@@ -22,15 +22,18 @@ describe("real Pulumi CLI: through an HTTPS proxy to CapyDB with a private CA (t
   let programDir: string;
   let target: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    programDir = await installedCopy(CLI_PROGRAM);
-    cp = await startControlPlane({ jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(CLI_PROGRAM));
+    cp = await suite.startControlPlane({ jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
     ca = createPrivateCa(["capydb.test"]);
+    suite.onClose(() => ca.remove());
     front = await startTlsFront({ key: ca.key, cert: ca.cert, target: { host: "127.0.0.1", port: Number(new URL(cp.url).port) } });
+    suite.onClose(() => front.close());
     proxy = await startConnectProxy({ "capydb.test": "127.0.0.1" });
+    suite.onClose(() => proxy.close());
     target = `capydb.test:${front.port}`;
-    stack = new CliStack(cli, programDir, "proxied", {
+    const proxied = new CliStack(cli, programDir, "proxied", {
       CAPYDB_API_URL: `https://${target}`,
       CAPYDB_READINESS: "job",
       HTTPS_PROXY: proxy.url,
@@ -39,22 +42,7 @@ describe("real Pulumi CLI: through an HTTPS proxy to CapyDB with a private CA (t
       no_proxy: undefined,
       NODE_EXTRA_CA_CERTS: ca.caFile,
     });
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await proxy?.close();
-    await front?.close();
-    await cp?.close();
-    ca?.remove();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+    stack = await suite.stack(proxied, { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("up creates the preview through the proxy's CONNECT tunnel; the proxy never reads the key", async () => {

@@ -2,11 +2,11 @@
 // a stack of many previews from the packed tarball, counted by kind on the control plane's request log.
 // Calls are counted, never timed (timing is `npm run bench`'s).
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { kindOf } from "../bench/cli";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { installedCopy, requirePulumiCli } from "./suite";
 
 const PROGRAM = path.resolve(__dirname, "..", "..", "..", "test", "bench", "cli-program");
@@ -24,27 +24,16 @@ describe("real Pulumi CLI: API calls of a stack of many previews (test/cli)", fu
     return byKind;
   };
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    programDir = await installedCopy(PROGRAM);
-    cp = await startControlPlane({ jobProgression: "time", previewLimit: 100, jobDurationsMs: { create: 300, delete: 200 } });
-    stack = new CliStack(cli, programDir, "many", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" });
-    await stack.init();
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(PROGRAM));
+    cp = await suite.startControlPlane({ jobProgression: "time", previewLimit: 100, jobDurationsMs: { create: 300, delete: 200 } });
+    stack = await suite.stack(new CliStack(cli, programDir, "many", { CAPYDB_API_URL: cp.url, CAPYDB_READINESS: "job" }), { key: cp.projectScopedKey });
+    // Before the control plane closes: the stack's previews go the way a user removes them.
+    suite.onClose(() => stack.run(["destroy", "--yes", "--skip-preview", "--non-interactive"]));
     await stack.config("capydb-bench:count", String(N));
     await stack.config("capydb-bench:projectId", cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-2).join("\n"));
-  });
-
-  after(async () => {
-    if (stack) await stack.run(["destroy", "--yes", "--skip-preview", "--non-interactive"]);
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
-  });
+  }, 2);
 
   it(`up creates ${N} previews without listing the project after their jobs`, async () => {
     cp.clearRequests();
