@@ -47,13 +47,21 @@ function readDeclarations(sourceFile: string): Map<string, Declared> {
   return found;
 }
 
+/**
+ * Properties whose numbers are whole: TypeScript has one `number`, but CapyDB takes `ttl_hours` as an
+ * integer and ports are integers, and typed `number` the Go and C# SDKs would make users write
+ * `pulumi.Float64(24)` and read ports as floats.
+ */
+const WHOLE_NUMBERS = new Set(["ttlHours", "directPort", "pooledPort"]);
+
 /** `pulumi.Input<string | number>` → the schema type; SDK type names become references. */
 function typeSpec(typeText: string, where: string): TypeSpec {
+  const whole = WHOLE_NUMBERS.has(where.split(".").pop()!);
   const inner = typeText.replace(/^pulumi\.(Input|Output)<(.*)>$/s, "$2");
   const parts = inner.split("|").map((p) => p.trim()).filter((p) => p !== "null" && p !== "undefined");
   const one = (part: string): TypeSpec => {
     if (part === "string" || /^"[^"]*"$/.test(part)) return { type: "string" };
-    if (part === "number") return { type: "number" };
+    if (part === "number") return { type: whole ? "integer" : "number" };
     if (part === "boolean") return { type: "boolean" };
     if (part === "PreviewDatabaseTimeouts") return { $ref: `#/types/${TIMEOUTS_TOKEN}` };
     throw new Error(`schema: ${where} has the type ${typeText}, which the schema generator does not map; add it to typeSpec()`);

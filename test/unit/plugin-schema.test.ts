@@ -36,6 +36,15 @@ describe("plugin schema (plugin/schema.json)", () => {
     assert.equal(resource.inputProperties.timeouts.$ref, "#/types/capydb:index:PreviewDatabaseTimeouts");
   });
 
+  it("types whole numbers as integers (Go and C# get int), and keeps fractional hours numbers", () => {
+    const resource = committed().resources[RESOURCE_TOKEN];
+    assert.equal(resource.inputProperties.ttlHours.type, "integer");
+    assert.equal(resource.properties.ttlHours.type, "integer");
+    assert.equal(resource.properties.directPort.type, "integer");
+    assert.equal(resource.properties.pooledPort.type, "integer");
+    assert.deepEqual(resource.inputProperties.keepAlive.oneOf, [{ type: "boolean" }, { type: "number" }]);
+  });
+
   it("publishes every output the core writes, and flags exactly the secret ones", async () => {
     const resource = committed().resources[RESOURCE_TOKEN];
     for (const [output] of PREVIEW_OUTPUT_FIELDS) assert.ok(resource.properties[output], `${output} is in the schema`);

@@ -19,7 +19,7 @@ func program(ctx *pulumi.Context) error {
 	db, err := capydb.NewPreviewDatabase(ctx, "db", &capydb.PreviewDatabaseArgs{
 		ProjectId: pulumi.String(os.Getenv("CAPYDB_SDK_TEST_PROJECT_ID")),
 		Name:      pulumi.String("go-sdk"),
-		TtlHours:  pulumi.Float64(24),
+		TtlHours:  pulumi.Int(24),
 	})
 	if err != nil {
 		return err
