@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { startEmbeddedPostgres } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
 import { apiClient, pollJob, type ApiClient } from "./helpers";
 
@@ -96,6 +97,27 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     assert.deepEqual(await names(connections.pooled_url), ["Ada King", "Grace Hopper", "Alan Turing", "before-backup", "after-backup", "before-time"]);
   });
 
+  it("precision: a row is restored exactly when its commit time (µs) is at or before restore_time (ms)", async () => {
+    // Sixty one-row transactions in one round trip, a few hundred microseconds apart: several per millisecond.
+    const batch = Array.from(
+      { length: 60 },
+      (_, i) => `BEGIN; SELECT pg_sleep(0.0003); INSERT INTO customers (name, email) VALUES ('burst-${i}', 'burst-${i}@example.com'); COMMIT;`,
+    );
+    await cp.sources.query(batch.join(" "));
+    const commits = await cp.sources.query(
+      `SELECT name, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000000)::bigint::text AS us
+       FROM customers WHERE name LIKE 'burst-%' ORDER BY id`,
+    );
+    const commitUs = commits.map((c) => ({ name: String(c.name), us: BigInt(String(c.us)) }));
+    // A millisecond boundary inside the burst (the one just before the 31st commit).
+    const atMs = Number(commitUs[30].us / 1000n);
+    const expected = commitUs.filter((c) => c.us <= BigInt(atMs) * 1000n).map((c) => c.name);
+    assert.ok(expected.length > 0 && expected.length < commitUs.length, "the chosen time splits the burst");
+    const { connections } = await restored({ restore_time: new Date(atMs).toISOString(), preview_name: "precision" });
+    const restoredBurst = (await names(connections.direct_url)).filter((n) => n.startsWith("burst-"));
+    assert.deepEqual(restoredBurst, expected);
+  });
+
   it("a restore point gives the rows of the moment it was made", async () => {
     await insert("before-point");
     const point = await cp.restores.createRestorePoint({ name: "before-release" });
@@ -142,6 +164,12 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     await assert.rejects(query(connections.direct_url, "SELECT 1"), /password authentication failed/);
   });
 
+  it("logins.delayNext applies to a restore: the restored role logs in only after the delay", async () => {
+    cp.logins.delayNext(Infinity);
+    const { connections } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "late-login" });
+    await assert.rejects(query(connections.direct_url, "SELECT 1"), /is not permitted to log in/);
+  });
+
   it("delete stops the restored preview's postmaster and removes its data directory", async () => {
     const { preview, connections } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "delete-me" });
     const postmaster = postmasterOn(preview.direct_port);
@@ -164,6 +192,11 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     assert.deepEqual(await names(connections.direct_url), ["Ada Lovelace", "Grace Hopper", "Alan Turing"]);
   });
 
+  it("sources.query runs in the project's source database and answers the last statement's rows", async () => {
+    const rows = await cp.sources.query("SELECT 1; SELECT count(*)::int AS n FROM customers WHERE name = 'latest'");
+    assert.deepEqual(rows, [{ n: 1 }]);
+  });
+
   it("close() leaves no restored postmaster, no restored data directory, no WAL archive", async () => {
     const live = restoredPorts.map((port) => postmasterOn(port)).filter((p) => p !== undefined);
     assert.ok(live.length >= 3, "restored previews are still served");
@@ -175,5 +208,30 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     for (const port of [mainPort, ...restoredPorts]) assert.equal(postmasterOn(port), undefined, `nothing serves port ${port}`);
     for (const postmaster of live) assert.equal(existsSync(postmaster.dataDir), false, postmaster.dataDir);
     assert.equal(existsSync(archiveDir), false, "the WAL archive is removed");
+  });
+});
+
+describe("control plane: restores on a server given by postgresUrl", function () {
+  this.timeout(60_000);
+
+  it("fails the restore job saying restores need the embedded Postgres, and leaves the preview failed and listed", async () => {
+    const server = await startEmbeddedPostgres();
+    try {
+      const cp = await startControlPlane({ backend: "postgres", postgresUrl: `postgres://${server.user}:${server.password}@${server.host}:${server.port}/postgres` });
+      try {
+        const api = apiClient(cp);
+        const res = await api.post(`/v1/projects/${cp.projectId}/restores`, { target_kind: "new_preview", backup_key: cp.backups.list()[0].key, preview_name: "ext" });
+        assert.equal(res.status, 202);
+        const job = await pollJob(api, res.body.job.id);
+        assert.equal(job.state, "failed");
+        assert.equal(job.error, "project.restore failed: restores need the embedded Postgres: a server given by postgresUrl has no WAL archive here");
+        const [preview] = (await api.get(`/v1/projects/${cp.projectId}/preview-databases`)).body.preview_databases;
+        assert.equal(preview.state, "failed");
+      } finally {
+        await cp.close();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -150,6 +150,16 @@ describe("control plane: restores into a new preview (E11), memory backend", () 
     assert.equal("source_backup_key" in listed, false);
   });
 
+  it("restore_time is taken to the millisecond, in any offset: more fraction digits are cut", async () => {
+    clock.advance(2 * HOUR);
+    const at = clock.time - HOUR + 123;
+    const local = new Date(at + 2 * HOUR).toISOString().replace("Z", "999+02:00");
+    const res = await restore({ restore_time: local, preview_name: "truncated" });
+    assert.equal(res.status, 202, res.text);
+    assert.equal(res.body.pitr.requested_restore_time, iso(at));
+    assert.equal(res.body.pitr.restore_time, iso(at));
+  });
+
   it("a time later than the latest restorable point (now) is clamped to it, and pitr says so", async () => {
     const requested = clock.time + 3 * HOUR;
     const res = await restore({ restore_time: iso(requested), preview_name: "future" });
