@@ -1,12 +1,12 @@
 // Restores on real Postgres: WAL archiving, base backups and point-in-time recovery of the embedded cluster
 // (see wal-backups.ts). Each restored preview is served by its own postmaster; these tests read its rows.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import { startEmbeddedPostgres } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
-import { apiClient, pollJob, type ApiClient } from "./helpers";
+import { apiClient, createReady, pollJob, type ApiClient } from "./helpers";
 
 async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -57,6 +57,9 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
 
   it("a backup key gives exactly the rows of the moment the backup was taken, through URLs that log in", async () => {
     await insert("before-backup");
+    // A preview of the main cluster exists at backup time: its database and role must not come along.
+    const bystander = await createReady(api, cp.projectId, { name: "bystander", mode: "clone" });
+    assert.equal(bystander.job.state, "completed");
     const backup = await cp.backups.take();
     await insert("after-backup");
     const { preview, connections } = await restored({ backup_key: backup.key, preview_name: "from-backup" });
@@ -76,6 +79,8 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     // Nothing of other databases or roles came along.
     const databases = await query<{ datname: string }>(connections.direct_url, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1");
     assert.deepEqual(databases.map((d) => d.datname).sort(), ["postgres", preview.database_name].sort());
+    const roles = await query<{ rolname: string }>(connections.direct_url, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'pv\\_%'");
+    assert.deepEqual(roles.map((r) => r.rolname), [connections.username]);
     assert.equal(preview.source_kind, "backup");
     assert.equal(preview.source_backup_key, backup.key);
   });
@@ -203,7 +208,10 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     const main = postmasterOn(mainPort)!;
     const archiveSetting = readFileSync(`/proc/${main.pid}/cmdline`, "utf8").split("\0").find((arg) => arg.startsWith("archive_command="));
     const archiveDir = /cp %p (\S+)\/%f$/.exec(archiveSetting ?? "")?.[1];
-    assert.ok(archiveDir && existsSync(archiveDir) && readdirSync(archiveDir).length > 0, "the cluster archives its WAL");
+    assert.ok(archiveDir && existsSync(archiveDir), "the cluster archives its WAL");
+    const segments = readdirSync(archiveDir).filter((f) => /^[0-9A-F]{24}$/.test(f));
+    assert.ok(segments.length > 0);
+    for (const segment of segments) assert.equal(statSync(`${archiveDir}/${segment}`).size, 1024 * 1024, "1 MB WAL segments");
     await cp.close();
     for (const port of [mainPort, ...restoredPorts]) assert.equal(postmasterOn(port), undefined, `nothing serves port ${port}`);
     for (const postmaster of live) assert.equal(existsSync(postmaster.dataDir), false, postmaster.dataDir);

@@ -251,6 +251,25 @@ describe("control plane: restores into a new preview (E11), memory backend", () 
   });
 });
 
+describe("control plane: backupEveryMs", () => {
+  it("starts a backup schedule with the control plane", async () => {
+    const cp = await startControlPlane({ backupEveryMs: 20 });
+    try {
+      while (!cp.backups.list().some((b) => b.trigger === "scheduled")) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(cp.backups.list()[0].trigger, "initial");
+    } finally {
+      await cp.close();
+    }
+    const none = await startControlPlane();
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      assert.deepEqual(none.backups.list().map((b) => b.trigger), ["initial"], "no schedule unless asked");
+    } finally {
+      await none.close();
+    }
+  });
+});
+
 describe("control plane: restores with time progression and explicit nulls", () => {
   it("a restore job finishes on the clock like the others; empty source fields go out as null", async () => {
     const clock = new ManualClock();
