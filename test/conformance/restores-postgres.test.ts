@@ -2,22 +2,10 @@
 // (see wal-backups.ts). Each restored preview is served by its own postmaster; these tests read its rows.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import { startEmbeddedPostgres } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
-import { apiClient, createReady, pollJob, type ApiClient } from "./helpers";
-
-async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { apiClient, createReady, pollJob, query, type ApiClient } from "./helpers";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
