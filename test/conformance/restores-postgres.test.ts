@@ -176,6 +176,16 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     await assert.rejects(query(connections.pooled_url, "SELECT 1"));
   });
 
+  it("a restored preview the TTL reaper removes also loses its postmaster and folder", async () => {
+    const { preview } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "expire-me" });
+    const postmaster = postmasterOn(preview.direct_port);
+    assert.ok(postmaster);
+    cp.previews.expireNow(preview.id);
+    // The reaper drops it in the background: wait for the postmaster to go, then for its folder.
+    while (postmasterOn(preview.direct_port) || existsSync(postmaster.dataDir)) await sleep(50);
+    assert.equal(cp.previews.list().find((p) => p.id === preview.id)?.deletedBy, "ttl");
+  });
+
   it("a time before the first backup is refused with the window; the initial backup holds the seed rows", async () => {
     const first = cp.backups.list()[0];
     const early = await api.post(`/v1/projects/${cp.projectId}/restores`, { target_kind: "new_preview", restore_time: new Date(first.takenAt - 60_000).toISOString() });
