@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs } from "../inputs";
 import { jittered } from "../retry";
 import type { PreviewDatabase } from "../api-types";
+import { PreviewSource, sourceKeyOf } from "../source";
 
 /**
  * Create's name reconciliation, in one place. CapyDB has no idempotency token: the preview's name
@@ -40,15 +41,28 @@ export function namesakeIn(previews: PreviewDatabase[], name: string): PreviewDa
  */
 export function classifyNamesake(
   namesake: PreviewDatabase,
-  inputs: Pick<PreviewDatabaseInputs, "mode" | "adopt">,
+  inputs: Pick<PreviewDatabaseInputs, "mode" | "adopt"> & { source?: PreviewSource },
   evidence: NameEvidence,
   /** CapyDB's clock minus ours (server-clock.ts): created_at is CapyDB's time, the send time ours. */
   serverSkewMs = 0,
 ): NamesakeVerdict {
   const mayBeOurs = evidence.unknownCreateSentAt !== undefined || evidence.pendingRecord === true;
-  if (mayBeOurs && namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
+  if (mayBeOurs && looksLikeResult(namesake, inputs) && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
   if (inputs.adopt) return "adopt";
   return "foreign";
+}
+
+/**
+ * A create's result has the mode asked for. A restore's mode is CapyDB's to choose (the data is the
+ * source's), so it is judged by its provenance instead: a preview that names another backup key is not
+ * the restore's result. Provenance CapyDB leaves out proves nothing either way, and a restore time is
+ * not compared (CapyDB may have clamped it).
+ */
+function looksLikeResult(namesake: PreviewDatabase, inputs: { mode: string; source?: PreviewSource }): boolean {
+  const source = inputs.source;
+  if (!source || sourceKeyOf(source) === undefined) return namesake.mode === inputs.mode;
+  if (source.backupKey && namesake.source_backup_key) return namesake.source_backup_key === source.backupKey;
+  return true;
 }
 
 function createdBefore(preview: PreviewDatabase, sentAt: number | undefined, serverSkewMs: number): boolean {
