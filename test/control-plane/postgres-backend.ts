@@ -108,6 +108,27 @@ export class PostgresBackend implements Backend {
     });
   }
 
+  // Step 1 of issue 17 item 2: the API side of restores; the real WAL-based work follows.
+  async takeBackup(): Promise<undefined> {
+    return undefined;
+  }
+
+  async createRestorePoint(): Promise<void> {}
+
+  async restore(): Promise<undefined> {
+    throw new Error("restores are not built on the postgres backend yet");
+  }
+
+  async querySource(projectId: string, sql: string): Promise<Record<string, unknown>[]> {
+    const database = this.sourceDatabases.get(projectId);
+    if (!database) throw new Error(`no source database for project ${projectId}`);
+    return this.inDatabase(database, async (client) => {
+      const result = (await client.query(sql)) as unknown as { rows?: Record<string, unknown>[] } | { rows?: Record<string, unknown>[] }[];
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return last?.rows ?? [];
+    });
+  }
+
   delayNextLogin(ms: number): void {
     this.loginDelays.push(ms);
   }
