@@ -303,6 +303,35 @@ describe("source: create through the restore endpoint (memory control plane)", f
     assert.equal(restores(), 1);
   });
 
+  it("a restore accepted whose preview is not listed yet: tracked by name with its job; refresh keeps it while the job runs, the next up waits for it (no second restore), destroy deletes it", async () => {
+    const provider = await newProvider();
+    cp.jobs.stallNext("restore");
+    // A server that lists a restored preview only once its job has completed.
+    const restoreDone = () => cp.jobs.list().some((j) => j.kind === "restore" && j.state === "completed");
+    cp.faults.inject({
+      method: "GET", path: `/v1/projects/${cp.projectId}/preview-databases`, times: 100_000,
+      rewrite: (b) => ({ preview_databases: (b as { preview_databases: Props[] }).preview_databases.filter((p) => p.name !== "pr-restore" || restoreDone()) }),
+    });
+    const inputs = await checked(provider, { timeouts: { create: "10s" }, source: { backupKey: cp.backups.list()[0].key } });
+    const error = (await provider.create(inputs).then(() => undefined, (e) => e)) as Error & { id?: string; properties?: Props };
+    assert.ok(isPendingCreateId(String(error?.id)), String(error));
+    const jobId = cp.jobs.list().find((j) => j.kind === "restore")!.id;
+    assert.equal(error.properties!.lastJobId, jobId);
+    assert.match(error.message, new RegExp(`CapyDB accepted the restore \\(job ${jobId}\\)[\\s\\S]*waits for job ${jobId}`));
+
+    const read = await provider.read(error.id!, error.properties!);
+    assert.equal(read.id, error.id, "refresh keeps the record while the job runs (not taken for gone)");
+
+    cp.jobs.releaseStalled();
+    const { outs } = await provider.update(error.id!, error.properties!, inputs);
+    assert.equal(outs.state, "ready");
+    assert.equal(restores(), 1, "no second restore");
+    const live = cp.previews.live();
+    assert.equal(live.length, 1);
+    await provider.delete(error.id!, error.properties!);
+    assert.deepEqual(cp.previews.live(), []);
+  });
+
   it("a 409 for a name another preview holds: \"already exists\", nothing restored", async () => {
     const provider = await newProvider();
     await provider.create(await checked(provider, { name: "pr-taken" }));
