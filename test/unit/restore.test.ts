@@ -332,6 +332,16 @@ describe("source: create through the restore endpoint (memory control plane)", f
     assert.deepEqual(cp.previews.live(), []);
   });
 
+  it("adopt: true with a source takes over a live namesake instead of restoring", async () => {
+    const provider = await newProvider();
+    const { id: theirs } = await provider.create(await checked(provider, { name: "pr-adopt" }));
+    const { id, outs } = await provider.create(await checked(provider, { name: "pr-adopt", adopt: true, source: { backupKey: cp.backups.list()[0].key } }));
+    assert.equal(id, theirs);
+    assert.equal(outs.state, "ready");
+    assert.equal(restores(), 0);
+    assert.ok(lines.some((l) => l.includes(`taking over preview ${theirs}`)), lines.join("\n"));
+  });
+
   it("a 409 for a name another preview holds: \"already exists\", nothing restored", async () => {
     const provider = await newProvider();
     await provider.create(await checked(provider, { name: "pr-taken" }));
