@@ -40,7 +40,7 @@ export class RestoreRefusedError extends Error {
     const key = sourceKeyOf(source)!;
     const fix =
       cause.status === 403
-        ? "The key needs the `backups:write` scope to restore (see the hint)."
+        ? "CapyDB refused the restore itself: the key may lack `backups:write` (or be scoped to another project), or the plan's preview limit is reached (see its message)."
         : key === "backupKey"
           ? "Check `source.backupKey`: it must name a backup of this project (CapyDB lists them with their keys)."
           : key === "restorePointId"

@@ -257,6 +257,17 @@ describe("source: create through the restore endpoint (memory control plane)", f
     assert.deepEqual(cp.previews.live(), []);
   });
 
+  it("a restore refused at the plan's preview limit (403): CapyDB's message and both likely causes, nothing created", async () => {
+    await cp.close();
+    cp = await startControlPlane({ now: () => clock.now(), previewLimit: 1 });
+    restoreKey = cp.createApiKey({ scopes: [...PROVIDER_SCOPES, "backups:write"], projectId: cp.projectId });
+    const provider = await newProvider();
+    await provider.create(await checked(provider, { name: "pr-first" }));
+    const error = await provider.create(await checked(provider, { source: { backupKey: cp.backups.list()[0].key } })).then(() => undefined, (e: Error) => e);
+    assert.match(String(error?.message), /was refused: .*HTTP 403: preview limit reached for this plan[\s\S]*may lack `backups:write`[\s\S]*preview limit is reached[\s\S]*Nothing was created/);
+    assert.equal(cp.previews.live().length, 1);
+  });
+
   it("a key without backups:write: fails before the restore is sent, naming the scope; a create without source does not ask for it", async () => {
     const provider = await newProvider(cp.projectScopedKey);
     const error = await provider.create(await checked(provider, { source: { backupKey: "bkp_1" } })).then(() => undefined, (e: Error) => e);
