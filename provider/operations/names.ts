@@ -47,20 +47,25 @@ export function classifyNamesake(
   serverSkewMs = 0,
 ): NamesakeVerdict {
   const mayBeOurs = evidence.unknownCreateSentAt !== undefined || evidence.pendingRecord === true;
-  if (mayBeOurs && looksLikeResult(namesake, inputs) && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
+  // A create's result has the mode asked for; a restore's is judged by its provenance (restoreLooksLikeResult).
+  const likeOurs = restores(inputs)
+    ? restoreLooksLikeResult(namesake, inputs.source!) && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)
+    : namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs);
+  if (mayBeOurs && likeOurs) return "ours";
   if (inputs.adopt) return "adopt";
   return "foreign";
 }
 
+function restores(inputs: { source?: PreviewSource }): boolean {
+  return inputs.source !== undefined && sourceKeyOf(inputs.source) !== undefined;
+}
+
 /**
- * A create's result has the mode asked for. A restore's mode is CapyDB's to choose (the data is the
- * source's), so it is judged by its provenance instead: a preview that names another backup key is not
- * the restore's result. Provenance CapyDB leaves out proves nothing either way, and a restore time is
- * not compared (CapyDB may have clamped it).
+ * A restore's mode is CapyDB's to choose (the data is the source's), so its result is judged by its
+ * provenance: a preview that names another backup key is not the restore's result. Provenance CapyDB
+ * leaves out proves nothing either way, and a restore time is not compared (CapyDB may have clamped it).
  */
-function looksLikeResult(namesake: PreviewDatabase, inputs: { mode: string; source?: PreviewSource }): boolean {
-  const source = inputs.source;
-  if (!source || sourceKeyOf(source) === undefined) return namesake.mode === inputs.mode;
+function restoreLooksLikeResult(namesake: PreviewDatabase, source: PreviewSource): boolean {
   if (source.backupKey && namesake.source_backup_key) return namesake.source_backup_key === source.backupKey;
   return true;
 }
