@@ -26,17 +26,25 @@ export function restoreOutputs(source: PreviewSource | undefined, pitr: PitrInfo
   let clamped: boolean | null = typeof pitr?.restore_time_clamped === "boolean" ? pitr.restore_time_clamped : null;
   if (clamped === null && effective !== null) {
     const used = normalizeRestoreTime(effective);
-    if (used !== undefined) clamped = Date.parse(used) !== Date.parse(source.restoreTime);
+    // To the second: a server that keeps whole seconds has not clamped a time it merely rounded.
+    if (used !== undefined) clamped = Math.floor(Date.parse(used) / 1000) !== Math.floor(Date.parse(source.restoreTime) / 1000);
   }
   return { restoreTimeClamped: clamped, effectiveRestoreTime: effective };
 }
 
-/** The restore outputs stored by an earlier operation (null when absent: state from before 0.2.0, or no restore). */
-export function carriedRestoreOutputs(props: Record<string, unknown>): RestoreOutputs {
-  return {
+/**
+ * The restore outputs an earlier operation stored. Where it stored none (state from before 0.2.0, a
+ * restore whose answer was lost), what the preview as now listed says (`sourceRestoreTime`) fills them,
+ * judged against the stored `source`.
+ */
+export function carriedRestoreOutputs(props: Record<string, unknown>, listedRestoreTime?: unknown): RestoreOutputs {
+  const stored: RestoreOutputs = {
     restoreTimeClamped: typeof props.restoreTimeClamped === "boolean" ? props.restoreTimeClamped : null,
     effectiveRestoreTime: typeof props.effectiveRestoreTime === "string" ? props.effectiveRestoreTime : null,
   };
+  const source = props.source && typeof props.source === "object" ? (props.source as PreviewSource) : undefined;
+  if (stored.effectiveRestoreTime !== null || !source) return stored;
+  return restoreOutputs(source, undefined, { source_restore_time: typeof listedRestoreTime === "string" ? listedRestoreTime : null });
 }
 
 /**

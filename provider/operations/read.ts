@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
 import { factOutputs, projectFacts } from "../project-facts";
+import { known } from "../known";
 import { carriedRestoreOutputs } from "../restore-outputs";
 import { LOGIN_PENDING } from "./logins";
 import { isPendingCreateId, resolvePending } from "./pending-create";
@@ -78,7 +79,7 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     ctx.log.info(`${label}: preview ${preview.id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
     // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
     // The restore's clamp and time come from its answer only (the list has no `pitr`): kept as recorded.
-    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf, ...carriedRestoreOutputs(props), ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
+    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf, ...carriedRestoreOutputs(props, known(preview.source_restore_time)), ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
     if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
     if (props[LOGIN_PENDING] === true) extra[LOGIN_PENDING] = true;
     return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };

@@ -79,8 +79,8 @@ export async function restoreOperation(
   if ("preview" in sent && sent.preview) return continueWith(ctx, inputs, sent, started, deadline, label);
 
   const { job, pitr } = sent as Accepted;
-  const early = restoreOutputs(source, pitr, undefined);
-  const clamp = clampLine(label, source, early, pitr);
+  // Said at once when the answer says it; else once the preview's own restore time can tell (finalRestore).
+  const clamp = clampLine(label, source, restoreOutputs(source, pitr, undefined), pitr);
   if (clamp) ctx.log.info(clamp);
   ctx.log.info(`${label}: restore from source.${sourceKeyOf(source)} requested, job ${job.id}`);
 
@@ -106,7 +106,7 @@ export async function restoreOperation(
   } catch (error) {
     throw await restoreUnfinished(ctx, inputs, job, previewId, error, label);
   }
-  outs = { ...outs, ...asOutputs(restoreOutputs(source, pitr, { source_restore_time: outs.sourceRestoreTime as string | null })) };
+  outs = { ...outs, ...finalRestore(ctx, label, source, pitr, outs, clamp !== undefined) };
   outs = await requireLogins(ctx, inputs, previewId, outs, deadline, label);
   ctx.log.info(`${label}: preview ${previewId} restored and ready in ${formatElapsed(ctx.clock.now() - started)}`);
   return { id: previewId, outs };
@@ -139,10 +139,18 @@ async function continueWith(
     if (error instanceof WorkFailedError && !found.adopted) throw await restoreUnfinished(ctx, inputs, undefined, preview.id, error, label);
     throw unfinishedPartial(inputs, preview.id, preview, undefined, error);
   }
-  outs = { ...outs, ...asOutputs(restoreOutputs(inputs.source, undefined, { source_restore_time: outs.sourceRestoreTime as string | null })) };
+  outs = { ...outs, ...finalRestore(ctx, label, inputs.source, undefined, outs, false) };
   outs = await requireLogins(ctx, inputs, preview.id, outs, deadline, label);
   ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
   return { id: preview.id, outs };
+}
+
+/** The restore outputs from the answer's `pitr` and the preview as listed, and the clamp line if not said yet. */
+function finalRestore(ctx: OperationContext, label: string, source: PreviewSource | undefined, pitr: PitrInfo | null | undefined, outs: Outputs, said: boolean): Outputs {
+  const result = restoreOutputs(source, pitr, { source_restore_time: typeof outs.sourceRestoreTime === "string" ? outs.sourceRestoreTime : null });
+  const line = said ? undefined : clampLine(label, source, result, pitr);
+  if (line) ctx.log.info(line);
+  return asOutputs(result);
 }
 
 /**

@@ -226,7 +226,7 @@ async function updatePreview(
         ? buildOutputs(news, extended, kept, { lastJobId, ...factOutputs(await projectFacts(ctx, projectId, deadline, label)) })
         : await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
     // The restore's clamp and time are known from the create's answer only: kept as recorded.
-    outs = { ...outs, ...carriedRestoreOutputs(olds) };
+    outs = { ...outs, ...carriedRestoreOutputs({ ...olds, source: news.source }, outs.sourceRestoreTime) };
     // New credentials (a reset), a preview that only now became ready, or logins an earlier up could not
     // prove: with readiness "login", the update ends once both URLs log in.
     if (appliedTrigger !== olds.resetTrigger || olds.state !== "ready" || olds[LOGIN_PENDING] === true) {

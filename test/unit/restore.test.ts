@@ -227,6 +227,20 @@ describe("source: create through the restore endpoint (memory control plane)", f
     await noSecretIn([nonSecret(outs), nonSecret(read.props), nonSecret(updated.outs)]);
   });
 
+  it("an answer without pitr: the clamp is judged from the preview's restore time, said in one line, and a refresh of state without it fills it", async () => {
+    const provider = await newProvider();
+    cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/restores`, rewrite: (b) => ({ job: (b as { job: unknown }).job }) });
+    const asked = new Date(clock.now() + 3_600_000).toISOString();
+    const { id, outs } = await provider.create(await checked(provider, { source: { restoreTime: asked } }));
+    assert.equal(outs.restoreTimeClamped, true);
+    assert.equal(outs.effectiveRestoreTime, outs.sourceRestoreTime);
+    assert.equal(lines.filter((l) => /clamped/.test(l)).length, 1, lines.join("\n"));
+    const { restoreTimeClamped: _c, effectiveRestoreTime: _e, ...older } = outs;
+    const read = await provider.read(id, older);
+    assert.equal(read.props.restoreTimeClamped, true);
+    assert.equal(read.props.effectiveRestoreTime, outs.sourceRestoreTime);
+  });
+
   it("from a time inside the window: restored to that very time, not clamped, no clamp line", async () => {
     const provider = await newProvider();
     clock.advance(10 * 60_000);
