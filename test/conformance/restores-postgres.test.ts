@@ -1,22 +1,11 @@
 // Restores on real Postgres: WAL archiving, base backups and point-in-time recovery of the embedded cluster
 // (see wal-backups.ts). Each restored preview is served by its own postmaster; these tests read its rows.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { Client } from "pg";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { startControlPlane, type ControlPlane } from "../control-plane";
+import { startEmbeddedPostgres } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
-import { apiClient, pollJob, type ApiClient } from "./helpers";
-
-async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { apiClient, createReady, pollJob, query, type ApiClient } from "./helpers";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,6 +45,9 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
 
   it("a backup key gives exactly the rows of the moment the backup was taken, through URLs that log in", async () => {
     await insert("before-backup");
+    // A preview of the main cluster exists at backup time: its database and role must not come along.
+    const bystander = await createReady(api, cp.projectId, { name: "bystander", mode: "clone" });
+    assert.equal(bystander.job.state, "completed");
     const backup = await cp.backups.take();
     await insert("after-backup");
     const { preview, connections } = await restored({ backup_key: backup.key, preview_name: "from-backup" });
@@ -75,6 +67,8 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     // Nothing of other databases or roles came along.
     const databases = await query<{ datname: string }>(connections.direct_url, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1");
     assert.deepEqual(databases.map((d) => d.datname).sort(), ["postgres", preview.database_name].sort());
+    const roles = await query<{ rolname: string }>(connections.direct_url, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'pv\\_%'");
+    assert.deepEqual(roles.map((r) => r.rolname), [connections.username]);
     assert.equal(preview.source_kind, "backup");
     assert.equal(preview.source_backup_key, backup.key);
   });
@@ -94,6 +88,27 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     assert.equal(preview.source_kind, "pitr");
     assert.equal(preview.source_restore_time, at);
     assert.deepEqual(await names(connections.pooled_url), ["Ada King", "Grace Hopper", "Alan Turing", "before-backup", "after-backup", "before-time"]);
+  });
+
+  it("precision: a row is restored exactly when its commit time (µs) is at or before restore_time (ms)", async () => {
+    // Sixty one-row transactions in one round trip, a few hundred microseconds apart: several per millisecond.
+    const batch = Array.from(
+      { length: 60 },
+      (_, i) => `BEGIN; SELECT pg_sleep(0.0003); INSERT INTO customers (name, email) VALUES ('burst-${i}', 'burst-${i}@example.com'); COMMIT;`,
+    );
+    await cp.sources.query(batch.join(" "));
+    const commits = await cp.sources.query(
+      `SELECT name, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000000)::bigint::text AS us
+       FROM customers WHERE name LIKE 'burst-%' ORDER BY id`,
+    );
+    const commitUs = commits.map((c) => ({ name: String(c.name), us: BigInt(String(c.us)) }));
+    // A millisecond boundary inside the burst (the one just before the 31st commit).
+    const atMs = Number(commitUs[30].us / 1000n);
+    const expected = commitUs.filter((c) => c.us <= BigInt(atMs) * 1000n).map((c) => c.name);
+    assert.ok(expected.length > 0 && expected.length < commitUs.length, "the chosen time splits the burst");
+    const { connections } = await restored({ restore_time: new Date(atMs).toISOString(), preview_name: "precision" });
+    const restoredBurst = (await names(connections.direct_url)).filter((n) => n.startsWith("burst-"));
+    assert.deepEqual(restoredBurst, expected);
   });
 
   it("a restore point gives the rows of the moment it was made", async () => {
@@ -142,6 +157,12 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     await assert.rejects(query(connections.direct_url, "SELECT 1"), /password authentication failed/);
   });
 
+  it("logins.delayNext applies to a restore: the restored role logs in only after the delay", async () => {
+    cp.logins.delayNext(Infinity);
+    const { connections } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "late-login" });
+    await assert.rejects(query(connections.direct_url, "SELECT 1"), /is not permitted to log in/);
+  });
+
   it("delete stops the restored preview's postmaster and removes its data directory", async () => {
     const { preview, connections } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "delete-me" });
     const postmaster = postmasterOn(preview.direct_port);
@@ -164,16 +185,49 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     assert.deepEqual(await names(connections.direct_url), ["Ada Lovelace", "Grace Hopper", "Alan Turing"]);
   });
 
+  it("sources.query runs in the project's source database and answers the last statement's rows", async () => {
+    const rows = await cp.sources.query("SELECT 1; SELECT count(*)::int AS n FROM customers WHERE name = 'latest'");
+    assert.deepEqual(rows, [{ n: 1 }]);
+  });
+
   it("close() leaves no restored postmaster, no restored data directory, no WAL archive", async () => {
     const live = restoredPorts.map((port) => postmasterOn(port)).filter((p) => p !== undefined);
     assert.ok(live.length >= 3, "restored previews are still served");
     const main = postmasterOn(mainPort)!;
     const archiveSetting = readFileSync(`/proc/${main.pid}/cmdline`, "utf8").split("\0").find((arg) => arg.startsWith("archive_command="));
     const archiveDir = /cp %p (\S+)\/%f$/.exec(archiveSetting ?? "")?.[1];
-    assert.ok(archiveDir && existsSync(archiveDir) && readdirSync(archiveDir).length > 0, "the cluster archives its WAL");
+    assert.ok(archiveDir && existsSync(archiveDir), "the cluster archives its WAL");
+    const segments = readdirSync(archiveDir).filter((f) => /^[0-9A-F]{24}$/.test(f));
+    assert.ok(segments.length > 0);
+    for (const segment of segments) assert.equal(statSync(`${archiveDir}/${segment}`).size, 1024 * 1024, "1 MB WAL segments");
     await cp.close();
     for (const port of [mainPort, ...restoredPorts]) assert.equal(postmasterOn(port), undefined, `nothing serves port ${port}`);
     for (const postmaster of live) assert.equal(existsSync(postmaster.dataDir), false, postmaster.dataDir);
     assert.equal(existsSync(archiveDir), false, "the WAL archive is removed");
+  });
+});
+
+describe("control plane: restores on a server given by postgresUrl", function () {
+  this.timeout(60_000);
+
+  it("fails the restore job saying restores need the embedded Postgres, and leaves the preview failed and listed", async () => {
+    const server = await startEmbeddedPostgres();
+    try {
+      const cp = await startControlPlane({ backend: "postgres", postgresUrl: `postgres://${server.user}:${server.password}@${server.host}:${server.port}/postgres` });
+      try {
+        const api = apiClient(cp);
+        const res = await api.post(`/v1/projects/${cp.projectId}/restores`, { target_kind: "new_preview", backup_key: cp.backups.list()[0].key, preview_name: "ext" });
+        assert.equal(res.status, 202);
+        const job = await pollJob(api, res.body.job.id);
+        assert.equal(job.state, "failed");
+        assert.equal(job.error, "project.restore failed: restores need the embedded Postgres: a server given by postgresUrl has no WAL archive here");
+        const [preview] = (await api.get(`/v1/projects/${cp.projectId}/preview-databases`)).body.preview_databases;
+        assert.equal(preview.state, "failed");
+      } finally {
+        await cp.close();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });

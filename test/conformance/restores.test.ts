@@ -150,6 +150,16 @@ describe("control plane: restores into a new preview (E11), memory backend", () 
     assert.equal("source_backup_key" in listed, false);
   });
 
+  it("restore_time is taken to the millisecond, in any offset: more fraction digits are cut", async () => {
+    clock.advance(2 * HOUR);
+    const at = clock.time - HOUR + 123;
+    const local = new Date(at + 2 * HOUR).toISOString().replace("Z", "999+02:00");
+    const res = await restore({ restore_time: local, preview_name: "truncated" });
+    assert.equal(res.status, 202, res.text);
+    assert.equal(res.body.pitr.requested_restore_time, iso(at));
+    assert.equal(res.body.pitr.restore_time, iso(at));
+  });
+
   it("a time later than the latest restorable point (now) is clamped to it, and pitr says so", async () => {
     const requested = clock.time + 3 * HOUR;
     const res = await restore({ restore_time: iso(requested), preview_name: "future" });
@@ -241,6 +251,25 @@ describe("control plane: restores into a new preview (E11), memory backend", () 
   });
 });
 
+describe("control plane: backupEveryMs", () => {
+  it("starts a backup schedule with the control plane", async () => {
+    const cp = await startControlPlane({ backupEveryMs: 20 });
+    try {
+      while (!cp.backups.list().some((b) => b.trigger === "scheduled")) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(cp.backups.list()[0].trigger, "initial");
+    } finally {
+      await cp.close();
+    }
+    const none = await startControlPlane();
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      assert.deepEqual(none.backups.list().map((b) => b.trigger), ["initial"], "no schedule unless asked");
+    } finally {
+      await none.close();
+    }
+  });
+});
+
 describe("control plane: restores with time progression and explicit nulls", () => {
   it("a restore job finishes on the clock like the others; empty source fields go out as null", async () => {
     const clock = new ManualClock();
@@ -292,6 +321,15 @@ describe("control plane: backup and restore-point admin routes (/_capydb_local)"
     assert.equal((await admin("GET", "/backups?projectId=prj_nope")).status, 400);
     assert.equal((await admin("POST", "/backups/schedule", { everyMs: "often" })).status, 400);
     assert.equal((await admin("POST", "/sources/query", { sql: "SELECT 1" })).status, 400, "the memory backend has no data");
+  });
+
+  it("job fault switches take the restore kind over HTTP", async () => {
+    assert.equal((await admin("POST", "/jobs/fail-next", { kind: "restore", error: "over http" })).status, 200);
+    const api = apiClient(cp);
+    const res = await api.post(`/v1/projects/${cp.projectId}/restores`, { target_kind: "new_preview", backup_key: cp.backups.list()[0].key });
+    const done = await pollJob(api, res.body.job.id);
+    assert.equal(done.state, "failed");
+    assert.equal(done.error, "over http");
   });
 
   it("withhold-preview-id-next over HTTP", async () => {

@@ -130,6 +130,8 @@ export async function startEmbeddedPostgres(): Promise<PostgresServer> {
         ...COMMON_SETTINGS,
         wal_level: "replica",
         archive_mode: "on",
+        // Lets tests read each row's commit time, which decides whether a point-in-time restore has it.
+        track_commit_timestamp: "on",
         // Never overwrite an archived segment: a second copy of a name means something is wrong.
         archive_command: `test ! -f ${archiveDir}/%f && cp %p ${archiveDir}/%f`,
       }),

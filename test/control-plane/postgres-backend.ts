@@ -1,23 +1,10 @@
 import { Client } from "pg";
-import { rm } from "node:fs/promises";
 import type { Backend, Endpoint, PreviewPlacement, PreviewTarget, RestoreSource } from "./backend";
 import { startEmbeddedPostgres, type PostgresServer } from "./embedded-postgres";
-import { freePort } from "./free-port";
 import { randomToken } from "./ids";
+import { RestoredClusters } from "./restored-clusters";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
 import { WalBackups, type BaseBackup } from "./wal-backups";
-
-/** A restored preview's own postmaster, on its own port, serving the restored copy of the source database. */
-interface RestoredCluster {
-  dataDir: string;
-  port: number;
-  /** The pooled port; its target follows the cluster across resets. */
-  proxy: TcpProxy;
-  proxyTarget: { host: string; port: number };
-  stop: () => Promise<void>;
-}
-
-const START_ATTEMPTS = 3;
 
 interface ServerAccess {
   host: string;
@@ -65,8 +52,7 @@ export class PostgresBackend implements Backend {
   /** Login delays for the next provisions/resets, first come first served (LoginControl.delayNext). */
   private readonly loginDelays: number[] = [];
   private readonly loginTimers = new Set<NodeJS.Timeout>();
-  /** By preview database name. */
-  private readonly restored = new Map<string, RestoredCluster>();
+  private readonly restored: RestoredClusters | undefined;
 
   private constructor(
     private readonly access: ServerAccess,
@@ -76,7 +62,9 @@ export class PostgresBackend implements Backend {
     /** Absent on a server given by URL: no WAL archive of it here, so no backups or restores. */
     private readonly wal: WalBackups | undefined,
     readonly postgresVersion: string,
-  ) {}
+  ) {
+    this.restored = embedded && wal ? new RestoredClusters(embedded, wal, access) : undefined;
+  }
 
   static async start(opts: { postgresUrl?: string }): Promise<PostgresBackend> {
     const embedded = opts.postgresUrl ? undefined : await startEmbeddedPostgres();
@@ -146,10 +134,24 @@ export class PostgresBackend implements Backend {
   }
 
   async restore(target: PreviewTarget, password: string, source: RestoreSource): Promise<Endpoint> {
-    const delay = this.loginDelays.shift();
-    const cluster = await this.startRestored(target, source, undefined);
-    await this.ownRestoredDatabase(cluster, target, password, delay);
-    return this.restoredEndpoint(cluster);
+    return this.serveRestored(target, password, source, this.loginDelays.shift());
+  }
+
+  /** A restored preview gets a postmaster of its own (restored-clusters.ts); a reset replaces it on the same ports. */
+  private async serveRestored(target: PreviewTarget, password: string, source: RestoreSource, delay: number | undefined): Promise<Endpoint> {
+    if (!this.restored) throw new Error("restores need the embedded Postgres: a server given by postgresUrl has no WAL archive here");
+    const sourceDatabase = this.sourceDatabases.get(target.projectId);
+    if (!sourceDatabase) throw new Error(`no source database for project ${target.projectId}`);
+    const endpoint = await this.restored.serve(source, {
+      sourceDatabase,
+      sourceOwner: this.sourceOwner,
+      databaseName: target.databaseName,
+      roleName: target.roleName,
+      password,
+      canLogin: delay === undefined,
+    });
+    this.allowLoginAfter(target.roleName, delay, target.databaseName);
+    return endpoint;
   }
 
   async querySource(projectId: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -177,14 +179,8 @@ export class PostgresBackend implements Backend {
 
   async reset(target: PreviewTarget, password: string): Promise<Endpoint | void> {
     const delay = this.loginDelays.shift();
-    const current = this.restored.get(target.databaseName);
-    if (current && target.source) {
-      // Back to the data it was restored from, served on the same ports.
-      await this.stopRestored(target.databaseName);
-      const cluster = await this.startRestored(target, target.source, current);
-      await this.ownRestoredDatabase(cluster, target, password, delay);
-      return this.restoredEndpoint(cluster);
-    }
+    // A restored preview goes back to the data it was restored from.
+    if (target.source) return this.serveRestored(target, password, target.source, delay);
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.ident(target.databaseName)} WITH (FORCE)`);
     await this.createDatabase(target);
     const login = delay === undefined ? "LOGIN" : "NOLOGIN";
@@ -193,12 +189,12 @@ export class PostgresBackend implements Backend {
   }
 
   /** The job completes now; the role logs in `delay` ms later (never for Infinity). */
-  private allowLoginAfter(role: string, delay: number | undefined, cluster?: RestoredCluster): void {
+  private allowLoginAfter(role: string, delay: number | undefined, restoredDatabase?: string): void {
     if (delay === undefined || !Number.isFinite(delay)) return;
     const sql = `ALTER ROLE ${this.ident(role)} LOGIN`;
     const timer = setTimeout(() => {
       this.loginTimers.delete(timer);
-      const done = cluster ? this.inCluster(cluster, "postgres", (client) => client.query(sql)) : this.admin.query(sql);
+      const done = restoredDatabase !== undefined ? this.restored!.run(restoredDatabase, sql) : this.admin.query(sql);
       done.catch(() => undefined);
     }, Math.max(0, delay));
     timer.unref();
@@ -206,12 +202,7 @@ export class PostgresBackend implements Backend {
   }
 
   async destroy(target: PreviewTarget): Promise<void> {
-    if (this.restored.has(target.databaseName)) {
-      const cluster = this.restored.get(target.databaseName)!;
-      await this.stopRestored(target.databaseName);
-      await cluster.proxy.close();
-      return;
-    }
+    if (this.restored?.has(target.databaseName)) return this.restored.remove(target.databaseName);
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.ident(target.databaseName)} WITH (FORCE)`);
     await this.admin.query(`DROP ROLE IF EXISTS ${this.ident(target.roleName)}`);
     this.previewDatabases.delete(target.databaseName);
@@ -220,10 +211,7 @@ export class PostgresBackend implements Backend {
 
   async close(): Promise<void> {
     for (const timer of this.loginTimers) clearTimeout(timer);
-    for (const [name, cluster] of [...this.restored]) {
-      await this.stopRestored(name);
-      await cluster.proxy.close();
-    }
+    await this.restored?.closeAll();
     await this.wal?.close();
     await this.proxy.close();
     // Dropping one by one only matters on a shared server; an embedded cluster is deleted whole.
@@ -258,86 +246,6 @@ export class PostgresBackend implements Backend {
       await this.inDatabase(target.databaseName, (client) =>
         client.query(`REASSIGN OWNED BY ${this.ident(this.sourceOwner)} TO ${this.ident(target.roleName)}`),
       );
-    }
-  }
-
-  /**
-   * Starts a postmaster on a recovered copy of a base backup. `reuse`: the ports (and pooled proxy) of the
-   * cluster this one replaces; else fresh ones.
-   */
-  private async startRestored(target: PreviewTarget, source: RestoreSource, reuse: RestoredCluster | undefined): Promise<RestoredCluster> {
-    if (!this.wal || !this.embedded) {
-      throw new Error("restores need the embedded Postgres: a server given by postgresUrl has no WAL archive here");
-    }
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-      const prepared = await this.wal.prepare(source);
-      // Another process may take a free port before the postmaster binds it: then try another one.
-      const port = reuse && attempt === 1 ? reuse.port : await freePort();
-      try {
-        const stop = await this.embedded.startCluster({ dataDir: prepared.dataDir, port, settings: prepared.settings });
-        const proxyTarget = reuse?.proxyTarget ?? { host: this.access.host, port };
-        // The proxy reads its target at each connection: a reset moves it to the new postmaster.
-        proxyTarget.port = port;
-        const proxy = reuse?.proxy ?? (await startTcpProxy(proxyTarget));
-        const cluster: RestoredCluster = { dataDir: prepared.dataDir, port, proxy, proxyTarget, stop };
-        this.restored.set(target.databaseName, cluster);
-        return cluster;
-      } catch (err) {
-        await rm(prepared.dataDir, { recursive: true, force: true });
-        lastError = err;
-      }
-    }
-    throw lastError;
-  }
-
-  /**
-   * The restored cluster holds every database of the original at that time: keep the project's source,
-   * renamed to the preview's database and owned by the preview's role, and drop everything else.
-   */
-  private async ownRestoredDatabase(cluster: RestoredCluster, target: PreviewTarget, password: string, delay: number | undefined): Promise<void> {
-    const source = this.sourceDatabases.get(target.projectId);
-    if (!source) throw new Error(`no source database for project ${target.projectId}`);
-    const ident = (name: string) => this.ident(name);
-    await this.inCluster(cluster, "postgres", async (client) => {
-      const others = await client.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname NOT IN ('postgres', $1)",
-        [source],
-      );
-      for (const { datname } of others.rows) await client.query(`DROP DATABASE ${ident(datname)} WITH (FORCE)`);
-      await client.query(`ALTER DATABASE ${ident(source)} RENAME TO ${ident(target.databaseName)}`);
-      const roles = await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pv\\_%'");
-      for (const { rolname } of roles.rows) await client.query(`DROP ROLE ${ident(rolname)}`);
-      const login = delay === undefined ? "LOGIN" : "NOLOGIN";
-      await client.query(`CREATE ROLE ${ident(target.roleName)} ${login} PASSWORD ${client.escapeLiteral(password)}`);
-      await client.query(`ALTER DATABASE ${ident(target.databaseName)} OWNER TO ${ident(target.roleName)}`);
-    });
-    await this.inCluster(cluster, target.databaseName, (client) =>
-      client.query(`REASSIGN OWNED BY ${ident(this.sourceOwner)} TO ${ident(target.roleName)}`),
-    );
-    this.allowLoginAfter(target.roleName, delay, cluster);
-  }
-
-  private restoredEndpoint(cluster: RestoredCluster): Endpoint {
-    return { publicHost: this.access.host, directPort: cluster.port, pooledPort: cluster.proxy.port, sslMode: "disable" };
-  }
-
-  /** Stops the postmaster and removes its directory; the pooled proxy stays (a reset reuses it). */
-  private async stopRestored(databaseName: string): Promise<void> {
-    const cluster = this.restored.get(databaseName);
-    if (!cluster) return;
-    this.restored.delete(databaseName);
-    await cluster.stop();
-    await rm(cluster.dataDir, { recursive: true, force: true });
-  }
-
-  private async inCluster<T>(cluster: RestoredCluster, database: string, work: (client: Client) => Promise<T>): Promise<T> {
-    const client = connectionTo({ ...this.access, port: cluster.port }, database);
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
     }
   }
 

@@ -33,6 +33,7 @@ export class RestoreCatalog {
   private readonly backups: BackupRow[] = [];
   private readonly points: RestorePointRecord[] = [];
   private scheduleTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly backend: Backend,
@@ -84,7 +85,11 @@ export class RestoreCatalog {
       if (running) return;
       running = true;
       (async () => {
-        for (const projectId of this.projectIds()) await this.takeBackup(projectId, "scheduled");
+        for (const projectId of this.projectIds()) {
+          // The control plane may be closing between two projects' backups.
+          if (this.stopped) return;
+          await this.takeBackup(projectId, "scheduled");
+        }
       })()
         .catch((err: Error) => process.stderr.write(`[capydb-local] scheduled backup failed: ${err.message}\n`))
         .finally(() => {
@@ -96,6 +101,7 @@ export class RestoreCatalog {
 
   stop(): void {
     this.schedule(null);
+    this.stopped = true;
   }
 
   /** Checks a request's source against the project's catalog (400 naming what is wrong). */

@@ -272,7 +272,7 @@ export interface ControlPlane {
 /** Postgres backend only: logins that work late, as on a real service where the role propagates after its job. */
 export interface LoginControl {
   /**
-   * The next preview role that a create or reset job sets up cannot log in until `ms` milliseconds (wall
+   * The next preview role that a create, reset or restore job sets up cannot log in until `ms` milliseconds (wall
    * time) after that job completes; `Infinity`: never. Calls queue up, one per job. The memory backend,
    * which has no logins, throws.
    */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { copyFile, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +28,7 @@ const FILES_SKIPPED = new Set(["postmaster.pid", "postmaster.opts", "current_log
 
 const ARCHIVE_POLL_MS = 20;
 const ARCHIVE_WAIT_MS = 30_000;
+const FUTURE_SLACK_MS = 5_000;
 
 export function parseLsn(lsn: string): bigint {
   const [high, low] = lsn.split("/");
@@ -66,9 +68,14 @@ export class WalBackups {
         await session.query("SELECT pg_backup_stop(false)").catch(() => undefined);
         throw err;
       }
-      // Waits until the WAL the backup needs is archived.
-      const stop = (await session.query<{ lsn: string; labelfile: string }>("SELECT lsn::text, labelfile FROM pg_backup_stop(true)")).rows[0];
+      // pg_backup_stop(true) would wait for the archive in whole seconds; we poll it ourselves, more often.
+      const stop = (
+        await session.query<{ lsn: string; labelfile: string; segment: string }>(
+          "SELECT lsn::text, labelfile, pg_walfile_name(lsn) AS segment FROM pg_backup_stop(false)",
+        )
+      ).rows[0];
       await writeFile(path.join(dir, "backup_label"), stop.labelfile);
+      await waitForArchive(session, this.server.dataDir, stop.segment);
       const backup: BaseBackup = { dir, stopLsn: parseLsn(stop.lsn), stopWallMs: Date.now() };
       this.backups.push(backup);
       return backup;
@@ -134,6 +141,10 @@ export class WalBackups {
         // Postgres's own spelling: it refuses the "T…Z" form here.
         const target = new Date(source.at).toISOString().replace("T", " ").replace("Z", "+00");
         const backup = this.latestBackup((b) => b.stopWallMs <= source.at, target);
+        // The catalog clamps to its clock; a fake clock ahead of this machine's would have us wait for the future.
+        if (source.at - Date.now() > FUTURE_SLACK_MS) {
+          throw new Error(`restore time ${target} is in this machine's future: the postgres backend needs the control plane's clock to be the real one`);
+        }
         // Recovery finds where to stop only at the first commit after the target: make one, archived.
         while (Date.now() <= source.at) await sleep(Math.min(ARCHIVE_POLL_MS, source.at - Date.now() + 1));
         await this.archiveUpToNow();
@@ -156,25 +167,32 @@ export class WalBackups {
       // switch: with nothing written since the last switch, pg_switch_wal would name the unfinished next one.
       await session.query("SELECT pg_current_xact_id()");
       const segment = (await session.query<{ name: string }>("SELECT pg_walfile_name(pg_switch_wal()) AS name")).rows[0].name;
-      const deadline = Date.now() + ARCHIVE_WAIT_MS;
-      for (;;) {
-        const archiver = (
-          await session.query<{ last: string | null; failed: string | null }>(
-            "SELECT last_archived_wal AS last, last_failed_wal AS failed FROM pg_stat_archiver",
-          )
-        ).rows[0];
-        // Segment names of one timeline sort in WAL order.
-        if (archiver.last !== null && archiver.last.length === segment.length && archiver.last >= segment) return;
-        if (Date.now() > deadline) {
-          throw new Error(
-            `WAL segment ${segment} was not archived within ${ARCHIVE_WAIT_MS} ms (last archived ${archiver.last}, last failed ${archiver.failed})`,
-          );
-        }
-        await sleep(ARCHIVE_POLL_MS);
-      }
+      await waitForArchive(session, this.server.dataDir, segment);
     } finally {
       await session.end().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Until `segment` is in the archive: its archive_status file says ".done", or the archiver has since archived
+ * a later segment (a checkpoint may have recycled the segment and its status file). `last_archived_wal` can
+ * also name a backup history file (`<segment>.<offset>.backup`), which does not prove its segment archived.
+ */
+async function waitForArchive(session: Client, dataDir: string, segment: string): Promise<void> {
+  const deadline = Date.now() + ARCHIVE_WAIT_MS;
+  for (;;) {
+    if (existsSync(path.join(dataDir, "pg_wal", "archive_status", `${segment}.done`))) return;
+    const archiver = (
+      await session.query<{ last: string | null; failed: string | null }>("SELECT last_archived_wal AS last, last_failed_wal AS failed FROM pg_stat_archiver")
+    ).rows[0];
+    // Segment names of one timeline sort in WAL order.
+    const lastSegment = archiver.last?.slice(0, segment.length);
+    if (archiver.last === segment || (lastSegment !== undefined && lastSegment > segment)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`WAL segment ${segment} was not archived within ${ARCHIVE_WAIT_MS} ms (last archived ${archiver.last}, last failed ${archiver.failed})`);
+    }
+    await sleep(ARCHIVE_POLL_MS);
   }
 }
 
