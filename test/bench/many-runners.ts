@@ -1,6 +1,7 @@
 import { fork, ChildProcess } from "child_process";
 import * as path from "path";
 import { startControlPlane } from "../control-plane";
+import { kindOf } from "./cli";
 
 /**
  * Many CI runners sharing one API key (issue 16): K separate processes, one preview each, against one
@@ -35,6 +36,14 @@ export interface PhaseFigures {
   errors: string[];
   /** Per second from "go": [answered, refused with 429]. */
   timeline: [number, number][];
+  /** Calls by kind (cli.ts kindOf): [answered, refused with 429]. */
+  kinds: Record<string, [number, number]>;
+}
+
+function byKind(requests: { method: string; path: string; status: number }[]): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const r of requests) (out[kindOf(r)] ??= [0, 0])[r.status === 429 ? 1 : 0]++;
+  return out;
 }
 
 /** The fewest calls an operation can make: create = key scopes, POST, one job poll, URLs; delete = DELETE, one job poll. */
@@ -123,6 +132,7 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
           failures: replies.filter((r) => !r.ok).length,
           errors: replies.filter((r) => !r.ok).map((r) => r.error ?? "?").slice(0, 3),
           timeline: perSecond(requests, go),
+          kinds: byKind(requests),
         },
       };
     };
