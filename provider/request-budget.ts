@@ -11,13 +11,16 @@ import { failureRetryDelayMs, rateLimitDelayMs } from "./retry";
  * - Pacing: a token bucket. The rate starts low and doubles per second of demand (slow start) until
  *   the first 429; then it is set just under the rate that was getting through and creeps up slowly
  *   (additive increase, multiplicative decrease), with no burst beyond one request, since a burst on
- *   top of a full rate is exactly what a fixed-window limiter refuses.
- * - A 429 pauses the whole budget: for the server's Retry-After (with a floor and jitter), or for an
- *   exponential backoff when there is none. So does a 503 with Retry-After (maintenance), without
+ *   top of a full rate is exactly what a fixed-window limiter refuses. A 429 before anything of ours
+ *   got through means other processes fill the key: the rate starts again from 1/s.
+ * - A 429 pauses the whole budget: never shorter than the server's Retry-After, with a jitter that
+ *   grows while 429s come in a row (other processes sharing the key got the same Retry-After), or for
+ *   an exponential backoff when there is none. So does a 503 with Retry-After (maintenance), without
  *   changing the pacing.
  * - Calls that move work forward go first; reads many operations can share next (waiting lets more
  *   of them join one request); polls of jobs that are unlikely to have finished ("speculative")
- *   only get slots nobody else is waiting for, oldest job first.
+ *   only get slots nobody else is waiting for, oldest job first, and under a known limit only after
+ *   a longer idle gap, leaving room for the other processes that share the key.
  * - Nothing waits past its deadline: a request whose slot would come too late is not sent.
  */
 
@@ -104,6 +107,45 @@ export function serverWaitMs(retryAfterMs: number, random: () => number = Math.r
   return Math.round(base + random() * Math.max(SERVER_WAIT_JITTER_MS, base / 5));
 }
 
+/** However many 429s in a row, a pause is drawn from at most [R, R + this × R] (R: the server's wait). */
+export const LIMITED_SPREAD_MAX_WAITS = 2;
+
+/**
+ * The pause after the `n`th 429 in a row (no answered request between) whose Retry-After was
+ * `retryAfterMs`: never shorter than the server's wait R (floored at MIN_RETRY_WAIT_MS), plus a
+ * jitter that grows with n. The first time, a small one (serverWaitMs): the limit was most likely
+ * this process's own burst, and right after R the server has room again. Another 429 in a row says
+ * other processes use the key too (CI runners sharing it): they got the same Retry-After at about
+ * the same time, and all of them coming back within a quarter second meet a full window again. So the
+ * range grows: [R, 2R] after the second, [R, 3R] from the third on. Measured with 20 and 50 processes
+ * (BENCHMARKS.md, many runners): fewer 429s; the cost is up to 2R of idle time for a process that
+ * meets 429s in a row alone, hence the cap.
+ */
+export function limitedPauseMs(retryAfterMs: number, n: number, random: () => number = Math.random): number {
+  if (n <= 1) return serverWaitMs(retryAfterMs, random);
+  const base = Math.max(retryAfterMs, MIN_RETRY_WAIT_MS);
+  const spread = base * Math.min(LIMITED_SPREAD_MAX_WAITS, 2 ** (n - 1) - 1);
+  return Math.round(base + random() * spread);
+}
+
+/**
+ * A 429 when nothing of this process got through in the last second: the key is busy with other
+ * processes' requests, and this one's share is unknown but small. Halving the starting 10/s would still
+ * send 5/s into a full key; 1/s is where it starts growing from instead.
+ */
+export const UNPROVEN_RATE_PER_S = 1;
+
+/**
+ * Under a known limit, a speculative request (a poll of a job unlikely to have ended) waits until the
+ * budget has been idle for this many intervals at the current rate, where other requests need one.
+ * Within the process those polls already yield to every other request; this is for the processes it
+ * cannot see. When 20 runners share a key and each gets 0.5 requests/s, every runner polling at its
+ * full share keeps the key full of polls that find nothing, and the others' creates, URLs and deletes
+ * wait behind them. Measured (BENCHMARKS.md, many runners): about a fifth fewer calls and fewer 429s;
+ * the cost is a job noticed up to half an interval later, under a limit only.
+ */
+export const SPECULATIVE_GAP_INTERVALS = 1.5;
+
 /** Retry-After is delta-seconds or an HTTP-date (RFC 9110 §10.2.3); anything else means "none given". */
 export type RetryAfterParser = (value: string | string[] | undefined, nowMs: number) => number | undefined;
 
@@ -136,6 +178,8 @@ export class RequestBudget implements RequestPolicy {
   private decreasedAt = -Infinity;
   private consecutiveLimited = 0;
   private readonly successes: number[] = [];
+  /** When the last slot was granted (the speculative gap counts from it). */
+  private grantedAt = -Infinity;
   private readonly queue: Waiter[] = [];
   private pumping = false;
 
@@ -186,7 +230,11 @@ export class RequestBudget implements RequestPolicy {
         this.refill(now);
         // Under a millisecond of debt is rounding, not pacing.
         const tokenWait = this.tokens >= 1 - 1e-6 ? 0 : Math.max(1, Math.round(((1 - this.tokens) / this.rate) * 1000));
-        const at = Math.max(now + tokenWait, this.pausedUntil);
+        let at = Math.max(now + tokenWait, this.pausedUntil);
+        const next = this.head();
+        if (next && this.limitSeen && effectivePriority(next.ticket) === "speculative") {
+          at = Math.max(at, this.grantedAt + Math.round((SPECULATIVE_GAP_INTERVALS * 1000) / this.rate));
+        }
         this.expire(at);
         const head = this.head();
         if (!head) break;
@@ -197,6 +245,7 @@ export class RequestBudget implements RequestPolicy {
           continue;
         }
         this.tokens = Math.max(this.tokens, 1) - 1;
+        this.grantedAt = now;
         this.queue.splice(this.queue.indexOf(head), 1);
         this.stats.granted++;
         head.resolve(this.slot(head, now));
@@ -269,10 +318,11 @@ export class RequestBudget implements RequestPolicy {
     const first = !this.limitSeen;
     this.limitSeen = true;
     this.burst = LIMITED_BURST;
-    const decreased = gotThrough > 0 ? gotThrough * DECREASE_TO_SHARE_OF_OBSERVED : this.rate / 2;
+    const decreased = gotThrough > 0 ? gotThrough * DECREASE_TO_SHARE_OF_OBSERVED : Math.min(this.rate / 2, UNPROVEN_RATE_PER_S);
     this.setRate(first ? decreased : Math.min(this.rate, decreased));
     const serverMs = this.parseRetryAfter(retryAfter, now);
-    const pause = serverMs === undefined ? rateLimitDelayMs(this.consecutiveLimited, this.random) : serverWaitMs(serverMs, this.random);
+    const pause =
+      serverMs === undefined ? rateLimitDelayMs(this.consecutiveLimited, this.random) : limitedPauseMs(serverMs, this.consecutiveLimited, this.random);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     // The pause replaces pacing: the first request after it goes at once, the rest at the new rate.
     this.tokens = 1;

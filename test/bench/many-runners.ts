@@ -46,8 +46,15 @@ function byKind(requests: { method: string; path: string; status: number }[]): R
   return out;
 }
 
-/** The fewest calls an operation can make: create = key scopes, POST, one job poll, URLs; delete = DELETE, one job poll. */
-const MIN_CALLS = { create: 4, delete: 2 } as const;
+/**
+ * The fewest calls an operation of this provider makes. Create: the key's scopes (GET /v1/me, so that a
+ * key without jobs:read or credentials:read fails before anything exists, README "What happens when"),
+ * the project (GET /v1/projects/{id}: the project check, and the postgresVersion and region outputs),
+ * the POST, one job poll, the URLs: 5. The project read was added after this floor was first written
+ * with 4; leaving it out made the floor 2 s (of 10 s) lower than any schedule of these calls can reach.
+ * Delete: DELETE, one job poll.
+ */
+export const MIN_CALLS = { create: 5, delete: 2 } as const;
 
 type Reply = { ready?: true; ok?: boolean; ms?: number; id?: string; outs?: Record<string, unknown>; error?: string };
 
