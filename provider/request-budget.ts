@@ -13,10 +13,9 @@ import { failureRetryDelayMs, rateLimitDelayMs } from "./retry";
  *   (additive increase, multiplicative decrease), with no burst beyond one request, since a burst on
  *   top of a full rate is exactly what a fixed-window limiter refuses. A 429 before anything of ours
  *   got through means other processes fill the key: the rate starts again from 1/s.
- * - A 429 pauses the whole budget: never shorter than the server's Retry-After, with a jitter that
- *   grows while 429s come in a row (other processes sharing the key got the same Retry-After), or for
- *   an exponential backoff when there is none. So does a 503 with Retry-After (maintenance), without
- *   changing the pacing.
+ * - A 429 pauses the whole budget: for the server's Retry-After (with a floor and jitter, never
+ *   shorter), or for an exponential backoff when there is none. So does a 503 with Retry-After
+ *   (maintenance), without changing the pacing.
  * - Calls that move work forward go first; reads many operations can share next (waiting lets more
  *   of them join one request); polls of jobs that are unlikely to have finished ("speculative")
  *   only get slots nobody else is waiting for, oldest job first, and under a known limit only after
@@ -101,41 +100,25 @@ export const SERVER_WAIT_JITTER_MS = 250;
 /** Without a deadline, a request waits at most this long for its slot. */
 export const DEFAULT_SLOT_WAIT_MS = 5 * 60_000;
 
-/** How long to pause after a 429 whose Retry-After was `retryAfterMs`: the server's wait, floored, plus jitter. */
+/**
+ * How long to pause after a 429 whose Retry-After was `retryAfterMs`: the server's wait, floored, plus jitter.
+ * The jitter does not grow while 429s come in a row. Drawing the pause from [R, 2R] from the third 429 in a
+ * row on was tried for many CI runners sharing a key (issue 16): on the virtual-time model with 50 processes
+ * it cut the creates' calls by a fifth, but in the real 20-process benchmark it made stragglers (a runner
+ * drawing long pauses again and again while the window had room): creates took 1.78–2.18 × the floor
+ * against 1.53–1.58 × without it, at the same 429 share (BENCHMARKS.md, many runners).
+ */
 export function serverWaitMs(retryAfterMs: number, random: () => number = Math.random): number {
   const base = Math.max(retryAfterMs, MIN_RETRY_WAIT_MS);
   return Math.round(base + random() * Math.max(SERVER_WAIT_JITTER_MS, base / 5));
-}
-
-/** From this many 429s in a row on, the pause is drawn from [R, 2R] (R: the server's wait). */
-export const LIMITED_SPREAD_FROM = 3;
-
-/**
- * The pause after the `n`th 429 in a row (no answered request between) whose Retry-After was
- * `retryAfterMs`: never shorter than the server's wait R (floored at MIN_RETRY_WAIT_MS). For the first
- * two, a small jitter (serverWaitMs): right after R the server has room again, and a process whose own
- * burst met the limit should not idle. A third 429 in a row says that many other processes use the key
- * (CI runners sharing it): they got the same Retry-After at about the same time, and all of them coming
- * back within a quarter second meet a full window again; from then on the pause is drawn from [R, 2R].
- *
- * The trade-off, on the virtual-time model of N processes sharing a fixed 10/s window
- * (test/bench/shared-key-model.ts, a create then a delete each, mean of 8 seeds, 3 for 50): with 50
- * processes the creates make 752 calls instead of 975 (63 % 429s instead of 71 %), and their deletes
- * take 1.79 × the floor instead of 1.68 ×; with 20, no difference beyond the noise. Drawing from
- * [R, 2R] already from the second 429 in a row cut 50 processes' calls little more (724) but cost 20
- * processes 0.04–0.14 × the floor, since a runner that drew a long pause idles while the window has room.
- */
-export function limitedPauseMs(retryAfterMs: number, n: number, random: () => number = Math.random): number {
-  if (n < LIMITED_SPREAD_FROM) return serverWaitMs(retryAfterMs, random);
-  const base = Math.max(retryAfterMs, MIN_RETRY_WAIT_MS);
-  return Math.round(base + random() * base);
 }
 
 /**
  * A 429 when nothing of this process got through in the last second: the key is busy with other
  * processes' requests, and this one's share is unknown but small. Halving the starting 10/s would still
  * send 5/s into a full key; 1/s is where it starts growing from instead. On the model
- * (test/bench/shared-key-model.ts, 20 processes): creates 1.77 × the floor instead of 1.94 ×.
+ * (test/bench/shared-key-model.ts, 20 processes): creates make 195 calls instead of 211, 34 % answered
+ * 429 instead of 40 %, and take 1.75 × the floor instead of 1.87 ×.
  */
 export const UNPROVEN_RATE_PER_S = 1;
 
@@ -145,10 +128,10 @@ export const UNPROVEN_RATE_PER_S = 1;
  * Within the process those polls already yield to every other request; this is for the processes it
  * cannot see. When 20 runners share a key and each gets 0.5 requests/s, every runner polling at its
  * full share keeps the key full of polls that find nothing, and the others' creates, URLs and deletes
- * wait behind them. On the model (test/bench/shared-key-model.ts, 20 processes): creates make 196
- * calls instead of 230 and take 1.77 × the floor instead of 1.99 ×; deletes 85 calls instead of 102,
- * 20 % answered 429 instead of 32 %. The cost: a job is noticed up to half an interval later, under a
- * limit only, which is what the deletes (bound by their jobs, not the rate) pay: 1.62 × instead of 1.54 ×.
+ * wait behind them. On the model (test/bench/shared-key-model.ts, 20 processes): creates make 195
+ * calls instead of 233 and take 1.75 × the floor instead of 1.93 ×; deletes 85 calls instead of 102,
+ * 19 % answered 429 instead of 32 %. The cost: a job is noticed up to half an interval later, under a
+ * limit only, which is what the deletes (bound by their jobs, not the rate) pay: 1.70 × instead of 1.63 ×.
  */
 export const SPECULATIVE_GAP_INTERVALS = 1.5;
 
@@ -327,8 +310,7 @@ export class RequestBudget implements RequestPolicy {
     const decreased = gotThrough > 0 ? gotThrough * DECREASE_TO_SHARE_OF_OBSERVED : Math.min(this.rate / 2, UNPROVEN_RATE_PER_S);
     this.setRate(first ? decreased : Math.min(this.rate, decreased));
     const serverMs = this.parseRetryAfter(retryAfter, now);
-    const pause =
-      serverMs === undefined ? rateLimitDelayMs(this.consecutiveLimited, this.random) : limitedPauseMs(serverMs, this.consecutiveLimited, this.random);
+    const pause = serverMs === undefined ? rateLimitDelayMs(this.consecutiveLimited, this.random) : serverWaitMs(serverMs, this.random);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     // The pause replaces pacing: the first request after it goes at once, the rest at the new rate.
     this.tokens = 1;
