@@ -124,16 +124,16 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
     "Why the 429 share cannot reach 10 % here without slowing every lone `pulumi up`: at the start 20 first requests meet one window of 10, " +
       "and the 10 that got through send their second call into the same full window; no process can know before its first answer that it is not alone. " +
       `That is about 20 429s for the ${MIN_CALLS.create * s.runners.k} calls the creates need at least. ` +
-      "Three rules of the request budget (provider/request-budget.ts) are for a key shared with processes it cannot see: after a 429 when nothing of its own " +
-      "got through in the last second, the pace starts again from 1 request/s (not half of 10/s); from the third 429 in a row the pause is drawn from [R, 2R] " +
-      "(R = Retry-After; never shorter than R); and once the process has met the limit, a poll of a job unlikely to be done waits 1.5 intervals of its pace " +
-      "where other calls wait one. Each was chosen on a virtual-time model of this benchmark (test/bench/shared-key-model.ts, many seeds in milliseconds; " +
-      "its comments give each rule's effect with and without it). On this machine, against the code before them, two runs each, one after the other " +
-      "(2 December, 13:42–13:46 UTC, load average 10–12): create calls 229–233 → 179–196 and 429s 39–43 % → 28–31 %; delete calls 116–123 → 89–91 and " +
-      "429s 34–40 % → 16–19 %; wall times within the noise of this loaded machine (create 17.4–18.2 s → 16.6–22.2 s, delete 9.4–9.5 s → 9.9–10.4 s). " +
-      "The costs: under a limit a job is noticed up to half an interval later, which the deletes (bound by their jobs, not the rate) pay a little; " +
-      "a process that meets three 429s in a row alone idles up to R more. What is left is the tail: the last runners pace at the share they learned " +
-      "(0.5–1 request/s), and the key is half idle for the last seconds. Growing the pace faster after a quiet spell did not help on the model (more calls, more 429s, the same wall).",
+      "Two rules of the request budget (provider/request-budget.ts) are for a key shared with processes it cannot see: after a 429 when nothing of its own " +
+      "got through in the last second, the pace starts again from 1 request/s (not half of 10/s); and once the process has met the limit, a poll of a job " +
+      "unlikely to be done waits 1.5 intervals of its pace where other calls wait one. Both were chosen on a virtual-time model of this benchmark " +
+      "(test/bench/shared-key-model.ts: many seeds in milliseconds; the rules' comments give their effect on it), then measured here against the code " +
+      "before them, one run after the other (2 December, 13:42–13:56 UTC, load average 3–12): before, four runs: create 17.4–18.7 s, 229–249 calls, " +
+      "38–48 % 429s; delete 9.0–11.8 s, 116–129 calls, 34–50 % 429s. After, three runs: create 15.4–18.7 s, 184–190 calls, 31–34 % 429s; delete " +
+      "10.2–10.8 s, 81–87 calls, 19–23 % 429s; the table below is the third. The cost: under a limit a job is noticed up to half an interval later, which the deletes (bound by their " +
+      "jobs, not by the rate) pay a little. Tried and left out: a pause drawn from [R, 2R] from the third 429 in a row (fewer calls with 50 processes on the " +
+      "model, but here stragglers: creates 16.6–22.2 s over five runs); growing the pace faster after a quiet spell (on the model: more calls and 429s, " +
+      "the same wall). What is left is the tail: the last runners pace at the share they learned (0.5–1 request/s) while the key has room.",
     "",
     "| phase | wall | floor | ÷ floor | calls | 429s | median runner | slowest runner | failures |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
