@@ -23,6 +23,8 @@ export interface RunnersSettings {
   lengthsMs?: number[];
   /** Creates only, no deletes (the lateness run). */
   createOnly?: boolean;
+  /** Keep each phase's request log and replies (for looking at one runner's calls). */
+  keepLog?: boolean;
 }
 
 export interface PhaseFigures {
@@ -34,6 +36,9 @@ export interface PhaseFigures {
   slowestMs: number;
   failures: number;
   errors: string[];
+  /** With keepLog: ms from "go", method, path, status of every request; each runner's reply. */
+  log?: { ms: number; method: string; path: string; status: number }[];
+  replies?: Reply[];
   /** Per second from "go": [answered, refused with 429]. */
   timeline: [number, number][];
   /** Calls by kind (cli.ts kindOf): [answered, refused with 429]. */
@@ -140,6 +145,7 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
           errors: replies.filter((r) => !r.ok).map((r) => r.error ?? "?").slice(0, 3),
           timeline: perSecond(requests, go),
           kinds: byKind(requests),
+          ...(s.keepLog ? { log: requests.map((r) => ({ ms: r.wallAt - go, method: r.method, path: r.path, status: r.status })), replies } : {}),
         },
       };
     };
