@@ -1,6 +1,7 @@
 import { fork, ChildProcess } from "child_process";
 import * as path from "path";
 import { startControlPlane } from "../control-plane";
+import { kindOf } from "./cli";
 
 /**
  * Many CI runners sharing one API key (issue 16): K separate processes, one preview each, against one
@@ -22,6 +23,8 @@ export interface RunnersSettings {
   lengthsMs?: number[];
   /** Creates only, no deletes (the lateness run). */
   createOnly?: boolean;
+  /** Keep each phase's request log and replies (for looking at one runner's calls). */
+  keepLog?: boolean;
 }
 
 export interface PhaseFigures {
@@ -33,12 +36,30 @@ export interface PhaseFigures {
   slowestMs: number;
   failures: number;
   errors: string[];
+  /** With keepLog: ms from "go", method, path, status of every request; each runner's reply. */
+  log?: { ms: number; method: string; path: string; status: number }[];
+  replies?: Reply[];
   /** Per second from "go": [answered, refused with 429]. */
   timeline: [number, number][];
+  /** Calls by kind (cli.ts kindOf): [answered, refused with 429]. */
+  kinds: Record<string, [number, number]>;
 }
 
-/** The fewest calls an operation can make: create = key scopes, POST, one job poll, URLs; delete = DELETE, one job poll. */
-const MIN_CALLS = { create: 4, delete: 2 } as const;
+function byKind(requests: { method: string; path: string; status: number }[]): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const r of requests) (out[kindOf(r)] ??= [0, 0])[r.status === 429 ? 1 : 0]++;
+  return out;
+}
+
+/**
+ * The fewest calls an operation of this provider makes. Create: the key's scopes (GET /v1/me, so that a
+ * key without jobs:read or credentials:read fails before anything exists, README "What happens when"),
+ * the project (GET /v1/projects/{id}: the project check, and the postgresVersion and region outputs),
+ * the POST, one job poll, the URLs: 5. The project read was added after this floor was first written
+ * with 4; leaving it out made the floor 2 s (of 10 s) lower than any schedule of these calls can reach.
+ * Delete: DELETE, one job poll.
+ */
+export const MIN_CALLS = { create: 5, delete: 2 } as const;
 
 type Reply = { ready?: true; ok?: boolean; ms?: number; id?: string; outs?: Record<string, unknown>; error?: string };
 
@@ -123,6 +144,8 @@ export async function manyRunnersRun(s: RunnersSettings): Promise<{ create: Phas
           failures: replies.filter((r) => !r.ok).length,
           errors: replies.filter((r) => !r.ok).map((r) => r.error ?? "?").slice(0, 3),
           timeline: perSecond(requests, go),
+          kinds: byKind(requests),
+          ...(s.keepLog ? { log: requests.map((r) => ({ ms: r.wallAt - go, method: r.method, path: r.path, status: r.status })), replies } : {}),
         },
       };
     };

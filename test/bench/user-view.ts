@@ -1,6 +1,6 @@
 import { cliMarkdown, CliRow, cliRun, CliSettings } from "./cli";
 import { FixedCost, fixedCostRun } from "./fixed-cost";
-import { manyRunnersRun, PhaseFigures, RunnersSettings } from "./many-runners";
+import { manyRunnersRun, MIN_CALLS, PhaseFigures, RunnersSettings } from "./many-runners";
 import type { Target } from "./report";
 
 /**
@@ -115,7 +115,25 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
     "",
     `${s.runners.k} separate Node processes (the real provider, real clock, each its own request budget and poll schedule), one preview each, ` +
       `one API key limited to ${s.runners.rate} requests/s, ${s.runners.latencyMs} ms added per request, jobs ${s.runners.jobMs / 1000} s ± 20 %. ` +
-      "All start at once; floor = the slowest job plus one operation's round trips, or every runner's minimum calls at the rate limit.",
+      "All start at once; floor = the slowest job plus one operation's round trips, or every runner's minimum calls at the rate limit " +
+      `(create ${MIN_CALLS.create}: the key's scopes, the project, the POST, one poll, the URLs; delete ${MIN_CALLS.delete}: the DELETE, one poll). ` +
+      "The limiter is a fixed 1 s window per key, opened by the first request after the last one closed, answering 429 with `Retry-After: 1` " +
+      "(at least what is left of the window) once it is full; a 429 does not count against the window. Each runner does its delete in the process of its create, " +
+      "so it starts the delete with the pace its create learned.",
+    "",
+    "Why the 429 share cannot reach 10 % here without slowing every lone `pulumi up`: at the start 20 first requests meet one window of 10, " +
+      "and the 10 that got through send their second call into the same full window; no process can know before its first answer that it is not alone. " +
+      `That is about 20 429s for the ${MIN_CALLS.create * s.runners.k} calls the creates need at least. ` +
+      "Two rules of the request budget (provider/request-budget.ts) are for a key shared with processes it cannot see: after a 429 when nothing of its own " +
+      "got through in the last second, the pace starts again from 1 request/s (not half of 10/s); and once the process has met the limit, a poll of a job " +
+      "unlikely to be done waits 1.5 intervals of its pace where other calls wait one. Both were chosen on a virtual-time model of this benchmark " +
+      "(test/bench/shared-key-model.ts: many seeds in milliseconds; the rules' comments give their effect on it), then measured here against the code " +
+      "before them, one run after the other (2 December, 13:42–13:56 UTC, load average 3–12): before, four runs: create 17.4–18.7 s, 229–249 calls, " +
+      "38–48 % 429s; delete 9.0–11.8 s, 116–129 calls, 34–50 % 429s. After, three runs: create 15.4–18.7 s, 184–190 calls, 31–34 % 429s; delete " +
+      "10.2–10.8 s, 81–87 calls, 19–23 % 429s; the table below is the third. The cost: under a limit a job is noticed up to half an interval later, which the deletes (bound by their " +
+      "jobs, not by the rate) pay a little. Tried and left out: a pause drawn from [R, 2R] from the third 429 in a row (fewer calls with 50 processes on the " +
+      "model, but here stragglers: creates 16.6–22.2 s over five runs); growing the pace faster after a quiet spell (on the model: more calls and 429s, " +
+      "the same wall). What is left is the tail: the last runners pace at the share they learned (0.5–1 request/s) while the key has room.",
     "",
     "| phase | wall | floor | ÷ floor | calls | 429s | median runner | slowest runner | failures |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -126,6 +144,8 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
         `${sec(p.medianMs)} | ${sec(p.slowestMs)} | ${p.failures} |`,
     );
   }
+  lines.push("", "Calls by kind (answered / 429):", "");
+  for (const [name, p] of phasesOf(v)) lines.push(`- ${name}: ${Object.entries(p.kinds).map(([kind, [ok, no]]) => `${kind} ${ok}/${no}`).join(", ")}`);
   lines.push("", "Requests per second from the start (answered / 429):", "");
   for (const [name, p] of phasesOf(v)) lines.push(`- ${name}: ${p.timeline.map(([ok, no]) => `${ok}/${no}`).join(" ")}`);
   lines.push(
