@@ -133,3 +133,18 @@ function describe(value: unknown): string {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
+
+/**
+ * The `source` a program declaring this preview would have, from what CapyDB reports of its provenance
+ * (for `pulumi import`): a backup by its key, a point-in-time restore by the time CapyDB used. A restore
+ * point is reported as the time it stands for (CapyDB keeps no restore point id on the preview), so a
+ * program naming it by `restorePointId` sees a replacement planned after the import; undefined for a clone.
+ */
+export function reportedSource(outputs: { sourceKind?: unknown; sourceBackupKey?: unknown; sourceRestoreTime?: unknown }): PreviewSource | undefined {
+  if (outputs.sourceKind === "backup" && typeof outputs.sourceBackupKey === "string" && outputs.sourceBackupKey !== "") {
+    return { backupKey: outputs.sourceBackupKey };
+  }
+  const time = typeof outputs.sourceRestoreTime === "string" ? normalizeRestoreTime(outputs.sourceRestoreTime) : undefined;
+  if (outputs.sourceKind === "pitr" && time) return { restoreTime: time };
+  return undefined;
+}
