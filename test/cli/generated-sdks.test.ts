@@ -3,6 +3,7 @@
 // <version> --file <archive>`), against the local control plane on real Postgres:
 //   Python  a program on the generated SDK, run by the Python Automation API (inline program)
 //   Go      a program on the generated SDK, run by the Go Automation API (auto.UpsertStackInlineSource)
+//           (both also read their preview back with the generated getPreviewDatabase / LookupPreviewDatabase)
 //   TypeScript  a program on the generated Node.js SDK: the README's lifecycle, one CLI command at a time
 // .NET is generated and checked only: there is no .NET SDK on these machines.
 import { strict as assert } from "assert";
@@ -170,6 +171,10 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
           assert.equal(typeof outs[key].value, "string");
         }
         assert.match(String(outs.directUrl.value), /^postgres(ql)?:\/\//);
+        // The invoke capydb:index:getPreviewDatabase through the generated SDK's function: the same preview, the URL secret.
+        assert.equal(outs.lookedUpId.value, live[0].id);
+        assert.equal(outs.lookedUpDirectUrl.secret, true, "the looked-up URL is secret");
+        assert.equal(outs.lookedUpDirectUrl.value, outs.directUrl.value);
         secrets = { directUrl: String(outs.directUrl.value), password: String(outs.password.value) };
         assert.deepEqual(writes(cp.requests()).map((r) => r.method), ["POST"], describeRequests(cp.requests()));
       });
