@@ -119,6 +119,7 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
     const dir = path.dirname(built.dotnet);
     assert.equal(fs.readFileSync(path.join(dir, "version.txt"), "utf8").trim(), SCHEMA.version);
     assert.match(fs.readFileSync(path.join(dir, "PreviewDatabase.cs"), "utf8"), /\[PulumiResourceType\("capydb:index:PreviewDatabase"\)\]/);
+    assert.match(fs.readFileSync(path.join(dir, "GetPreviewDatabase.cs"), "utf8"), /InvokeAsync<GetPreviewDatabaseResult>\("capydb:index:getPreviewDatabase"/);
     assert.match(csproj, /<PackageReference Include="Pulumi"/);
   });
 
@@ -249,8 +250,11 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
       assert.equal(outs.state, "ready");
       assert.equal(outs.directUrl, "[secret]");
       assert.equal(outs.password, "[secret]");
+      assert.equal(outs.lookedUpDirectUrl, "[secret]", "the invoke's URL is secret");
       assert.deepEqual(writes(cp.requests()).map((r) => r.method), ["POST"], describeRequests(cp.requests()));
       const secrets = await stack.outputs(true);
+      assert.equal(secrets.lookedUpId, firstId, "getPreviewDatabaseOutput read back the same preview");
+      assert.equal(secrets.lookedUpDirectUrl, secrets.directUrl);
       const state = stack.stateFileText(PROJECT);
       for (const key of ["directUrl", "password"]) assert.ok(!state.includes(String(secrets[key])), `${key} is not in the state in clear`);
     });
