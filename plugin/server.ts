@@ -19,8 +19,10 @@ import { INPUT_NAMES } from "../provider/inputs";
 import { SECRET_OUTPUTS } from "../provider/outputs";
 import { UNKNOWN } from "../provider/unknown";
 import { VERSION } from "../provider/version";
+import { stderrSink } from "../provider/log";
 import { cancellableClock, type CancellableClock } from "./cancel";
 import { configFromRequest, CONFIG_NAMES } from "./config";
+import { EngineLog } from "./engine-log";
 import { IMPORT_ID_FORM, parseImportId } from "./import-id";
 import { LOOKUP_TOKEN, RESOURCE_TOKEN } from "./schema-tokens";
 import { restoreTimeouts, withEngineTimeout } from "./timeouts";
@@ -33,12 +35,15 @@ export interface PluginDeps extends Omit<ProviderDeps, "clock"> {
   clock?: Clock;
   /** The schema served by GetSchema (plugin/schema.json). */
   schemaText: string;
+  /** The engine's address (the plugin's first argument): progress lines go to its Log RPC as well as to `sink`. */
+  engineAddress?: string;
 }
 
 /** What every RPC handler shares: the core, the clock Cancel stops, the schema, in-flight count. */
 export class CapyDBPluginService {
   readonly clock: CancellableClock;
   readonly core: CapyDBProvider;
+  readonly log: EngineLog;
   readonly outputNames: string[];
   /** What the invoke answers: the outputs the schema declares for it. */
   readonly lookupOutputNames: string[];
@@ -48,7 +53,8 @@ export class CapyDBPluginService {
 
   constructor(private readonly deps: PluginDeps) {
     this.clock = cancellableClock(deps.clock ?? systemClock);
-    this.core = createProvider({ ...deps, clock: this.clock });
+    this.log = new EngineLog(deps.engineAddress, deps.sink ?? stderrSink);
+    this.core = createProvider({ ...deps, clock: this.clock, sink: this.log.sink });
     const schema = JSON.parse(deps.schemaText) as {
       resources: Record<string, { properties: Record<string, unknown> }>;
       functions: Record<string, { outputs: { properties: Record<string, unknown> } }>;
@@ -62,7 +68,8 @@ export class CapyDBPluginService {
     const unary = <Req, Res>(name: string, run: (req: Req) => Promise<Res>) =>
       (call: Call<Req>, done: Done<Res>) => {
         this.inFlight++;
-        run(call.request).then(
+        const urn = (call.request as { getUrn?: () => string }).getUrn?.() ?? "";
+        this.log.within(urn, () => run(call.request)).then(
           (res) => done(null, res),
           (error: unknown) => done(grpcError(error), null),
         ).finally(() => this.inFlight--);
