@@ -14,7 +14,7 @@ import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../provider/outputs";
 import { CONFIG_KEYS, CONFIG_NAMES } from "./config";
 
 import { SDK_LANGUAGES } from "./schema-languages";
-import { LOOKUP_TOKEN, PACKAGE_NAME, RESOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
+import { LOOKUP_TOKEN, PACKAGE_NAME, RESOURCE_TOKEN, SOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
 
 type TypeSpec = { type?: string; $ref?: string; oneOf?: TypeSpec[]; enum?: unknown };
 type PropertySpec = TypeSpec & { description: string; secret?: boolean };
@@ -57,6 +57,7 @@ function typeSpec(typeText: string, where: string): TypeSpec {
     if (part === "number") return { type: "number" };
     if (part === "boolean") return { type: "boolean" };
     if (part === "PreviewDatabaseTimeouts") return { $ref: `#/types/${TIMEOUTS_TOKEN}` };
+    if (part === "PreviewDatabaseSource") return { $ref: `#/types/${SOURCE_TOKEN}` };
     throw new Error(`schema: ${where} has the type ${typeText}, which the schema generator does not map; add it to typeSpec()`);
   };
   const specs = parts.map(one);
@@ -130,6 +131,7 @@ export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
   const args = get("PreviewDatabaseArgs");
   const resource = get("PreviewDatabase");
   const timeouts = get("PreviewDatabaseTimeouts");
+  const source = get("PreviewDatabaseSource");
 
   const inputProperties: Record<string, PropertySpec> = {};
   for (const name of INPUT_NAMES) inputProperties[name] = property(args.members, name, "PreviewDatabaseArgs");
@@ -151,6 +153,8 @@ export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
 
   const timeoutProperties: Record<string, PropertySpec> = {};
   for (const name of timeouts.members.keys()) timeoutProperties[name] = property(timeouts.members, name, "PreviewDatabaseTimeouts");
+  const sourceProperties: Record<string, PropertySpec> = {};
+  for (const name of source.members.keys()) sourceProperties[name] = property(source.members, name, "PreviewDatabaseSource");
 
   const configVariables: Record<string, PropertySpec> = {};
   for (const name of CONFIG_NAMES) {
@@ -176,6 +180,7 @@ export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
     },
     types: {
       [TIMEOUTS_TOKEN]: { type: "object", description: timeouts.doc, properties: timeoutProperties },
+      [SOURCE_TOKEN]: { type: "object", description: source.doc, properties: sourceProperties },
     },
     functions: lookupFunction(opts.lookupSdkFile ?? path.join(repoRoot(), "sdk", "get-preview-database.ts")),
     resources: {

@@ -22,6 +22,8 @@ export interface PreviewDatabase {
   last_error?: string | null;
   source_kind?: string | null;
   source_database?: string | null;
+  source_backup_key?: string | null;
+  source_restore_time?: string | null;
 }
 
 export interface Job {
@@ -40,6 +42,13 @@ export interface Job {
   last_exit_code?: number | null;
   last_stdout?: string | null;
   last_stderr?: string | null;
+}
+
+/** E11's `pitr`: a point-in-time restore later than the latest restorable point is clamped, and says so. */
+export interface PitrInfo {
+  requested_restore_time?: string | null;
+  restore_time?: string | null;
+  restore_time_clamped?: boolean | null;
 }
 
 export interface ConnectionInfo {

@@ -16,6 +16,7 @@ import {
   ErrorBodySchema,
   Job,
   JobResponse,
+  RestoreResponse,
   ListJobsResponse,
   ListPreviewsResponse,
   PreviewAndJobResponse,
@@ -85,6 +86,16 @@ export interface CreatePreviewBody {
   name: string;
   mode: string;
   ttl_hours: number;
+}
+
+/** E11 with `target_kind: "new_preview"`: exactly one of the three source fields is set. */
+export interface RestoreBody {
+  target_kind: "new_preview";
+  preview_name: string;
+  ttl_hours: number;
+  backup_key?: string;
+  restore_point_id?: string;
+  restore_time?: string;
 }
 
 /**
@@ -163,6 +174,12 @@ export class CapyDBClient {
   async createPreview(projectId: string, body: CreatePreviewBody, opts?: CallOptions) {
     const path = apiPath`/v1/projects/${projectId}/preview-databases`;
     return this.call("POST", path, PreviewAndJobResponse, body, opts);
+  }
+
+  /** E11: restore into a new preview. The preview's id comes with the job (preview_database_id) or from the list. */
+  async restorePreview(projectId: string, body: RestoreBody, opts?: CallOptions) {
+    const path = apiPath`/v1/projects/${projectId}/restores`;
+    return this.call("POST", path, RestoreResponse, body, opts);
   }
 
   async extendPreview(previewId: string, ttlHours: number, opts?: CallOptions): Promise<PreviewDatabase> {

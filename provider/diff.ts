@@ -1,6 +1,7 @@
 import { DEFAULT_MODE, DEFAULT_TTL_HOURS } from "./inputs";
 import { DEFAULT_KEEP_ALIVE, renewalDue } from "./keep-alive";
 import { DEFAULT_READINESS } from "./login-proof";
+import { hasSource } from "./source";
 import { containsUnknown } from "./unknown";
 
 export interface DiffResult {
@@ -9,8 +10,8 @@ export interface DiffResult {
   deleteBeforeReplace: boolean;
 }
 
-/** A different project, name or mode is a different database: the API can change none in place. */
-export const REPLACE_KEYS = ["projectId", "name", "mode"] as const;
+/** A different project, name, mode or source is a different database: the API can change none in place. */
+export const REPLACE_KEYS = ["projectId", "name", "mode", "source"] as const;
 /** ttlHours → extend; resetTrigger → reset; timeouts, adopt, keepAlive and readiness only change how we work. */
 export const UPDATE_KEYS = ["ttlHours", "resetTrigger", "timeouts", "adopt", "keepAlive", "readiness"] as const;
 
@@ -48,11 +49,17 @@ export function diffPreview(olds: Record<string, unknown>, news: Record<string, 
     if (containsUnknown(news[key])) return true;
     return !sameValue(olds[key] ?? DEFAULTS[key], news[key] ?? DEFAULTS[key]);
   };
-  const replaces = REPLACE_KEYS.filter(changed);
-  const updates = UPDATE_KEYS.filter(changed);
+  const replaces: string[] = REPLACE_KEYS.filter(changed);
+  let updates: string[] = UPDATE_KEYS.filter(changed);
+  // A restored preview is reset by restoring it again: CapyDB's reset re-clones the project's current
+  // data, which would lose the restored moment. A new or changed trigger (not a removed one) replaces.
+  if (updates.includes("resetTrigger") && news.resetTrigger !== undefined && news.resetTrigger !== null && restores(news)) {
+    replaces.push("resetTrigger");
+    updates = updates.filter((k) => k !== "resetTrigger");
+  }
   return {
     changes: replaces.length > 0 || updates.length > 0,
-    replaces: [...replaces],
+    replaces,
     // Always delete first. Names are unique per project, so with the name kept the create would meet a
     // 409 for its own predecessor; and with a new name, two previews at once need two slots of the
     // plan's preview limit (1 on the smallest plan), so create-first would fail exactly there.
@@ -74,4 +81,9 @@ function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The new inputs restore from a source (or may: a source not known yet during preview counts). */
+function restores(news: Record<string, unknown>): boolean {
+  return hasSource(news) || (news.source !== undefined && news.source !== null && containsUnknown(news.source));
 }

@@ -147,7 +147,8 @@ export function hintFor(method: string, path: string, status: number): string | 
   if (status === 403) {
     return (
       `the API key lacks the \`${scopeFor(method, path)}\` scope or is scoped to another project ` +
-      "(use a project-scoped key with projects:read, projects:write, credentials:read and jobs:read), " +
+      "(use a project-scoped key with projects:read, projects:write, credentials:read and jobs:read" +
+      (path.includes("/restores") ? ", and backups:write for a preview with `source`), " : "), ") +
       "or CapyDB refused the action itself, for example at the plan's preview limit (see its message)."
     );
   }

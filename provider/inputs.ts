@@ -2,6 +2,7 @@ import { AUTO_NAME_SEED } from "./auto-name-seed";
 import { parseDuration } from "./duration";
 import { unsafePathSegmentReason } from "./path-segment";
 import { hashedPreviewName, MAX_PREVIEW_NAME_LENGTH } from "./slug";
+import { checkSource, hasSource, PreviewSource } from "./source";
 import { containsUnknown, isUnknown } from "./unknown";
 
 /** Resolved inputs as the provider methods receive them (camelCase; snake_case only on the wire). */
@@ -30,6 +31,8 @@ export interface PreviewDatabaseInputs {
   __autoNameSeed?: string;
   /** "login" (default): create and reset return once both URLs log in; "job": once CapyDB's job completes. */
   readiness?: "login" | "job";
+  /** Restore the new preview from a backup, a restore point or a point in time (source.ts); absent: a clone. */
+  source?: PreviewSource;
   autoNameSeed?: string;
 }
 
@@ -38,7 +41,7 @@ export interface PreviewDatabaseInputs {
  * `ttlHour` must not silently do nothing), and these are the inputs echoed into the outputs. A new
  * input is added here, and nowhere else.
  */
-export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness"] as const;
+export const INPUT_NAMES = ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness", "source"] as const;
 /**
  * Not user inputs, but always present: the serialized provider, and the SDK's auto-name seed (named
  * `autoNameSeed` by 0.1.0, whose stacks still hold it).
@@ -226,6 +229,17 @@ export function checkInputs(
       `readiness must be "login" (create and reset wait until both URLs accept a login) or "job" (wait for CapyDB's job only, ` +
         `for runners that cannot reach the database), got ${describe(news.readiness)}.`,
     );
+  }
+
+  if (news.source === undefined || news.source === null) delete inputs.source;
+  else {
+    const checked = checkSource(news.source);
+    failures.push(...checked.failures);
+    if (checked.failures.length === 0) inputs.source = checked.source;
+    // A restore brings the data of its source: a blank database of it is a contradiction, not a choice.
+    if (news.mode === "empty" && hasSource(inputs)) {
+      fail("mode", 'mode "empty" cannot be combined with `source`: a restored preview holds the data of its source. Remove `mode` (or set "clone"), or remove `source` for an empty database.');
+    }
   }
 
   return { inputs, failures };

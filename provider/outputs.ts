@@ -21,6 +21,9 @@ export const PREVIEW_OUTPUT_FIELDS = [
   ["ttlExpiresAt", "ttl_expires_at"],
   ["createdAt", "created_at"],
   ["lastError", "last_error"],
+  ["sourceKind", "source_kind"],
+  ["sourceBackupKey", "source_backup_key"],
+  ["sourceRestoreTime", "source_restore_time"],
 ] as const satisfies ReadonlyArray<readonly [string, keyof PreviewDatabase]>;
 
 export { SECRET_OUTPUTS } from "./secret-outputs";
@@ -33,6 +36,10 @@ export function previewOutputs(preview: PreviewDatabase): Outputs {
   // The one free-text field the API fills: a non-secret output, so whatever the server put in it
   // (a failed clone's connection string, say) is masked, cut and made inert like an error message.
   if (typeof out.lastError === "string") out.lastError = serverText(out.lastError);
+  // Provenance is server text too: shown, so made inert the same way.
+  for (const key of ["sourceKind", "sourceBackupKey", "sourceRestoreTime"]) {
+    if (typeof out[key] === "string") out[key] = serverText(out[key] as string, { max: 200 });
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
+import type { ConnectionInfo, Job, PitrInfo, PreviewDatabase } from "./api-types";
 import { isPathSafeId } from "./path-segment";
 
 export type { ConnectionInfo, Job, PreviewDatabase } from "./api-types";
@@ -34,6 +34,8 @@ export const PreviewDatabaseSchema = z.object({
   last_error: optionalString,
   source_kind: optionalString,
   source_database: optionalString,
+  source_backup_key: optionalString,
+  source_restore_time: optionalString,
 });
 
 export const JobSchema = z.object({
@@ -54,6 +56,12 @@ export const JobSchema = z.object({
   last_stderr: optionalString,
 });
 
+export const PitrSchema = z.object({
+  requested_restore_time: optionalString,
+  restore_time: optionalString,
+  restore_time_clamped: z.boolean().nullish(),
+});
+
 export const ConnectionInfoSchema = z.object({
   username: optionalString,
   direct_url: optionalString,
@@ -66,7 +74,8 @@ const schemasMatchTypes: [
   Same<z.infer<typeof PreviewDatabaseSchema>, PreviewDatabase>,
   Same<z.infer<typeof JobSchema>, Job>,
   Same<z.infer<typeof ConnectionInfoSchema>, ConnectionInfo>,
-] = [true, true, true];
+  Same<z.infer<typeof PitrSchema>, PitrInfo>,
+] = [true, true, true, true];
 void schemasMatchTypes;
 
 export const ErrorBodySchema = z.object({ error: z.string() });
@@ -83,6 +92,8 @@ export const ListJobsResponse = z.object({
 export const PreviewAndJobResponse = z.object({ preview: PreviewDatabaseSchema, job: JobSchema });
 export const PreviewResponse = z.object({ preview: PreviewDatabaseSchema });
 export const JobResponse = z.object({ job: JobSchema });
+/** E11: the restore's job, and `pitr` for a point-in-time restore (absent or null otherwise). */
+export const RestoreResponse = z.object({ job: JobSchema, pitr: PitrSchema.nullish() });
 export const ConnectionsResponse = z.object({ connections: ConnectionInfoSchema });
 
 export { known } from "./known";

@@ -5,13 +5,21 @@ import { seedProjectFacts } from "./project-facts";
 
 /** What a preview's whole life needs (capydb-api.md §1.2): list, create/extend/reset/delete, URLs, job polls. */
 export const REQUIRED_SCOPES = ["projects:read", "projects:write", "credentials:read", "jobs:read"] as const;
+/** A preview with `source` is created through the restore endpoint (E11), which needs this one too. */
+export const RESTORE_SCOPE = "backups:write";
+
+/** The scopes a preview needs: a restore (`source`) adds backups:write, and only then is it asked for. */
+export function requiredScopes(restore: boolean): string[] {
+  return restore ? [...REQUIRED_SCOPES, RESTORE_SCOPE] : [...REQUIRED_SCOPES];
+}
 
 export class MissingScopesError extends Error {
-  constructor(readonly missing: string[], readonly granted: string[], name: string) {
+  constructor(readonly missing: string[], readonly granted: string[], name: string, restore = false) {
     super(
       `The CapyDB API key lacks the ${plural(missing.length, "scope")} ${missing.map((s) => `\`${s}\``).join(", ")} ` +
         `that preview "${name}" needs (GET /v1/me lists: ${granted.slice(0, 20).join(", ")}). Nothing was created. ` +
-        `Use a key with ${REQUIRED_SCOPES.join(", ")}: create a project-scoped API key for this project in CapyDB ` +
+        (missing.includes(RESTORE_SCOPE) ? `\`${RESTORE_SCOPE}\` is needed because the preview has a \`source\` (a restore). ` : "") +
+        `Use a key with ${requiredScopes(restore).join(", ")}: create a project-scoped API key for this project in CapyDB ` +
         "with those scopes, then set it with `pulumi config set --secret capydb:apiKey <key>` or CAPYDB_API_KEY.",
     );
     this.name = "MissingScopesError";
@@ -26,13 +34,16 @@ function plural(n: number, word: string): string {
  * The scopes a key lacks, from its granted list. `*` grants everything. An empty or absent list is
  * not proof of anything (CapyDB's own test doubles answer `[]`), so it lacks nothing.
  */
-export function missingScopes(granted: readonly string[] | null | undefined): string[] {
+export function missingScopes(granted: readonly string[] | null | undefined, restore = false): string[] {
   if (!granted || granted.length === 0 || granted.includes("*")) return [];
-  return REQUIRED_SCOPES.filter((s) => !granted.includes(s));
+  return requiredScopes(restore).filter((s) => !granted.includes(s));
 }
 
 // Once per process per key: the provider keeps one client per key, so the client is the cache key.
-const checked = new WeakMap<CapyDBClient, Promise<void>>();
+// The answer is kept, not the verdict: a create with `source` asks more of the same key.
+const checked = new WeakMap<CapyDBClient, Promise<Granted>>();
+/** The key's scopes as GET /v1/me listed them; "unknown" when it could not be asked. */
+type Granted = string[] | null | undefined | "unknown";
 /** What GET /v1/me said about the key, for the project check's message. */
 const principals = new WeakMap<CapyDBClient, { scopes?: string[] | null; projectId?: string | null }>();
 /** Once per process per key and project. */
@@ -59,32 +70,36 @@ export class ProjectAccessError extends Error {
  * A rejected key (401/403) fails here too; any other trouble with /v1/me is reported and the create
  * goes on, since the create's own calls will say what is wrong.
  */
-export async function ensureScopes(ctx: OperationContext, name: string, deadline: number, projectId?: string): Promise<void> {
-  await ensureKeyScopes(ctx, name, deadline);
+export async function ensureScopes(ctx: OperationContext, name: string, deadline: number, projectId?: string, restore = false): Promise<void> {
+  await ensureKeyScopes(ctx, name, deadline, restore);
   if (projectId !== undefined) await ensureProject(ctx, projectId, name, deadline);
 }
 
-function ensureKeyScopes(ctx: OperationContext, name: string, deadline: number): Promise<void> {
+async function ensureKeyScopes(ctx: OperationContext, name: string, deadline: number, restore: boolean): Promise<void> {
   let pending = checked.get(ctx.client);
   if (!pending) {
     const client = ctx.client;
     // Only a definite answer is remembered: after trouble with /v1/me the next create asks again.
-    pending = checkScopes(ctx, name, deadline).then(
-      (definite) => {
-        if (!definite) checked.delete(client);
+    pending = readScopes(ctx, name, deadline).then(
+      (granted) => {
+        if (granted === "unknown") checked.delete(client);
+        return granted;
       },
       (error) => {
-        if (!(error instanceof MissingScopesError) && !(error instanceof CapyDBError && error.isAuth)) checked.delete(client);
+        if (!(error instanceof CapyDBError && error.isAuth)) checked.delete(client);
         throw error;
       },
     );
     checked.set(client, pending);
   }
-  return pending;
+  const granted = await pending;
+  if (granted === "unknown") return;
+  const missing = missingScopes(granted, restore);
+  if (missing.length > 0) throw new MissingScopesError(missing, granted ?? [], name, restore);
 }
 
-/** true when the key's scopes were seen (and suffice); false when /v1/me could not tell. */
-async function checkScopes(ctx: OperationContext, name: string, deadline: number): Promise<boolean> {
+/** The key's scopes as GET /v1/me lists them; "unknown" when /v1/me could not tell. */
+async function readScopes(ctx: OperationContext, name: string, deadline: number): Promise<Granted> {
   let granted: string[] | null | undefined;
   try {
     // Loaded here, not at the top: zod's schemas are only needed once an API call is made (issue 16).
@@ -97,11 +112,9 @@ async function checkScopes(ctx: OperationContext, name: string, deadline: number
     // create would meet the same, so it ends here.
     if (error instanceof CapyDBError && (error.isAuth || error.notSent)) throw error;
     ctx.log.info(`create ${name}: could not check the API key's scopes (${error instanceof Error ? error.message : String(error)}); going on`);
-    return false;
+    return "unknown";
   }
-  const missing = missingScopes(granted);
-  if (missing.length > 0) throw new MissingScopesError(missing, granted ?? [], name);
-  return true;
+  return granted;
 }
 
 /**

@@ -38,6 +38,12 @@ export interface GetPreviewDatabaseResult {
   createdAt: pulumi.Output<string | null>;
   /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null`. */
   lastError: pulumi.Output<string | null>;
+  /** How CapyDB made the preview (`source_kind`, e.g. `"backup"` or `"pitr"` for a restore), or `null`. */
+  sourceKind: pulumi.Output<string | null>;
+  /** The backup the preview was restored from (`source_backup_key`), or `null`. */
+  sourceBackupKey: pulumi.Output<string | null>;
+  /** The point in time the preview's data was restored as of (`source_restore_time`, RFC 3339), or `null`. */
+  sourceRestoreTime: pulumi.Output<string | null>;
   /** The project's Postgres major version (`postgres_version`, e.g. `"17"`), or `null` when it could not be read. */
   postgresVersion: pulumi.Output<string | null>;
   /** The project's region (`region`), or `null` when it could not be read. */
@@ -53,7 +59,7 @@ export interface GetPreviewDatabaseResult {
 const SECRET_FIELDS = new Set(["directUrl", "pooledUrl", "password"]);
 const FIELDS = [
   "id", "projectId", "name", "mode", "state", "host", "directPort", "pooledPort", "roleName", "databaseName", "sslMode",
-  "ttlExpiresAt", "createdAt", "lastError", "postgresVersion", "region", "directUrl", "pooledUrl", "password",
+  "ttlExpiresAt", "createdAt", "lastError", "sourceKind", "sourceBackupKey", "sourceRestoreTime", "postgresVersion", "region", "directUrl", "pooledUrl", "password",
 ] as const satisfies ReadonlyArray<keyof GetPreviewDatabaseResult>;
 
 /**

@@ -1,4 +1,4 @@
-export { PreviewDatabase, PreviewDatabaseArgs, PreviewDatabaseTimeouts, PREVIEW_DATABASE_SECRET_OUTPUTS } from "./preview-database";
+export { PreviewDatabase, PreviewDatabaseArgs, PreviewDatabaseSource, PreviewDatabaseTimeouts, PREVIEW_DATABASE_SECRET_OUTPUTS } from "./preview-database";
 export { getPreviewDatabase, GetPreviewDatabaseArgs, GetPreviewDatabaseResult } from "./get-preview-database";
 export { previewDatabaseProvider } from "./provider-shim";
 export {

@@ -24,6 +24,26 @@ export interface PreviewDatabaseTimeouts {
   delete?: pulumi.Input<string>;
 }
 
+/**
+ * What a preview is restored from, instead of a clone of the project's current data: exactly one of the three.
+ * CapyDB restores it into a new preview (`POST /v1/projects/{projectId}/restores` with `target_kind: "new_preview"`),
+ * which needs the API key's `backups:write` scope.
+ */
+export interface PreviewDatabaseSource {
+  /** Key of a backup of the project to restore (CapyDB's `backup_key`). */
+  backupKey?: pulumi.Input<string>;
+  /** Id of a restore point of the project to restore (CapyDB's `restore_point_id`). */
+  restorePointId?: pulumi.Input<string>;
+  /**
+   * A point in time to restore the project's data as of: an RFC 3339 date-time with a time zone, such as
+   * `"2026-11-30T09:00:00Z"` or `"2026-11-30T10:00:00+01:00"` (CapyDB's `restore_time`). Stored in UTC, so two
+   * spellings of one instant are the same value. A time later than the latest restorable point is clamped by CapyDB
+   * to that point: `restoreTimeClamped` is then `true`, `effectiveRestoreTime` says the time used, and one progress
+   * line says both.
+   */
+  restoreTime?: pulumi.Input<string>;
+}
+
 /** Inputs of {@link PreviewDatabase}. None is secret; credentials never go here (see the class). */
 export interface PreviewDatabaseArgs {
   /**
@@ -62,7 +82,8 @@ export interface PreviewDatabaseArgs {
   /**
    * Any string or number (numbers are stored as strings). Setting it on an existing preview, or changing it, resets
    * the preview in place: `clone` copies the project's current data again, `empty` wipes it. The password (and so
-   * both URLs) changes. Removing it resets nothing. Ignored when the preview is first created.
+   * both URLs) changes. Removing it resets nothing. Ignored when the preview is first created. On a preview with a
+   * `source`, setting or changing it replaces the preview by a new restore from that source instead (see `source`).
    */
   resetTrigger?: pulumi.Input<string | number>;
   /**
@@ -86,6 +107,16 @@ export interface PreviewDatabaseArgs {
   readiness?: pulumi.Input<"login" | "job">;
   /** How long to wait for CapyDB; see {@link PreviewDatabaseTimeouts}. Default `"20m"` for each. */
   timeouts?: pulumi.Input<PreviewDatabaseTimeouts>;
+  /**
+   * Restore the preview from a backup, a restore point or a point in time instead of cloning the project's current
+   * data: exactly one of `{ backupKey }`, `{ restorePointId }` or `{ restoreTime }` (see
+   * {@link PreviewDatabaseSource}). Needs the API key's `backups:write` scope, asked for only when `source` is set.
+   * Cannot be combined with `mode: "empty"`. Changing it (or adding or removing it) replaces the preview, deleting
+   * the old one first. On a preview with a `source`, a new or changed `resetTrigger` also replaces it: the preview
+   * is restored again from the same source, back to the restored moment (with a new id and password), because
+   * CapyDB's in-place reset would copy the project's current data instead.
+   */
+  source?: pulumi.Input<PreviewDatabaseSource>;
 }
 
 /** Outputs that carry credentials; the engine stores them encrypted. */
@@ -160,6 +191,32 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   /** CapyDB's message about the last failed operation on the preview (`last_error`), or `null` when none. */
   declare readonly lastError: pulumi.Output<string | null>;
   /**
+   * How CapyDB made the preview (`source_kind`, e.g. `"backup"` or `"pitr"` for a restore), or `null` when CapyDB
+   * does not say (as for an ordinary clone).
+   */
+  declare readonly sourceKind: pulumi.Output<string | null>;
+  /** The backup the preview was restored from (`source_backup_key`), or `null` when it was not restored from one. */
+  declare readonly sourceBackupKey: pulumi.Output<string | null>;
+  /**
+   * The point in time the preview's data was restored as of (`source_restore_time`, RFC 3339), as CapyDB lists it,
+   * or `null` when it was not a point-in-time restore (or CapyDB does not say).
+   */
+  declare readonly sourceRestoreTime: pulumi.Output<string | null>;
+  /**
+   * With `source.restoreTime`: `true` when CapyDB clamped the requested time (it was later than the latest
+   * restorable point) and restored to an earlier one, `false` when it restored to the time asked for; `null`
+   * without a `restoreTime` source, or when CapyDB's answer did not say. Recorded at creation (CapyDB says it only
+   * in the restore's answer) and kept by refresh and update.
+   */
+  declare readonly restoreTimeClamped: pulumi.Output<boolean | null>;
+  /**
+   * The point in time CapyDB restored to (RFC 3339): the restore answer's `pitr.restore_time`, else the preview's
+   * `source_restore_time`; `null` when the preview was not restored to a point in time. Differs from
+   * `source.restoreTime` exactly when `restoreTimeClamped` is `true`. Recorded at creation and kept by refresh and
+   * update.
+   */
+  declare readonly effectiveRestoreTime: pulumi.Output<string | null>;
+  /**
    * The preview's `updated_at` (RFC 3339) as CapyDB listed it just before the connection URLs in state were read,
    * or `null` when unknown. A refresh that lists the preview ready with this same `updated_at` (and no reset
    * pending) keeps the URLs in state instead of reading them again: only a reset changes them, and a reset moves
@@ -212,6 +269,11 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
       ttlExpiresAt: undefined,
       createdAt: undefined,
       lastError: undefined,
+      sourceKind: undefined,
+      sourceBackupKey: undefined,
+      sourceRestoreTime: undefined,
+      restoreTimeClamped: undefined,
+      effectiveRestoreTime: undefined,
       lastJobId: undefined,
       connectionsAsOf: undefined,
       postgresVersion: undefined,

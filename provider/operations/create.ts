@@ -7,6 +7,8 @@ import { conflictDelayMs } from "../retry";
 import type { ConnectionInfo, Job, PreviewDatabase } from "../api-types";
 import { factOutputs, projectFacts } from "../project-facts";
 import { ensureScopes } from "../scope-check";
+import { hasSource } from "../source";
+import { NO_RESTORE_OUTPUTS } from "../restore-outputs";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
 import { deletePreviewAndWait } from "./delete";
 import { nameTakenError, takeoverReason } from "./adoption";
@@ -31,6 +33,8 @@ export async function findByName(ctx: OperationContext, projectId: string, name:
 
 /** What the create led to: a new preview and its job, or a live one taken over (and why). */
 type Submitted = { preview: PreviewDatabase; job?: Job; adopted: boolean; reason?: string };
+/** A listed namesake the create continues with: its own (its answer was lost) or one it may take over. */
+export type Settled = { preview: PreviewDatabase; job?: undefined; adopted: boolean; reason?: string };
 
 /**
  * POST create, reconciling instead of resending blindly (sendReconciled). Once a create's outcome is
@@ -46,12 +50,43 @@ async function submitCreate(
   label: string,
 ): Promise<Submitted> {
   const { projectId, name } = inputs;
+  return sendNamed<Submitted>(ctx, inputs, deadline, label, "create", async () => {
+    const { preview, job } = await ctx.client.createPreview(projectId, { name, mode: inputs.mode, ttl_hours: inputs.ttlHours }, { deadline });
+    if (preview.name.toLowerCase() !== name.toLowerCase()) {
+      // Applied, but the answer describes something else: as good as unreadable.
+      throw new CapyDBError({
+        kind: "schema",
+        method: "POST",
+        path: `/v1/projects/${projectId}/preview-databases`,
+        serverMessage: `the answer names preview "${preview.name}", not "${name}"`,
+      });
+    }
+    return { preview, job, adopted: false };
+  });
+}
+
+/**
+ * Sends a request that makes a preview of `inputs.name` (a create, or a restore into a new preview),
+ * with create's name reconciliation: `post` sends it once; a 409 is explained by the name's holder or
+ * waited out while no live preview holds it; a lost answer is reconciled by the name before anything
+ * is sent again. Ends with what `post` answered, or a listed namesake (Settled), or
+ * CreateOutcomeUnknownError while whether it landed stays unknown.
+ */
+export async function sendNamed<T>(
+  ctx: OperationContext,
+  inputs: PreviewDatabaseInputs,
+  deadline: number,
+  label: string,
+  what: string,
+  post: () => Promise<T>,
+): Promise<T | Settled> {
+  const { projectId, name } = inputs;
   // A namesake found listed: ours (continue), adoptable, or someone else's.
-  const settle = (existing: PreviewDatabase, firstLostAt: number | undefined): Submitted => {
+  const settle = (existing: PreviewDatabase, firstLostAt: number | undefined): Settled => {
     const evidence: NameEvidence = { unknownCreateSentAt: firstLostAt };
     const verdict = classifyNamesake(existing, inputs, evidence, ctx.serverSkewMs());
     if (verdict === "ours") {
-      ctx.log.info(`${label}: the create answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
+      ctx.log.info(`${label}: the ${what} answer was lost, but preview ${existing.id} is listed under its name; continuing with it`);
       return { preview: existing, adopted: false };
     }
     if (verdict === "adopt") return { preview: existing, adopted: true, reason: "`adopt` is true" };
@@ -60,21 +95,11 @@ async function submitCreate(
     throw nameTakenError(inputs, existing);
   };
 
-  /** One create; a 409 is explained by the name's holder, or waited out while no live preview holds it. */
-  const send = async ({ firstLostAt }: SendHistory): Promise<Submitted> => {
+  /** One send; a 409 is explained by the name's holder, or waited out while no live preview holds it. */
+  const send = async ({ firstLostAt }: SendHistory): Promise<T | Settled> => {
     for (let conflicts = 1; ; conflicts++) {
       try {
-        const { preview, job } = await ctx.client.createPreview(projectId, { name, mode: inputs.mode, ttl_hours: inputs.ttlHours }, { deadline });
-        if (preview.name.toLowerCase() !== name.toLowerCase()) {
-          // Applied, but the answer describes something else: as good as unreadable.
-          throw new CapyDBError({
-            kind: "schema",
-            method: "POST",
-            path: `/v1/projects/${projectId}/preview-databases`,
-            serverMessage: `the answer names preview "${preview.name}", not "${name}"`,
-          });
-        }
-        return { preview, job, adopted: false };
+        return await post();
       } catch (error) {
         if (!(error instanceof CapyDBError) || !error.isConflict) throw error;
         const existing = firstLostAt === undefined
@@ -93,17 +118,17 @@ async function submitCreate(
     }
   };
 
-  return sendReconciled<Submitted>(ctx, {
-    what: "create",
+  return sendReconciled<T | Settled>(ctx, {
+    what,
     label,
     deadline,
     send,
     reconcile: async (failure, { firstLostAt }) => {
-      ctx.log.info(`${label}: the outcome of the create is unknown (${failure.message}); looking the name up`);
+      ctx.log.info(`${label}: the outcome of the ${what} is unknown (${failure.message}); looking the name up`);
       const existing = await reconcileByName(ctx, projectId, name, deadline, label);
       return existing ? settle(existing, firstLostAt) : undefined;
     },
-    // Not listed now, but a create of ours may still land (a server that applies it late).
+    // Not listed now, but a request of ours may still land (a server that applies it late).
     unknown: (failure) => new CreateOutcomeUnknownError(`the preview is not listed yet; last error: ${failure.message}`),
   });
 }
@@ -154,7 +179,7 @@ export async function finishReady(
       if (!(error instanceof CapyDBError) || error.isAuth) throw error;
     }
     if (first?.direct_url && first.pooled_url) {
-      return buildOutputs(inputs, current, connectionOutputs(first), { lastJobId, connectionsAsOf: current.updated_at || null, ...factOutputs(await facts) });
+      return buildOutputs(inputs, current, connectionOutputs(first), { lastJobId, connectionsAsOf: current.updated_at || null, ...factOutputs(await facts), ...NO_RESTORE_OUTPUTS });
     }
     // URLs missing: the preview may have ended "failed" although its job completed. Look at it before waiting.
     const listed = await ctx.client.findPreview(projectId, previewId, { deadline, priority: "shareable" });
@@ -176,7 +201,7 @@ export async function finishReady(
     // `current` was seen before the URLs were asked for, so a refresh that finds its updated_at unchanged
     // may keep these URLs (read.ts); a list read alongside them proves nothing of the kind.
     const connectionsAsOf = current?.updated_at || null;
-    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf, ...factOutputs(await facts) });
+    return buildOutputs(inputs, preview, connectionOutputs(connections), { lastJobId, connectionsAsOf, ...factOutputs(await facts), ...NO_RESTORE_OUTPUTS });
   } finally {
     stop.abort();
   }
@@ -216,7 +241,10 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const started = ctx.clock.now();
   const deadline = started + resolveTimeoutMs(inputs.timeouts, "create");
   const label = `create ${inputs.name}`;
-  await ensureScopes(ctx, inputs.name, deadline, inputs.projectId);
+  const restore = hasSource(inputs);
+  await ensureScopes(ctx, inputs.name, deadline, inputs.projectId, restore);
+  // Loaded only for a restore: an ordinary create never needs it.
+  if (restore) return (await import("./restore")).restoreOperation(ctx, inputs, started, deadline, label);
 
   let submitted: Submitted;
   try {
@@ -243,7 +271,7 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
     const known = settled.listed?.state === "ready" ? settled.listed : assumed;
     outs = await finishReady(ctx, inputs, inputs.projectId, preview.id, deadline, label, jobId ?? null, known, known === assumed && assumed !== undefined);
   } catch (error) {
-    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null, ...factOutputs(undefined) });
+    const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: jobId ?? null, ...factOutputs(undefined), ...NO_RESTORE_OUTPUTS });
     // A job that failed or ended otherwise, or a preview left in a final state: nothing may stay behind.
     if (error instanceof WorkFailedError && !submitted.adopted) {
       throw await cleanUpFailedCreate(ctx, inputs, preview.id, error, tracked, label);
@@ -270,26 +298,27 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
  * A failed create job leaves a failed preview listed (§6): delete it, so nothing is orphaned, and
  * report the job's error. If even that fails, keep the id in state for destroy to finish.
  */
-async function cleanUpFailedCreate(
+export async function cleanUpFailedCreate(
   ctx: OperationContext,
   inputs: PreviewDatabaseInputs & Record<string, unknown>,
   previewId: string,
   failure: WorkFailedError,
   tracked: Outputs,
   label: string,
+  what = "Creating",
 ): Promise<Error> {
   const cleanupDeadline = ctx.clock.now() + resolveTimeoutMs(inputs.timeouts, "delete");
   try {
     // deletePreviewAndWait already waits out a busy preview (409) until its deadline.
     await deletePreviewAndWait(ctx, inputs.projectId, previewId, cleanupDeadline, `${label} (cleanup)`);
     return new Error(
-      `Creating preview "${inputs.name}" failed: ${failure.message}\n` +
+      `${what} preview "${inputs.name}" failed: ${failure.message}\n` +
         `The failed preview ${previewId} was deleted, so nothing is left behind. Fix the cause and run \`pulumi up\` again.`,
     );
   } catch (cleanupError) {
     const why = cleanupError instanceof Error ? cleanupError.message : String(cleanupError);
     return partialFailure(
-      `Creating preview "${inputs.name}" failed: ${failure.message}\n` +
+      `${what} preview "${inputs.name}" failed: ${failure.message}\n` +
         `Deleting the failed preview ${previewId} also failed (${why}). Pulumi keeps tracking it: run \`pulumi destroy\` to remove it.`,
       previewId,
       { ...tracked, state: "failed" },

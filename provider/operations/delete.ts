@@ -5,7 +5,7 @@ import { formatElapsed } from "../log";
 import { conflictDelayMs } from "../retry";
 import type { Job } from "../api-types";
 import { waitForJob, waitForPreview, WaitTimeoutError, WorkFailedError } from "../wait";
-import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { isPendingCreateId, resolvePending } from "./pending-create";
 import { sendReconciled } from "./send-reconciled";
 
 /** What a DELETE led to: its job, or the preview already gone, or a delete already running on it. */
@@ -75,7 +75,8 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
   let previewId = id;
   try {
     if (isPendingCreateId(id)) {
-      const preview = await resolvePendingCreate(ctx, id, props, deadline);
+      const preview = await resolvePending(ctx, id, props, deadline, { wait: true, label: `delete ${name}` });
+      if (preview === "running") throw new Error(`the restore recorded as pending (job ${String(props.lastJobId)}) has not finished`);
       if (!preview) {
         ctx.log.info(`delete ${name}: no preview is named "${name}": the create recorded as pending never reached CapyDB; nothing to delete`);
         return;

@@ -3,6 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs } from "../inputs";
 import { jittered } from "../retry";
 import type { PreviewDatabase } from "../api-types";
+import { PreviewSource, sourceKeyOf } from "../source";
 
 /**
  * Create's name reconciliation, in one place. CapyDB has no idempotency token: the preview's name
@@ -40,15 +41,33 @@ export function namesakeIn(previews: PreviewDatabase[], name: string): PreviewDa
  */
 export function classifyNamesake(
   namesake: PreviewDatabase,
-  inputs: Pick<PreviewDatabaseInputs, "mode" | "adopt">,
+  inputs: Pick<PreviewDatabaseInputs, "mode" | "adopt"> & { source?: PreviewSource },
   evidence: NameEvidence,
   /** CapyDB's clock minus ours (server-clock.ts): created_at is CapyDB's time, the send time ours. */
   serverSkewMs = 0,
 ): NamesakeVerdict {
   const mayBeOurs = evidence.unknownCreateSentAt !== undefined || evidence.pendingRecord === true;
-  if (mayBeOurs && namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
+  // A create's result has the mode asked for; a restore's is judged by its provenance (restoreLooksLikeResult).
+  const likeOurs = restores(inputs)
+    ? restoreLooksLikeResult(namesake, inputs.source!) && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)
+    : namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs);
+  if (mayBeOurs && likeOurs) return "ours";
   if (inputs.adopt) return "adopt";
   return "foreign";
+}
+
+function restores(inputs: { source?: PreviewSource }): boolean {
+  return inputs.source !== undefined && sourceKeyOf(inputs.source) !== undefined;
+}
+
+/**
+ * A restore's mode is CapyDB's to choose (the data is the source's), so its result is judged by its
+ * provenance: a preview that names another backup key is not the restore's result. Provenance CapyDB
+ * leaves out proves nothing either way, and a restore time is not compared (CapyDB may have clamped it).
+ */
+function restoreLooksLikeResult(namesake: PreviewDatabase, source: PreviewSource): boolean {
+  if (source.backupKey && namesake.source_backup_key) return namesake.source_backup_key === source.backupKey;
+  return true;
 }
 
 function createdBefore(preview: PreviewDatabase, sentAt: number | undefined, serverSkewMs: number): boolean {

@@ -2,7 +2,11 @@ import { OperationContext } from "../context";
 import { PreviewDatabaseInputs } from "../inputs";
 import { factOutputs } from "../project-facts";
 import { buildOutputs, connectionOutputs, PREVIEW_OUTPUT_FIELDS } from "../outputs";
-import type { PreviewDatabase } from "../api-types";
+import type { Job, PreviewDatabase } from "../api-types";
+import { CapyDBError } from "../errors";
+import { JOB_WORKING_STATES, JobFailedError, waitForJob } from "../wait";
+import { NO_RESTORE_OUTPUTS } from "../restore-outputs";
+import type { PreviewSource } from "../source";
 import { classifyNamesake, namesakeIn } from "./names";
 import { partialFailure, PartialFailure } from "./partial-failure";
 
@@ -33,12 +37,31 @@ export function pendingCreateName(id: string, props: Record<string, unknown>): s
 export function pendingCreateFailure(
   inputs: PreviewDatabaseInputs & Record<string, unknown>,
   reason: string,
+  /** A restore CapyDB accepted whose preview is not listed yet: its job, which the next `up` waits for first. */
+  restoreJob?: { id: string },
 ): PartialFailure {
+  const restoreJobId = restoreJob?.id;
   const id = pendingCreateId(inputs.name);
   const unknownFields: Record<string, null> = {};
   for (const [output] of PREVIEW_OUTPUT_FIELDS) unknownFields[output] = null;
   // The echoed inputs first, so projectId, name and mode survive; state null: nothing is known yet.
-  const properties = { ...unknownFields, ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: null, connectionsAsOf: null, ...factOutputs(undefined) }), state: null };
+  const properties = {
+    ...unknownFields,
+    ...buildOutputs(inputs, undefined, connectionOutputs(undefined), { lastJobId: restoreJobId ?? null, connectionsAsOf: null, ...factOutputs(undefined), ...NO_RESTORE_OUTPUTS }),
+    state: null,
+  };
+  if (restoreJobId !== undefined) {
+    return partialFailure(
+      `Preview "${inputs.name}" in project ${inputs.projectId}: CapyDB accepted the restore (job ${restoreJobId}), but ${reason}, ` +
+        "and no preview of that name is listed yet.\n" +
+        `Pulumi keeps it recorded as ${id}: the next \`pulumi up\` waits for job ${restoreJobId} and continues with the preview ` +
+        "(it restores again only if that job ended without one), `pulumi refresh` records its id once it is listed, " +
+        "`pulumi destroy` deletes it by name.",
+      id,
+      properties,
+      inputs,
+    );
+  }
   return partialFailure(
     `Preview "${inputs.name}" in project ${inputs.projectId}: the create was sent but CapyDB's answer was lost, and ` +
       `until the deadline it could not be confirmed whether the preview exists (${reason}).\n` +
@@ -65,11 +88,49 @@ export async function resolvePendingCreate(
   const namesake = namesakeIn(await ctx.client.listPreviews(projectId, deadline === undefined ? {} : { deadline }), name);
   if (!namesake) return undefined;
   const mode = typeof props.mode === "string" ? (props.mode as PreviewDatabaseInputs["mode"]) : namesake.mode as PreviewDatabaseInputs["mode"];
-  if (classifyNamesake(namesake, { mode, adopt: props.adopt === true }, { pendingRecord: true }) === "foreign") {
+  const source = props.source && typeof props.source === "object" ? (props.source as PreviewSource) : undefined;
+  if (classifyNamesake(namesake, { mode, adopt: props.adopt === true, source }, { pendingRecord: true }) === "foreign") {
     throw new Error(
       `The stack records a pending create of "${name}" in project ${projectId}, but the preview of that name ` +
         `(${namesake.id}) does not match it (mode ${namesake.mode}). Delete that preview, or set \`adopt: true\`, and run the command again.`,
     );
   }
   return namesake;
+}
+
+/**
+ * A pending record of a restore CapyDB accepted (its job kept as lastJobId): the preview may be listed
+ * only once that job has made it, so "not listed" proves nothing while the job runs. `wait`: wait for
+ * the job (update, delete), else answer "running" (read, which must not wait and must not forget it).
+ * undefined only once the job has ended (or is unknown to CapyDB) and no preview is listed.
+ */
+export async function resolvePending(
+  ctx: OperationContext,
+  id: string,
+  props: Record<string, unknown>,
+  deadline: number | undefined,
+  opts: { wait: boolean; label: string },
+): Promise<PreviewDatabase | undefined | "running"> {
+  const found = await resolvePendingCreate(ctx, id, props, deadline);
+  if (found) return found;
+  const jobId = typeof props.lastJobId === "string" && props.lastJobId !== "" ? props.lastJobId : undefined;
+  if (!jobId) return undefined;
+  let job: Job | undefined;
+  try {
+    job = await ctx.client.getJob(jobId, deadline === undefined ? {} : { deadline });
+    if (JOB_WORKING_STATES.has(job.state) && !job.completed_at) {
+      if (!opts.wait || deadline === undefined) return "running";
+      ctx.log.info(`${opts.label}: the restore recorded as pending (job ${jobId}) is still running; waiting for it`);
+      job = await waitForJob(ctx, job, deadline, opts.label);
+    }
+  } catch (error) {
+    if (error instanceof JobFailedError) job = error.job;
+    else if (!(error instanceof CapyDBError && error.provesAbsence)) throw error;
+  }
+  const projectId = String(props.projectId ?? "");
+  if (job?.preview_database_id) {
+    const named = await ctx.client.findPreview(projectId, job.preview_database_id, deadline === undefined ? {} : { deadline });
+    if (named) return named;
+  }
+  return resolvePendingCreate(ctx, id, props, deadline);
 }

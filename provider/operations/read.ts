@@ -3,8 +3,10 @@ import { CapyDBError } from "../errors";
 import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import type { PreviewDatabase } from "../api-types";
 import { factOutputs, projectFacts } from "../project-facts";
+import { known } from "../known";
+import { carriedRestoreOutputs } from "../restore-outputs";
 import { LOGIN_PENDING } from "./logins";
-import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { isPendingCreateId, resolvePending } from "./pending-create";
 
 /**
  * How old a list of the project may be and still answer a refresh's read of a preview it shows
@@ -37,7 +39,12 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
   try {
     let preview: PreviewDatabase | undefined;
     if (isPendingCreateId(id)) {
-      preview = await resolvePendingCreate(ctx, id, props, undefined);
+      const pending = await resolvePending(ctx, id, props, undefined, { wait: false, label });
+      if (pending === "running") {
+        ctx.log.info(`${label}: the restore recorded as pending (job ${String(props.lastJobId)}) is still running; keeping the record`);
+        return { id, props };
+      }
+      preview = pending;
       if (!preview) {
         ctx.log.info(`${label}: no preview is named "${name}": the create recorded as pending never reached CapyDB; dropping it from the stack`);
         return GONE;
@@ -71,7 +78,8 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
     }
     ctx.log.info(`${label}: preview ${preview.id} is ${preview.state}, expires ${preview.ttl_expires_at}`);
     // A reset whose outcome an earlier update could not learn stays recorded until an update settles it.
-    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf, ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
+    // The restore's clamp and time come from its answer only (the list has no `pitr`): kept as recorded.
+    const extra: Outputs = { lastJobId: props.lastJobId ?? null, connectionsAsOf, ...carriedRestoreOutputs(props, known(preview.source_restore_time)), ...factOutputs(await projectFacts(ctx, preview.project_id || projectId, ctx.clock.now() + FACTS_BUDGET_MS, label)) };
     if (props.pendingReset !== undefined) extra.pendingReset = props.pendingReset;
     if (props[LOGIN_PENDING] === true) extra[LOGIN_PENDING] = true;
     return { id: preview.id, props: buildOutputs(props, preview, connections, extra) };

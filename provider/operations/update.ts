@@ -12,8 +12,10 @@ import { awaitCreated, createOperation, finishReady, PreviewGoneError } from "./
 import { extendReconciled } from "./extend";
 import { LOGIN_PENDING, requireLogins } from "./logins";
 import { partialFailure } from "./partial-failure";
-import { isPendingCreateId, resolvePendingCreate } from "./pending-create";
+import { isPendingCreateId, resolvePending } from "./pending-create";
 import { renewTtl } from "./renew";
+import { carriedRestoreOutputs } from "../restore-outputs";
+import { hasSource } from "../source";
 import { findJobSince, isPendingReset, newestJobOf, PendingReset, resetReconciled, ResetOutcomeUnknownError, ResetUnreconcilableError } from "./reset";
 
 function goneError(name: string, id: string): Error {
@@ -59,7 +61,9 @@ export async function updateOperation(
   // An earlier create's answer was lost: find the preview by name, or send the create now.
   const projectId = String(olds.projectId ?? news.projectId);
   const deadline = ctx.clock.now() + resolveTimeoutMs(news.timeouts, "create");
-  const preview = await resolvePendingCreate(ctx, id, { ...olds, projectId }, deadline);
+  const pending = await resolvePending(ctx, id, { ...olds, projectId }, deadline, { wait: true, label: `update ${news.name}` });
+  if (pending === "running") throw new Error(`the restore recorded as pending (job ${String(olds.lastJobId)}) has not finished`);
+  const preview = pending;
   if (!preview) {
     ctx.log.info(`update ${news.name}: the create recorded as pending never reached CapyDB; creating the preview now`);
     return { outs: (await createOperation(ctx, news)).outs };
@@ -127,7 +131,7 @@ async function updatePreview(
       const resumeDeadline = started + resolveTimeoutMs(news.timeouts, "create");
       try {
         ctx.log.info(`${label}: preview ${id} was ${state ?? "not ready"}; waiting for it to become ready`);
-        const jobId = state === "provisioning" || state === "resetting" ? lastJobId ?? undefined : undefined;
+        const jobId = state === "provisioning" || state === "resetting" || state === "restoring" ? lastJobId ?? undefined : undefined;
         await awaitCreated(ctx, projectId, id, jobId, resumeDeadline, label);
       } catch (error) {
         if (error instanceof WaitTimeoutError) {
@@ -149,7 +153,15 @@ async function updatePreview(
       state = "ready";
     }
 
-    // 3. Reset, at most once per trigger value.
+    // 3. Reset, at most once per trigger value. A restored preview is never reset in place: CapyDB's
+    // reset re-clones the project's current data and would lose the restored moment; diff replaces it
+    // instead (a new restore from the same source). Only a caller that skipped diff gets here.
+    if (news.resetTrigger !== undefined && news.resetTrigger !== appliedTrigger && hasSource(news)) {
+      throw new Error(
+        `Preview "${name}" (${id}) has a \`source\`: changing \`resetTrigger\` replaces it with a new restore from that source ` +
+          "(an in-place reset would re-clone the project's current data). Run `pulumi up` so that diff plans the replacement.",
+      );
+    }
     if (news.resetTrigger !== undefined && news.resetTrigger !== appliedTrigger) {
       ctx.log.info(`${label}: resetTrigger changed; resetting preview ${id} (${news.mode === "empty" ? "wipe" : "re-clone"})`);
       // Noted before sending: what tells a lost answer's reset from no reset at all (reset.ts).
@@ -213,6 +225,8 @@ async function updatePreview(
       extended && extendOnly && kept.directUrl && kept.pooledUrl
         ? buildOutputs(news, extended, kept, { lastJobId, ...factOutputs(await projectFacts(ctx, projectId, deadline, label)) })
         : await finishReady(ctx, news, projectId, id, deadline, label, lastJobId, extended);
+    // The restore's clamp and time are known from the create's answer only: kept as recorded.
+    outs = { ...outs, ...carriedRestoreOutputs({ ...olds, source: news.source }, outs.sourceRestoreTime) };
     // New credentials (a reset), a preview that only now became ready, or logins an earlier up could not
     // prove: with readiness "login", the update ends once both URLs log in.
     if (appliedTrigger !== olds.resetTrigger || olds.state !== "ready" || olds[LOGIN_PENDING] === true) {

@@ -5,7 +5,7 @@ import { parseJsonObject } from "./validate";
 
 export const ADMIN_PREFIX = "/_capydb_local";
 
-const JOB_KINDS: readonly JobKind[] = ["create", "reset", "delete"];
+const JOB_KINDS: readonly JobKind[] = ["create", "reset", "delete", "restore"];
 
 function jobKind(value: unknown): JobKind {
   if (!JOB_KINDS.includes(value as JobKind)) throw new HttpError(400, `kind must be one of ${JOB_KINDS.join(", ")}`);
@@ -21,6 +21,12 @@ function faultRule(body: Record<string, unknown>): FaultRule {
 }
 
 const ok = (): Reply => json(200, { ok: true });
+
+const optionalString = (value: unknown, field: string): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new HttpError(400, `${field} must be a string`);
+  return value;
+};
 
 /**
  * The test-control surface over HTTP, for tests in other processes (engine harness, `npm start`).
@@ -89,6 +95,34 @@ export function adminHandler(plane: () => ControlPlane): (req: ApiRequest) => Pr
         expiresAt: typeof expiresAt === "number" ? expiresAt : undefined,
       });
       return json(201, { key });
+    })
+    .add("GET", `${ADMIN_PREFIX}/backups`, (req) => json(200, { backups: plane().backups.list(req.query.get("projectId") ?? undefined) }))
+    .add("POST", `${ADMIN_PREFIX}/backups`, async (req) =>
+      json(201, { backup: await plane().backups.take(optionalString(body(req).projectId, "projectId")) }),
+    )
+    .add("POST", `${ADMIN_PREFIX}/backups/schedule`, (req) => {
+      const everyMs = body(req).everyMs;
+      if (everyMs !== null && typeof everyMs !== "number") throw new HttpError(400, "everyMs must be a number of milliseconds, or null to stop");
+      plane().backups.schedule(everyMs);
+      return ok();
+    })
+    .add("GET", `${ADMIN_PREFIX}/restore-points`, (req) =>
+      json(200, { restore_points: plane().restores.restorePoints(req.query.get("projectId") ?? undefined) }),
+    )
+    .add("POST", `${ADMIN_PREFIX}/restore-points`, async (req) => {
+      const { projectId, name } = body(req);
+      const point = await plane().restores.createRestorePoint({
+        projectId: optionalString(projectId, "projectId"),
+        name: optionalString(name, "name"),
+      });
+      return json(201, { restore_point: point });
+    })
+    .add("GET", `${ADMIN_PREFIX}/restore-window`, (req) => json(200, { window: plane().restores.window(req.query.get("projectId") ?? undefined) }))
+    .add("POST", `${ADMIN_PREFIX}/restores/withhold-preview-id-next`, () => (plane().restores.withholdPreviewIdNext(), ok()))
+    .add("POST", `${ADMIN_PREFIX}/sources/query`, async (req) => {
+      const { sql, projectId } = body(req);
+      if (typeof sql !== "string") throw new HttpError(400, "sql must be a string");
+      return json(200, { rows: await plane().sources.query(sql, optionalString(projectId, "projectId")) });
     })
     .add("POST", `${ADMIN_PREFIX}/api-keys/revoke`, (req) => {
       const key = body(req).key;

@@ -3,9 +3,10 @@ import type { Backend } from "./backend";
 import { HttpError } from "./http-error";
 import type { JobEngine } from "./jobs";
 import type { PreviewService } from "./previews";
+import type { RestoreCatalog } from "./restores";
 import { json, Router, type ApiRequest, type Reply } from "./router";
 import type { JobRow, ProjectRow, Store } from "./state";
-import { parseCreatePreview, parseExtend, parseJobsLimit, parseJsonObject } from "./validate";
+import { parseCreatePreview, parseExtend, parseJobsLimit, parseJsonObject, parseRestore } from "./validate";
 import { jobJson, listJson, organizationJson, previewJson, projectJson } from "./wire";
 
 export interface ApiDeps {
@@ -14,11 +15,12 @@ export interface ApiDeps {
   backend: Backend;
   jobs: JobEngine;
   previews: PreviewService;
+  catalog: RestoreCatalog;
   explicitNulls: boolean;
   listAdvancesJobs: boolean;
 }
 
-/** E1–E10 of capydb-api.md §2: authentication, scopes and wire shapes around PreviewService. */
+/** E1–E11 of capydb-api.md §2: authentication, scopes and wire shapes around PreviewService. */
 export function apiHandler(deps: ApiDeps): (req: ApiRequest) => Promise<Reply> {
   const { store, keys, backend, jobs, previews, explicitNulls } = deps;
   const orgId = store.organization.id;
@@ -77,6 +79,15 @@ export function apiHandler(deps: ApiDeps): (req: ApiRequest) => Promise<Reply> {
       const project = projectFor(who, projectId);
       const { preview, job } = previews.create(project, parseCreatePreview(parseJsonObject(req.body)));
       return json(201, { preview: previewOut(preview), job: jobOut(job) });
+    })
+    .add("POST", "/v1/projects/:projectId/restores", (req, { projectId }) => {
+      const who = principal(req);
+      requireScope(who, "backups:write");
+      const project = projectFor(who, projectId);
+      const input = parseRestore(parseJsonObject(req.body));
+      const resolved = deps.catalog.resolve(project.id, input.source);
+      const { job } = previews.restore(project, { name: input.previewName, ttlHours: input.ttlHours, resolved });
+      return json(202, { job: jobOut(job), ...(resolved.pitr ? { pitr: resolved.pitr } : {}) });
     })
     .add("POST", "/v1/preview-databases/:previewId/extend", (req, { previewId }) => {
       const who = principal(req);

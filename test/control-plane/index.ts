@@ -14,6 +14,7 @@ import { MemoryBackend } from "./memory-backend";
 import { PostgresBackend } from "./postgres-backend";
 import { PreviewService } from "./previews";
 import { RequestLog } from "./request-log";
+import { RestoreCatalog } from "./restores";
 import type { ApiRequest } from "./router";
 import { SerialQueue } from "./serial-queue";
 import { jobSnapshot, previewSnapshot, Store, type PreviewRow } from "./state";
@@ -21,6 +22,8 @@ import type { ControlPlane, ControlPlaneOptions, JobKind } from "./types";
 
 export type {
   AuthVia,
+  BackupControl,
+  BackupRecord,
   ControlPlane,
   ControlPlaneOptions,
   FaultControl,
@@ -36,6 +39,10 @@ export type {
   PreviewRecord,
   RateLimitOptions,
   RequestLogEntry,
+  RestoreControl,
+  RestorePointRecord,
+  RestoreWindow,
+  SourceControl,
 } from "./types";
 
 /** The scopes the provider needs (§1.2), given to the seeded project-scoped key. */
@@ -55,6 +62,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     create: opts.jobDurationsMs?.create ?? DEFAULT_JOB_DURATION_MS,
     reset: opts.jobDurationsMs?.reset ?? DEFAULT_JOB_DURATION_MS,
     delete: opts.jobDurationsMs?.delete ?? DEFAULT_JOB_DURATION_MS,
+    restore: opts.jobDurationsMs?.restore ?? DEFAULT_JOB_DURATION_MS,
   };
   const explicitNulls = opts.explicitNulls ?? false;
 
@@ -68,6 +76,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     opts.backend === "postgres" ? await PostgresBackend.start({ postgresUrl: opts.postgresUrl }) : new MemoryBackend();
 
   const timers: NodeJS.Timeout[] = [];
+  const catalog = new RestoreCatalog(backend, queue, now, () => [...store.projects.keys()]);
   try {
     const jobs = new JobEngine(store, {
       progression,
@@ -95,9 +104,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await queue.run(() => backend.addProject(id));
       const at = now();
       store.projects.set(id, { id, name, slug: slugOf(name), organizationId: store.organization.id, createdAt: at, updatedAt: at });
+      // Its first backup opens the project's restorable window.
+      await catalog.takeBackup(id, "initial");
       return id;
     };
     const projectId = await createProject({ name: "local" });
+
+    const knownProject = (id: string): string => {
+      if (!store.projects.has(id)) throw new Error(`unknown project ${id}`);
+      return id;
+    };
 
     const previewRow = (id: string): PreviewRow => {
       const row = store.previews.get(id);
@@ -106,7 +122,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
 
     let plane: ControlPlane | undefined;
-    const api = apiHandler({ store, keys, backend, jobs, previews, explicitNulls, listAdvancesJobs: opts.listAdvancesJobs ?? true });
+    const api = apiHandler({ store, keys, backend, jobs, previews, catalog, explicitNulls, listAdvancesJobs: opts.listAdvancesJobs ?? true });
     // A held request is applied as the server would have: its answer goes nowhere, the log says so.
     const deferred = new DeferredRequests<ApiRequest>(now, async (req) => {
       let status: number;
@@ -130,6 +146,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       dateNow: opts.dateHeader === "wall" ? Date.now : now,
     });
 
+    if (opts.backupEveryMs !== undefined) catalog.schedule(opts.backupEveryMs);
     timers.push(setInterval(() => previews.reapExpired(), opts.reaperIntervalMs ?? 1000));
     if (progression === "time") {
       const tickMs = Math.max(5, Math.min(25, Math.min(...Object.values(durationsMs)) / 2));
@@ -192,11 +209,33 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           backend.delayNextLogin(ms);
         },
       },
+      backups: {
+        list: (id = projectId) => catalog.listBackups(knownProject(id)),
+        take: (id = projectId) => catalog.takeBackup(knownProject(id), "manual"),
+        schedule: (everyMs) => catalog.schedule(everyMs),
+      },
+      restores: {
+        createRestorePoint: (pointOpts = {}) => catalog.createRestorePoint(knownProject(pointOpts.projectId ?? projectId), pointOpts.name),
+        restorePoints: (id = projectId) => catalog.restorePoints(knownProject(id)),
+        window: (id = projectId) => {
+          const window = catalog.window(knownProject(id));
+          if (!window) throw new Error(`project ${id} has no backup yet`);
+          return window;
+        },
+        withholdPreviewIdNext: () => jobs.withholdPreviewIdNext(),
+      },
+      sources: {
+        query: (sql, id = projectId) => {
+          if (!backend.querySource) throw new Error("sources.query needs the postgres backend: the memory backend has no data");
+          return queue.run(() => backend.querySource!(knownProject(id), sql));
+        },
+      },
       requests: () => log.list(),
       clearRequests: () => log.clear(),
       close: () => {
         closing ??= (async () => {
           for (const timer of timers) clearInterval(timer);
+          catalog.stop();
           await server.close();
           await queue.drain();
           await backend.close();
@@ -207,6 +246,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     return plane;
   } catch (err) {
     for (const timer of timers) clearInterval(timer);
+    catalog.stop();
     await backend.close().catch(() => undefined);
     throw err;
   }

@@ -1,9 +1,9 @@
-import type { Backend, PreviewTarget } from "./backend";
+import type { Backend, Endpoint, PreviewTarget } from "./backend";
 import { newPassword } from "./ids";
 import type { SerialQueue } from "./serial-queue";
 import type { JobRow, PreviewRow, Store } from "./state";
 
-type Outcome = { ok: true; password?: string } | { ok: false; error: string; stderr?: string; exitCode?: number };
+type Outcome = { ok: true; password?: string; endpoint?: Endpoint } | { ok: false; error: string; stderr?: string; exitCode?: number };
 
 export interface JobEffectsDeps {
   store: Store;
@@ -13,7 +13,13 @@ export interface JobEffectsDeps {
 }
 
 export function targetOf(preview: PreviewRow): PreviewTarget {
-  return { projectId: preview.projectId, databaseName: preview.databaseName, roleName: preview.roleName, mode: preview.mode };
+  return {
+    projectId: preview.projectId,
+    databaseName: preview.databaseName,
+    roleName: preview.roleName,
+    mode: preview.mode,
+    source: preview.restoreSource,
+  };
 }
 
 /** What finishing a job does: the real database work first, then the states a client sees. */
@@ -47,10 +53,12 @@ async function doWork(backend: Backend, job: JobRow, preview: PreviewRow | undef
       case "create":
         await backend.provision(targetOf(preview), preview.password);
         return { ok: true };
+      case "restore":
+        return { ok: true, endpoint: await backend.restore(targetOf(preview), preview.password, preview.restoreSource!) };
       case "reset": {
         const password = newPassword();
-        await backend.reset(targetOf(preview), password);
-        return { ok: true, password };
+        const endpoint = await backend.reset(targetOf(preview), password);
+        return { ok: true, password, endpoint: endpoint ?? undefined };
       }
       case "delete":
         await backend.destroy(targetOf(preview));
@@ -104,5 +112,7 @@ function record(job: JobRow, preview: PreviewRow | undefined, outcome: Outcome, 
     return;
   }
   if (outcome.password) preview.password = outcome.password;
+  // A restored preview is served where its restored data lives.
+  if (outcome.endpoint) Object.assign(preview, outcome.endpoint);
   preview.state = "ready";
 }

@@ -6,7 +6,10 @@ const JOB_TYPES: Record<JobKind, string> = {
   create: "branch.create",
   reset: "branch.reset",
   delete: "branch.delete",
+  restore: "project.restore",
 };
+
+const perKind = <T>(make: () => T): Record<JobKind, T> => ({ create: make(), reset: make(), delete: make(), restore: make() });
 
 export interface JobEngineOptions {
   progression: "polls" | "time";
@@ -23,10 +26,11 @@ export interface JobEngineOptions {
  * double. "time": terminal once its duration has elapsed on the control-plane clock.
  */
 export class JobEngine {
-  private readonly failures: Record<JobKind, JobFailure[]> = { create: [], reset: [], delete: [] };
-  private readonly stalls: Record<JobKind, number> = { create: 0, reset: 0, delete: 0 };
-  private readonly unknownStates: Record<JobKind, string[]> = { create: [], reset: [], delete: [] };
-  private readonly ends: Record<JobKind, JobEnd[]> = { create: [], reset: [], delete: [] };
+  private readonly failures = perKind<JobFailure[]>(() => []);
+  private readonly stalls = perKind(() => 0);
+  private readonly unknownStates = perKind<string[]>(() => []);
+  private readonly ends = perKind<JobEnd[]>(() => []);
+  private withheldPreviewIds = 0;
 
   constructor(
     private readonly store: Store,
@@ -50,6 +54,10 @@ export class JobEngine {
     this.ends[kind].push({ ...end });
   }
 
+  withholdPreviewIdNext(): void {
+    this.withheldPreviewIds++;
+  }
+
   releaseStalled(): void {
     for (const job of this.store.jobs.values()) job.stalled = false;
   }
@@ -60,6 +68,11 @@ export class JobEngine {
     const unknownState = this.unknownStates[kind].shift();
     const stalled = this.stalls[kind] > 0;
     if (stalled) this.stalls[kind]--;
+    let previewIdShown: JobRow["previewIdShown"] = "always";
+    if (kind === "restore") {
+      previewIdShown = this.withheldPreviewIds > 0 ? "never" : "on-completion";
+      if (this.withheldPreviewIds > 0) this.withheldPreviewIds--;
+    }
     const job: JobRow = {
       id: newId("job"),
       kind,
@@ -75,6 +88,7 @@ export class JobEngine {
       stalled,
       injectedFailure: this.failures[kind].shift(),
       injectedEnd: this.ends[kind].shift(),
+      previewIdShown,
       durationMs: this.opts.durationFor?.({ kind, projectId: preview.projectId, previewName: preview.name }) ?? this.opts.durationsMs[kind],
     };
     this.store.jobs.set(job.id, job);

@@ -1,4 +1,4 @@
-import type { Backend, Endpoint, PreviewPlacement, PreviewTarget } from "./backend";
+import type { Backend, Endpoint, PreviewPlacement, PreviewTarget, RestoreSource } from "./backend";
 
 const HOST_SUFFIX = "db.capydb.local";
 
@@ -27,6 +27,18 @@ export class MemoryBackend implements Backend {
 
   async provision(target: PreviewTarget): Promise<void> {
     this.databases.add(target.databaseName);
+  }
+
+  /** No data: a backup is a record in the catalog and nothing more. */
+  async takeBackup(): Promise<undefined> {
+    return undefined;
+  }
+
+  async createRestorePoint(): Promise<void> {}
+
+  async restore(target: PreviewTarget, _password: string, _source: RestoreSource): Promise<undefined> {
+    this.databases.add(target.databaseName);
+    return undefined;
   }
 
   async reset(target: PreviewTarget): Promise<void> {

@@ -1,8 +1,10 @@
 import { Client } from "pg";
-import type { Backend, Endpoint, PreviewPlacement, PreviewTarget } from "./backend";
+import type { Backend, Endpoint, PreviewPlacement, PreviewTarget, RestoreSource } from "./backend";
 import { startEmbeddedPostgres, type PostgresServer } from "./embedded-postgres";
 import { randomToken } from "./ids";
+import { RestoredClusters } from "./restored-clusters";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
+import { WalBackups, type BaseBackup } from "./wal-backups";
 
 interface ServerAccess {
   host: string;
@@ -50,14 +52,19 @@ export class PostgresBackend implements Backend {
   /** Login delays for the next provisions/resets, first come first served (LoginControl.delayNext). */
   private readonly loginDelays: number[] = [];
   private readonly loginTimers = new Set<NodeJS.Timeout>();
+  private readonly restored: RestoredClusters | undefined;
 
   private constructor(
     private readonly access: ServerAccess,
     private readonly admin: Client,
     private readonly proxy: TcpProxy,
     private readonly embedded: PostgresServer | undefined,
+    /** Absent on a server given by URL: no WAL archive of it here, so no backups or restores. */
+    private readonly wal: WalBackups | undefined,
     readonly postgresVersion: string,
-  ) {}
+  ) {
+    this.restored = embedded && wal ? new RestoredClusters(embedded, wal, access) : undefined;
+  }
 
   static async start(opts: { postgresUrl?: string }): Promise<PostgresBackend> {
     const embedded = opts.postgresUrl ? undefined : await startEmbeddedPostgres();
@@ -66,15 +73,24 @@ export class PostgresBackend implements Backend {
       : accessFromUrl(opts.postgresUrl!);
     let admin: Client | undefined;
     let proxy: TcpProxy | undefined;
+    let wal: WalBackups | undefined;
     try {
       admin = connectionTo(access, access.maintenanceDb);
       await admin.connect();
       const versionNum = Number((await admin.query<{ server_version_num: string }>("SHOW server_version_num")).rows[0].server_version_num);
       proxy = await startTcpProxy({ host: access.host, port: access.port });
-      return new PostgresBackend(access, admin, proxy, embedded, String(Math.floor(versionNum / 10000)));
+      if (embedded) {
+        wal = await WalBackups.create(embedded, async () => {
+          const session = connectionTo(access, access.maintenanceDb);
+          await session.connect();
+          return session;
+        });
+      }
+      return new PostgresBackend(access, admin, proxy, embedded, wal, String(Math.floor(versionNum / 10000)));
     } catch (err) {
       await admin?.end().catch(() => undefined);
       await proxy?.close();
+      await wal?.close();
       await embedded?.stop();
       throw err;
     }
@@ -108,6 +124,46 @@ export class PostgresBackend implements Backend {
     });
   }
 
+  /** A base backup of the whole cluster (the project's source database is in it); none on a server given by URL. */
+  async takeBackup(): Promise<BaseBackup | undefined> {
+    return this.wal?.takeBaseBackup();
+  }
+
+  async createRestorePoint(name: string): Promise<void> {
+    await this.wal?.createRestorePoint(name);
+  }
+
+  async restore(target: PreviewTarget, password: string, source: RestoreSource): Promise<Endpoint> {
+    return this.serveRestored(target, password, source, this.loginDelays.shift());
+  }
+
+  /** A restored preview gets a postmaster of its own (restored-clusters.ts); a reset replaces it on the same ports. */
+  private async serveRestored(target: PreviewTarget, password: string, source: RestoreSource, delay: number | undefined): Promise<Endpoint> {
+    if (!this.restored) throw new Error("restores need the embedded Postgres: a server given by postgresUrl has no WAL archive here");
+    const sourceDatabase = this.sourceDatabases.get(target.projectId);
+    if (!sourceDatabase) throw new Error(`no source database for project ${target.projectId}`);
+    const endpoint = await this.restored.serve(source, {
+      sourceDatabase,
+      sourceOwner: this.sourceOwner,
+      databaseName: target.databaseName,
+      roleName: target.roleName,
+      password,
+      canLogin: delay === undefined,
+    });
+    this.allowLoginAfter(target.roleName, delay, target.databaseName);
+    return endpoint;
+  }
+
+  async querySource(projectId: string, sql: string): Promise<Record<string, unknown>[]> {
+    const database = this.sourceDatabases.get(projectId);
+    if (!database) throw new Error(`no source database for project ${projectId}`);
+    return this.inDatabase(database, async (client) => {
+      const result = (await client.query(sql)) as unknown as { rows?: Record<string, unknown>[] } | { rows?: Record<string, unknown>[] }[];
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return last?.rows ?? [];
+    });
+  }
+
   delayNextLogin(ms: number): void {
     this.loginDelays.push(ms);
   }
@@ -121,8 +177,10 @@ export class PostgresBackend implements Backend {
     this.allowLoginAfter(target.roleName, delay);
   }
 
-  async reset(target: PreviewTarget, password: string): Promise<void> {
+  async reset(target: PreviewTarget, password: string): Promise<Endpoint | void> {
     const delay = this.loginDelays.shift();
+    // A restored preview goes back to the data it was restored from.
+    if (target.source) return this.serveRestored(target, password, target.source, delay);
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.ident(target.databaseName)} WITH (FORCE)`);
     await this.createDatabase(target);
     const login = delay === undefined ? "LOGIN" : "NOLOGIN";
@@ -131,17 +189,20 @@ export class PostgresBackend implements Backend {
   }
 
   /** The job completes now; the role logs in `delay` ms later (never for Infinity). */
-  private allowLoginAfter(role: string, delay: number | undefined): void {
+  private allowLoginAfter(role: string, delay: number | undefined, restoredDatabase?: string): void {
     if (delay === undefined || !Number.isFinite(delay)) return;
+    const sql = `ALTER ROLE ${this.ident(role)} LOGIN`;
     const timer = setTimeout(() => {
       this.loginTimers.delete(timer);
-      this.admin.query(`ALTER ROLE ${this.ident(role)} LOGIN`).catch(() => undefined);
+      const done = restoredDatabase !== undefined ? this.restored!.run(restoredDatabase, sql) : this.admin.query(sql);
+      done.catch(() => undefined);
     }, Math.max(0, delay));
     timer.unref();
     this.loginTimers.add(timer);
   }
 
   async destroy(target: PreviewTarget): Promise<void> {
+    if (this.restored?.has(target.databaseName)) return this.restored.remove(target.databaseName);
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.ident(target.databaseName)} WITH (FORCE)`);
     await this.admin.query(`DROP ROLE IF EXISTS ${this.ident(target.roleName)}`);
     this.previewDatabases.delete(target.databaseName);
@@ -150,6 +211,8 @@ export class PostgresBackend implements Backend {
 
   async close(): Promise<void> {
     for (const timer of this.loginTimers) clearTimeout(timer);
+    await this.restored?.closeAll();
+    await this.wal?.close();
     await this.proxy.close();
     // Dropping one by one only matters on a shared server; an embedded cluster is deleted whole.
     if (!this.embedded) await this.dropEverything();

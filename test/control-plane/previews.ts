@@ -5,6 +5,8 @@ import { targetOf } from "./job-effects";
 import type { JobEngine } from "./jobs";
 import type { SerialQueue } from "./serial-queue";
 import type { JobRow, PreviewRow, ProjectRow, Store } from "./state";
+import type { ResolvedRestore } from "./restores";
+import type { PreviewRecord } from "./types";
 import type { CreatePreviewInput } from "./validate";
 
 const HOUR_MS = 3_600_000;
@@ -33,6 +35,22 @@ export class PreviewService {
   ) {}
 
   create(project: ProjectRow, input: CreatePreviewInput): { preview: PreviewRow; job: JobRow } {
+    const preview = this.insert(project, { name: input.name, mode: input.mode, ttlHours: input.ttlHours });
+    return { preview, job: this.jobs.open("create", preview) };
+  }
+
+  /** E11 with target_kind new_preview: a new preview, listed at once, that a `project.restore` job fills. */
+  restore(project: ProjectRow, input: { name?: string; ttlHours: number; resolved: ResolvedRestore }): { preview: PreviewRow; job: JobRow } {
+    const preview = this.insert(project, { name: input.name, mode: "clone", ttlHours: input.ttlHours }, input.resolved.provenance);
+    preview.restoreSource = input.resolved.source;
+    return { preview, job: this.jobs.open("restore", preview) };
+  }
+
+  private insert(
+    project: ProjectRow,
+    input: { name?: string; mode: PreviewRow["mode"]; ttlHours: number },
+    provenance: Partial<PreviewRecord> = {},
+  ): PreviewRow {
     const listed = this.store.listed(project.id);
     const name = input.name ?? `preview-${randomToken(8)}`;
     if (listed.some((p) => p.name.toLowerCase() === name.toLowerCase())) {
@@ -56,9 +74,10 @@ export class PreviewService {
       password: newPassword(),
       hidden: false,
       connectionsMissingPolls: 0,
+      ...provenance,
     };
     this.store.previews.set(preview.id, preview);
-    return { preview, job: this.jobs.open("create", preview) };
+    return preview;
   }
 
   /**

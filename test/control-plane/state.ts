@@ -1,3 +1,4 @@
+import type { RestoreSource } from "./backend";
 import type { Job, JobEnd, JobFailure, PreviewRecord } from "./types";
 
 export interface Organization {
@@ -23,6 +24,8 @@ export interface PreviewRow extends PreviewRecord {
   /** Delete requested with removeOnDeleteImmediately: gone from lists, job still running. */
   hidden: boolean;
   connectionsMissingPolls: number;
+  /** Restored previews: what the backend rebuilds them from (and a reset goes back to). */
+  restoreSource?: RestoreSource;
 }
 
 export interface JobRow extends Job {
@@ -36,6 +39,11 @@ export interface JobRow extends Job {
   /** "time" progression: how long after creation the job finishes. */
   durationMs: number;
   finishing?: Promise<void>;
+  /**
+   * When `preview_database_id` is on the wire: preview jobs always; a restore once it has completed
+   * (§2 E11), or never (RestoreControl.withholdPreviewIdNext).
+   */
+  previewIdShown: "always" | "on-completion" | "never";
 }
 
 export const TERMINAL_JOB_STATES: ReadonlySet<string> = new Set(["completed", "failed"]);
@@ -79,7 +87,14 @@ export class Store {
 }
 
 export function previewSnapshot(row: PreviewRow): PreviewRecord {
-  const { password: _password, activeJobId: _job, hidden: _hidden, connectionsMissingPolls: _missing, ...record } = row;
+  const {
+    password: _password,
+    activeJobId: _job,
+    hidden: _hidden,
+    connectionsMissingPolls: _missing,
+    restoreSource: _source,
+    ...record
+  } = row;
   return { ...record };
 }
 
@@ -92,6 +107,7 @@ export function jobSnapshot(row: JobRow): Job {
     injectedEnd: _end,
     durationMs: _duration,
     finishing: _finishing,
+    previewIdShown: _shown,
     ...job
   } = row;
   return { ...job };

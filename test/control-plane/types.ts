@@ -1,7 +1,7 @@
 // Public surface of the local CapyDB control plane. Other test suites code against these names,
 // so changes here are breaking changes for the whole team.
 
-export type JobKind = "create" | "reset" | "delete";
+export type JobKind = "create" | "reset" | "delete" | "restore";
 export type PreviewMode = "clone" | "empty";
 export type AuthVia = "bearer" | "x-api-key" | "none";
 
@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
    * and waits by listing, as §4.9 prescribes, would wait forever. Default true.
    */
   listAdvancesJobs?: boolean;
+  /** Backups taken on their own (see BackupControl.schedule); default: none besides each project's first. */
+  backupEveryMs?: number;
 }
 
 export interface FaultRule {
@@ -147,6 +149,69 @@ export interface PreviewRecord {
   lastError?: string;
   deletedAt?: number;
   deletedBy?: "api" | "ttl" | "out-of-band";
+  /** Restored previews only (E11): "backup" or "pitr" (a restore point is a point in time, so "pitr"). */
+  sourceKind?: "backup" | "pitr";
+  sourceBackupKey?: string;
+  sourceRestorePointId?: string;
+  /** Point in time of the data (control-plane clock, ms); set for "pitr", and for "backup" it is unset. */
+  sourceRestoreTime?: number;
+}
+
+/** A backup of a project's source database (E11 `backup_key`). */
+export interface BackupRecord {
+  key: string;
+  projectId: string;
+  /** When the data it holds was current (control-plane clock, ms). */
+  takenAt: number;
+  /** "initial": taken when the project was made; "manual": BackupControl.take; "scheduled": the schedule. */
+  trigger: "initial" | "manual" | "scheduled";
+}
+
+/** A named point in a project's history (E11 `restore_point_id`). */
+export interface RestorePointRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  createdAt: number;
+}
+
+/** What a point-in-time restore of a project can reach, control-plane clock (ms). */
+export interface RestoreWindow {
+  /** The oldest backup's time: nothing earlier can be rebuilt. */
+  earliest: number;
+  /** Now: a later requested time is clamped to it (and `pitr.restore_time_clamped` says so). */
+  latest: number;
+}
+
+export interface BackupControl {
+  /** Backups of one project (default: the seeded one), oldest first. */
+  list(projectId?: string): BackupRecord[];
+  /** Takes a backup now (postgres backend: a real base backup of the cluster). */
+  take(projectId?: string): Promise<BackupRecord>;
+  /** A backup of every project each `everyMs` (wall time); null stops the schedule. */
+  schedule(everyMs: number | null): void;
+}
+
+export interface RestoreControl {
+  /** A named restore point now (postgres backend: `pg_create_restore_point`). */
+  createRestorePoint(opts?: { projectId?: string; name?: string }): Promise<RestorePointRecord>;
+  restorePoints(projectId?: string): RestorePointRecord[];
+  window(projectId?: string): RestoreWindow;
+  /**
+   * The next restore job never shows `preview_database_id` (not even once completed), so a client must
+   * find the new preview by name in E3, the contract's fallback.
+   */
+  withholdPreviewIdNext(): void;
+}
+
+/** Postgres backend only: the project's source database, which clones and restores copy. */
+export interface SourceControl {
+  /**
+   * Runs `sql` as superuser in the project's source database (default: the seeded project) and returns
+   * the rows of its last statement; how tests write rows before and after a chosen time. The memory
+   * backend, which has no data, throws.
+   */
+  query(sql: string, projectId?: string): Promise<Record<string, unknown>[]>;
 }
 
 export interface RequestLogEntry {
@@ -196,6 +261,9 @@ export interface ControlPlane {
   jobs: JobControl;
   previews: PreviewControl;
   logins: LoginControl;
+  backups: BackupControl;
+  restores: RestoreControl;
+  sources: SourceControl;
   requests(): RequestLogEntry[];
   clearRequests(): void;
   close(): Promise<void>;
@@ -204,7 +272,7 @@ export interface ControlPlane {
 /** Postgres backend only: logins that work late, as on a real service where the role propagates after its job. */
 export interface LoginControl {
   /**
-   * The next preview role that a create or reset job sets up cannot log in until `ms` milliseconds (wall
+   * The next preview role that a create, reset or restore job sets up cannot log in until `ms` milliseconds (wall
    * time) after that job completes; `Infinity`: never. Calls queue up, one per job. The memory backend,
    * which has no logins, throws.
    */

@@ -38,10 +38,10 @@ export function previewJson(p: PreviewRow, explicitNulls: boolean): Json {
     },
     {
       last_error: p.lastError,
-      source_kind: undefined,
+      source_kind: p.sourceKind,
       source_database: undefined,
-      source_backup_key: undefined,
-      source_restore_time: undefined,
+      source_backup_key: p.sourceBackupKey,
+      source_restore_time: p.sourceRestoreTime !== undefined ? iso(p.sourceRestoreTime) : undefined,
     },
     explicitNulls,
   );
@@ -49,6 +49,8 @@ export function previewJson(p: PreviewRow, explicitNulls: boolean): Json {
 
 export function jobJson(job: JobRow, organizationId: string, explicitNulls: boolean): Json {
   const started = job.startedAt !== undefined;
+  // A restore names its preview only once done (§2 E11); until then it holds the project.
+  const showPreview = job.previewIdShown === "always" || (job.previewIdShown === "on-completion" && job.state === "completed");
   return withOptional(
     {
       id: job.id,
@@ -56,14 +58,14 @@ export function jobJson(job: JobRow, organizationId: string, explicitNulls: bool
       state: job.state,
       organization_id: organizationId,
       project_id: job.projectId,
-      preview_database_id: job.previewId,
       attempts: started ? 1 : 0,
       max_attempts: 3,
-      locked_resource: `preview_database:${job.previewId}`,
+      locked_resource: job.kind === "restore" ? `project:${job.projectId}` : `preview_database:${job.previewId}`,
       created_at: iso(job.createdAt),
       updated_at: iso(job.updatedAt),
     },
     {
+      preview_database_id: showPreview ? job.previewId : undefined,
       claimed_at: started ? iso(job.startedAt!) : undefined,
       claimed_by: started ? "capydb-local-worker" : undefined,
       started_at: started ? iso(job.startedAt!) : undefined,

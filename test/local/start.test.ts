@@ -112,6 +112,36 @@ async function projectPort(exports: Record<string, string>): Promise<number> {
   return ((await project.body.json()) as { project: { direct_port: number } }).project.direct_port;
 }
 
+/** Restores the project's first backup into a new preview (E11) and answers the port its postmaster serves. */
+async function restoredPreviewPort(exports: Record<string, string>): Promise<number> {
+  const base = exports.CAPYDB_API_URL;
+  const post = async (url: string, body: unknown, key?: string) => {
+    const res = await request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const get = async (url: string, key: string) =>
+    (await (await request(url, { headers: { authorization: `Bearer ${key}` } })).body.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const projectId = exports.CAPYDB_PROJECT_ID;
+  const key = (await post(`${base}/_capydb_local/api-keys`, { scopes: ["projects:read", "jobs:read", "backups:write"], projectId })).body.key as string;
+  const backups = await get(`${base}/_capydb_local/backups?projectId=${projectId}`, key);
+  const restore = await post(`${base}/v1/projects/${projectId}/restores`, { target_kind: "new_preview", backup_key: backups.backups[0].key, preview_name: "restored" }, key);
+  assert.equal(restore.status, 202, JSON.stringify(restore.body));
+  for (let i = 0; i < 600; i++) {
+    const job = (await get(`${base}/v1/jobs/${restore.body.job.id}`, key)).job;
+    if (job.state === "completed") {
+      const previews = (await get(`${base}/v1/projects/${projectId}/preview-databases`, key)).preview_databases as { id: string; direct_port: number }[];
+      return previews.find((p) => p.id === job.preview_database_id)!.direct_port;
+    }
+    assert.notEqual(job.state, "failed", job.error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the restore job did not complete within a minute");
+}
+
 describe("npm start from a checkout only root can enter", function () {
   this.timeout(240_000);
   let parent: string;
@@ -142,12 +172,17 @@ describe("npm start from a checkout only root can enter", function () {
       assert.match(run.stderr(), /Go 1\.26/);
       const postmaster = postmasterOn(await projectPort(exports));
       assert.ok(postmaster, "a postgres serves the project");
+      // A restored preview runs a postmaster of its own, from a base backup and the WAL archive.
+      const restoredPostmaster = postmasterOn(await restoredPreviewPort(exports));
+      assert.ok(restoredPostmaster, "a postgres serves the restored preview");
 
       run.kill("SIGINT");
       assert.equal(await run.exited, 0, run.stderr());
       assert.equal(fs.existsSync(`/proc/${postmaster.pid}`), false, "the postmaster process is gone");
       assert.equal(fs.existsSync(postmaster.dataDir), false, "the data directory is removed");
-      assert.deepEqual(fs.readdirSync(tmp), [], "no temp folder left");
+      assert.equal(fs.existsSync(`/proc/${restoredPostmaster.pid}`), false, "the restored preview's postmaster is gone");
+      assert.equal(fs.existsSync(restoredPostmaster.dataDir), false, "its data directory is removed");
+      assert.deepEqual(fs.readdirSync(tmp), [], "no temp folder left (base backups and WAL archive included)");
     } finally {
       run.kill("SIGKILL");
     }

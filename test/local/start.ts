@@ -52,7 +52,7 @@ function portIsFree(port: number): Promise<boolean> {
 
 async function startLocalControlPlane(): Promise<ControlPlane> {
   // Jobs finish on their own after a short while, as on the real service, whoever polls.
-  const options = { backend: "postgres" as const, jobProgression: "time" as const, jobDurationsMs: { create: 500, reset: 500, delete: 300 } };
+  const options = { backend: "postgres" as const, jobProgression: "time" as const, jobDurationsMs: { create: 500, reset: 500, delete: 300, restore: 500 } };
   if (await portIsFree(PREFERRED_PORT)) {
     try {
       return await startControlPlane({ ...options, port: PREFERRED_PORT });

@@ -176,6 +176,32 @@ const ROWS = {
     "Partial failure with the preview id, its URLs and `loginPending`: the error names the URL (no password), the server's answer and `readiness: \"job\"`; the next `up` tries the logins again",
   ],
   // --- end I ---
+  // --- H2: restores ---
+  restoreLost: [
+    "A restore's answer is lost (a preview with `source`; 502 page, dropped connection) after CapyDB applied it",
+    "Looks the name up before sending anything again, and continues with the restored preview; nothing is restored twice",
+  ],
+  restoreJobFails: [
+    "A restore job fails, with credentials in its error or stderr",
+    "Deletes the preview it made; reports CapyDB's reason and stderr tail, redacted",
+  ],
+  restoreStalls: [
+    "A restore job outlives `timeouts.create`",
+    "Partial failure with the preview id (found by name when the job does not name it): the next `up` resumes the wait, `destroy` deletes it",
+  ],
+  restoreNameTaken: [
+    "A restore meets a 409: another preview holds its name",
+    "Fails with \"already exists\", naming that preview and the ways out; nothing is restored",
+  ],
+  restoreScope: [
+    "A preview with `source` and a key without `backups:write`",
+    "Fails before the restore is sent, naming `backups:write`; records nothing; a preview without `source` never asks for it",
+  ],
+  restoreRefused: [
+    "A restore whose source CapyDB refuses (400): an unknown backup key, a time before the restorable window",
+    "Fails at once naming the `source` field and the fix; nothing is created",
+  ],
+  // --- end H2 ---
 } as const satisfies Record<string, readonly [string, string]>;
 
 /**
@@ -398,6 +424,41 @@ const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
     ["ready is waited out", "[reset refused while busy]"],
   ],
   // --- end of A's and B's clauses ---
+  // --- H2: restores ---
+  restoreLost: [
+    ["502 page", "[502 page]"], ["dropped connection", "[dropped connection]"],
+    ["Looks the name up before sending anything again", "[502 page]", "[dropped connection]"],
+    ["continues with the restored preview", "[502 page]", "[dropped connection]", "test/unit/restore.test.ts: the restore's answer lost after CapyDB applied it: the name is looked up, no second restore, the preview continued"],
+    ["nothing is restored twice", "[502 page]", "[dropped connection]"],
+  ],
+  restoreJobFails: [
+    ["Deletes the preview it made", "[password and key in error and stderr]", "test/unit/restore.test.ts: a failed restore job: its preview is deleted, CapyDB's reason reported, redacted"],
+    ["reports CapyDB's reason and stderr tail", "[password and key in error and stderr]"],
+    ["redacted", "[password and key in error and stderr]"],
+  ],
+  restoreStalls: [
+    ["Partial failure with the preview id", "[stalled job]"],
+    ["found by name when the job does not name it", "[stalled job]", "test/unit/restore.test.ts: from a restore point, whose job withholds preview_database_id: the new preview is found by name"],
+    ["the next `up` resumes the wait", "[stalled job]", "test/unit/restore.test.ts: a restore job that outlives timeouts.create: partial failure with the preview id; the next up resumes the wait"],
+    ["`destroy` deletes it", "[stalled job]"],
+  ],
+  restoreNameTaken: [
+    ["Fails with \"already exists\"", "[another stack's preview]"],
+    ["naming that preview and the ways out", "[another stack's preview]"],
+    ["nothing is restored", "[another stack's preview]"],
+  ],
+  restoreScope: [
+    ["Fails before the restore is sent", "[project-scoped key without it]"],
+    ["naming `backups:write`", "[project-scoped key without it]"],
+    ["records nothing", "[project-scoped key without it]"],
+    ["a preview without `source` never asks for it", "test/unit/restore.test.ts: a key without backups:write: fails before the restore is sent, naming the scope; a create without source does not ask for it"],
+  ],
+  restoreRefused: [
+    ["an unknown backup key", "[unknown backup key]"], ["a time before the restorable window", "[time before the window]"],
+    ["Fails at once naming the `source` field and the fix", "[unknown backup key]", "[time before the window]"],
+    ["nothing is created", "[unknown backup key]", "[time before the window]"],
+  ],
+  // --- end H2 ---
 };
 
 interface World {
@@ -459,6 +520,11 @@ const onCreate = (rule: Partial<FaultRule>) => on("POST", previewsPath, rule);
 const onList = (rule: Partial<FaultRule>) => on("GET", previewsPath, rule);
 const onJobList = (rule: Partial<FaultRule>) => on("GET", (w) => `/v1/projects/${w.cp.projectId}/jobs`, rule);
 const onJobPolls = (rule: Partial<FaultRule>) => on("GET", () => /^\/v1\/jobs\//, rule);
+// --- H2: restores ---
+/** A restore time CapyDB clamps to its latest restorable point (now): valid whenever the case runs. */
+const FAR_FUTURE = "2999-01-01T00:00:00Z";
+const onRestore = (rule: Partial<FaultRule>) => on("POST", (w) => `/v1/projects/${w.cp.projectId}/restores`, rule);
+// --- end H2 ---
 const all = (...steps: Array<(w: World) => void | Promise<void>>) => async (w: World) => {
   for (const step of steps) await step(w);
 };
@@ -724,7 +790,68 @@ const CASES: Case[] = [
     },
   },
   // --- end I ---
+  // --- H2: restores ---
+  { row: ROWS.restoreLost, variant: "502 page", op: "create", inputs: { source: { restoreTime: FAR_FUTURE } }, inject: all(withRestoreKey, onRestore(lost502)), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/restores$/), 1) },
+  { row: ROWS.restoreLost, variant: "dropped connection", op: "create", inputs: { source: { restoreTime: FAR_FUTURE } }, inject: all(withRestoreKey, onRestore({ drop: true, after: "respond" })), expect: "ok", check: (w) => assert.equal(count(w, "POST", /\/restores$/), 1) },
+  {
+    row: ROWS.restoreJobFails, variant: "password and key in error and stderr", op: "create", inputs: { source: { restoreTime: FAR_FUTURE } },
+    inject: all(withRestoreKey, (w) => {
+      w.planted.push(PLANTED_PASSWORD);
+      w.cp.jobs.failNext("restore", { error: `restore failed: postgres://app:${PLANTED_PASSWORD}@10.0.0.7/src refused`, stderr: `PGPASSWORD=${PLANTED_PASSWORD} pg_restore\nauth with ${w.cp.projectScopedKey} failed\nbackup archive is corrupt` });
+    }),
+    expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /Restoring preview "pr-matrix" failed: project\.restore job[\s\S]*backup archive is corrupt[\s\S]*nothing is left behind/);
+      assert.ok(w.cp.requests().some((r) => r.method === "DELETE"), "the preview it made was deleted");
+    },
+  },
+  {
+    row: ROWS.restoreStalls, variant: "stalled job", op: "create", inputs: { timeouts: { create: "10s" }, source: { restoreTime: FAR_FUTURE } },
+    inject: all(withRestoreKey, (w) => w.cp.jobs.stallNext("restore")), expect: "partial",
+    check: (_w, o) => { assert.match(o.kind === "partial" ? o.id : "", /^pvw_/); assert.match(o.kind === "partial" ? o.error.message : "", /being restored but is not ready yet/); },
+  },
+  {
+    row: ROWS.restoreNameTaken, variant: "another stack's preview", op: "create", inputs: { source: { restoreTime: FAR_FUTURE } },
+    inject: all(withRestoreKey, foreignNamesake("clone")), expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", new RegExp(`A preview named "pr-matrix" already exists in project ${w.cp.projectId} \\(id ${w.foreign[0]}[\\s\\S]*adopt: true`));
+      assert.equal(w.cp.jobs.list().filter((j) => j.kind === "restore").length, 0);
+    },
+  },
+  {
+    row: ROWS.restoreScope, variant: "project-scoped key without it", op: "create", inputs: { source: { restoreTime: FAR_FUTURE } },
+    inject: () => undefined, expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /lacks the scope `backups:write`[\s\S]*Nothing was created/);
+      assert.equal(count(w, "POST", /\/restores$/), 0);
+    },
+  },
+  {
+    row: ROWS.restoreRefused, variant: "unknown backup key", op: "create", inputs: { source: { backupKey: "bkp_nope" } },
+    inject: withRestoreKey, expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /from source\.backupKey "bkp_nope" was refused: .*HTTP 400[\s\S]*Check `source\.backupKey`[\s\S]*Nothing was created/);
+      assert.equal(count(w, "POST", /\/restores$/), 1);
+    },
+  },
+  {
+    row: ROWS.restoreRefused, variant: "time before the window", op: "create", inputs: { source: { restoreTime: "2001-01-01T00:00:00Z" } },
+    inject: withRestoreKey, expect: "error",
+    check: (w, o) => {
+      assert.match(o.kind === "error" ? o.error.message : "", /from source\.restoreTime "2001-01-01T00:00:00Z" was refused: .*before the earliest restorable point[\s\S]*Check `source\.restoreTime`/);
+      assert.equal(count(w, "POST", /\/restores$/), 1);
+    },
+  },
+  // --- end H2 ---
 ];
+/** H2: restores need `backups:write`, which the seeded key lacks: the provider and the follow-ups use a key with it. */
+async function withRestoreKey(w: World): Promise<void> {
+  const key = w.cp.createApiKey({ scopes: ["projects:read", "projects:write", "credentials:read", "jobs:read", "backups:write"], projectId: w.cp.projectId });
+  w.planted.push(key);
+  await reconfigure(() => ({ "capydb:apiKey": key }))(w);
+  w.retarget(w.cp.url, key);
+}
+
 /** Logins with the preview's URLs fail (the server's answer repeats the URL) until `ms` from now on the fake clock. */
 function refuseLoginsFor(w: World, ms: number): void {
   w.logins.refuseUntil = w.clock.now() + ms;

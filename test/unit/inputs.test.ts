@@ -149,7 +149,7 @@ describe("check: input hygiene", () => {
     assert.deepEqual(Object.keys(byField).sort(), ["Mode", "colour", "ttlHour"]);
     assert.match(byField.ttlHour, /"ttlHour" is not an input of PreviewDatabase; did you mean "ttlHours"\?/);
     assert.match(byField.Mode, /did you mean "mode"\?/);
-    assert.match(byField.colour, /not an input.*Valid inputs: projectId, name, mode, ttlHours, timeouts, resetTrigger, adopt, keepAlive, readiness\./);
+    assert.match(byField.colour, /not an input.*Valid inputs: projectId, name, mode, ttlHours, timeouts, resetTrigger, adopt, keepAlive, readiness, source\./);
     assert.doesNotMatch(byField.colour, /did you mean/);
   });
 
@@ -159,7 +159,7 @@ describe("check: input hygiene", () => {
   });
 
   it("the valid names are one list, which is also what outputs echo", () => {
-    assert.deepEqual([...INPUT_NAMES], ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness"]);
+    assert.deepEqual([...INPUT_NAMES], ["projectId", "name", "mode", "ttlHours", "timeouts", "resetTrigger", "adopt", "keepAlive", "readiness", "source"]);
     const all = Object.fromEntries(INPUT_NAMES.map((k) => [k, `v-${k}`]));
     assert.deepEqual(
       Object.keys(echoInputs({ ...all, __autoNameSeed: "s", autoNameSeed: "s", __provider: "p", other: 1 })).sort(),

@@ -8,6 +8,7 @@ import * as ts from "typescript";
 import { pendingCreateFailure } from "../../provider/operations/pending-create";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../../provider/outputs";
 import { PROJECT_OUTPUT_FIELDS } from "../../provider/project-facts";
+import { RESTORE_OUTPUT_NAMES } from "../../provider/restore-outputs";
 
 const DECLARATIONS = path.resolve(__dirname, "..", "..", "sdk", "preview-database.d.ts");
 
@@ -50,7 +51,7 @@ describe("TSDoc of PreviewDatabase, as shipped in the declarations", () => {
   };
 
   it("documents every input, including each timeout", () => {
-    for (const container of ["PreviewDatabaseArgs", "PreviewDatabaseTimeouts"]) {
+    for (const container of ["PreviewDatabaseArgs", "PreviewDatabaseTimeouts", "PreviewDatabaseSource"]) {
       const undocumented = members(container).filter(([, doc]) => doc.trim().length < 20).map(([m]) => m);
       assert.deepEqual(undocumented, [], `${container} members without TSDoc`);
     }
@@ -58,7 +59,7 @@ describe("TSDoc of PreviewDatabase, as shipped in the declarations", () => {
   });
 
   it("documents exactly the outputs the provider produces, and the resource with an @example", () => {
-    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), ...PROJECT_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", "connectionsAsOf", ...SECRET_OUTPUTS];
+    const produced = [...PREVIEW_OUTPUT_FIELDS.map(([output]) => output), ...PROJECT_OUTPUT_FIELDS.map(([output]) => output), "ttlHours", "lastJobId", "connectionsAsOf", ...RESTORE_OUTPUT_NAMES, ...SECRET_OUTPUTS];
     const declared = members("PreviewDatabase");
     assert.deepEqual(declared.map(([m]) => m).sort(), [...produced].sort());
     assert.deepEqual(declared.filter(([, doc]) => doc.trim().length < 20).map(([m]) => m), [], "outputs without TSDoc");
