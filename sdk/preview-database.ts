@@ -205,8 +205,9 @@ export class PreviewDatabase extends pulumi.dynamic.Resource {
   /**
    * With `source.restoreTime`: `true` when CapyDB clamped the requested time (it was later than the latest
    * restorable point) and restored to an earlier one, `false` when it restored to the time asked for; `null`
-   * without a `restoreTime` source, or when CapyDB's answer did not say. Recorded at creation (CapyDB says it only
-   * in the restore's answer) and kept by refresh and update.
+   * without a `restoreTime` source. Recorded at creation from the restore's answer (`pitr`) and kept by refresh and
+   * update; when the answer does not say, judged from the preview's `sourceRestoreTime` (to the second), and `null`
+   * when that is missing too.
    */
   declare readonly restoreTimeClamped: pulumi.Output<boolean | null>;
   /**

@@ -1,3 +1,4 @@
+import { Client } from "pg";
 import { request } from "undici";
 import type { ControlPlane } from "../control-plane";
 
@@ -80,5 +81,17 @@ export class ManualClock {
   readonly now = (): number => this.time;
   advance(ms: number): void {
     this.time += ms;
+  }
+}
+
+/** Runs one statement through a real Postgres connection URL (as a user of the preview would) and returns its rows. */
+export async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
   }
 }

@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import { startEmbeddedPostgres, type PostgresServer } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
-import { apiClient, createReady, type ApiClient } from "./helpers";
-
-async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { apiClient, createReady, query, type ApiClient } from "./helpers";
 
 describe("control plane: postgres backend (embedded-postgres)", function () {
   this.timeout(30_000);

@@ -2,22 +2,10 @@
 // (see wal-backups.ts). Each restored preview is served by its own postmaster; these tests read its rows.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { Client } from "pg";
 import { startControlPlane, type ControlPlane } from "../control-plane";
 import { startEmbeddedPostgres } from "../control-plane/embedded-postgres";
 import { postmasterOn } from "../helpers/postmaster";
-import { apiClient, createReady, pollJob, type ApiClient } from "./helpers";
-
-async function query<T extends Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { apiClient, createReady, pollJob, query, type ApiClient } from "./helpers";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -186,6 +174,16 @@ describe("control plane: restores on the postgres backend (WAL archive, base bac
     assert.equal(existsSync(`/proc/${postmaster.pid}`), false);
     assert.equal(existsSync(postmaster.dataDir), false);
     await assert.rejects(query(connections.pooled_url, "SELECT 1"));
+  });
+
+  it("a restored preview the TTL reaper removes also loses its postmaster and folder", async () => {
+    const { preview } = await restored({ backup_key: cp.backups.list()[0].key, preview_name: "expire-me" });
+    const postmaster = postmasterOn(preview.direct_port);
+    assert.ok(postmaster);
+    cp.previews.expireNow(preview.id);
+    // The reaper drops it in the background: wait for the postmaster to go, then for its folder.
+    while (postmasterOn(preview.direct_port) || existsSync(postmaster.dataDir)) await sleep(50);
+    assert.equal(cp.previews.list().find((p) => p.id === preview.id)?.deletedBy, "ttl");
   });
 
   it("a time before the first backup is refused with the window; the initial backup holds the seed rows", async () => {

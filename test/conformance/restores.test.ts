@@ -323,6 +323,15 @@ describe("control plane: backup and restore-point admin routes (/_capydb_local)"
     assert.equal((await admin("POST", "/sources/query", { sql: "SELECT 1" })).status, 400, "the memory backend has no data");
   });
 
+  it("job fault switches take the restore kind over HTTP", async () => {
+    assert.equal((await admin("POST", "/jobs/fail-next", { kind: "restore", error: "over http" })).status, 200);
+    const api = apiClient(cp);
+    const res = await api.post(`/v1/projects/${cp.projectId}/restores`, { target_kind: "new_preview", backup_key: cp.backups.list()[0].key });
+    const done = await pollJob(api, res.body.job.id);
+    assert.equal(done.state, "failed");
+    assert.equal(done.error, "over http");
+  });
+
   it("withhold-preview-id-next over HTTP", async () => {
     assert.equal((await admin("POST", "/restores/withhold-preview-id-next")).status, 200);
     const api = apiClient(cp);

@@ -28,6 +28,7 @@ const FILES_SKIPPED = new Set(["postmaster.pid", "postmaster.opts", "current_log
 
 const ARCHIVE_POLL_MS = 20;
 const ARCHIVE_WAIT_MS = 30_000;
+const FUTURE_SLACK_MS = 5_000;
 
 export function parseLsn(lsn: string): bigint {
   const [high, low] = lsn.split("/");
@@ -140,6 +141,10 @@ export class WalBackups {
         // Postgres's own spelling: it refuses the "T…Z" form here.
         const target = new Date(source.at).toISOString().replace("T", " ").replace("Z", "+00");
         const backup = this.latestBackup((b) => b.stopWallMs <= source.at, target);
+        // The catalog clamps to its clock; a fake clock ahead of this machine's would have us wait for the future.
+        if (source.at - Date.now() > FUTURE_SLACK_MS) {
+          throw new Error(`restore time ${target} is in this machine's future: the postgres backend needs the control plane's clock to be the real one`);
+        }
         // Recovery finds where to stop only at the first commit after the target: make one, archived.
         while (Date.now() <= source.at) await sleep(Math.min(ARCHIVE_POLL_MS, source.at - Date.now() + 1));
         await this.archiveUpToNow();
