@@ -28,7 +28,7 @@ export function nodeTooOld(version: string = process.versions.node): boolean {
 
 async function main(): Promise<void> {
   if (nodeTooOld()) throw new Error(`needs Node.js >= ${MIN_NODE.join(".")} on PATH, found ${process.versions.node} (${process.execPath})`);
-  const service = new CapyDBPluginService({ schemaText: fs.readFileSync(schemaPath(), "utf8") });
+  const service = new CapyDBPluginService({ schemaText: fs.readFileSync(schemaPath(), "utf8"), engineAddress: process.argv[2] });
   const { server } = await serve(service).then(({ server, port }) => {
     process.stdout.write(`${port}\n`);
     return { server };

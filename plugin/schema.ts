@@ -9,11 +9,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { INPUT_NAMES } from "../provider/inputs";
+import { LOOKUP_OUTPUTS } from "../provider/lookup";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../provider/outputs";
 import { CONFIG_KEYS, CONFIG_NAMES } from "./config";
 
 import { SDK_LANGUAGES } from "./schema-languages";
-import { PACKAGE_NAME, RESOURCE_TOKEN, SOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
+import { LOOKUP_TOKEN, PACKAGE_NAME, RESOURCE_TOKEN, SOURCE_TOKEN, TIMEOUTS_TOKEN } from "./schema-tokens";
 
 type TypeSpec = { type?: string; $ref?: string; oneOf?: TypeSpec[]; enum?: unknown };
 type PropertySpec = TypeSpec & { description: string; secret?: boolean };
@@ -72,10 +73,10 @@ function typeSpec(typeText: string, where: string): TypeSpec {
   return distinct.length === 1 ? distinct[0] : { type: distinct[0].type, oneOf: distinct };
 }
 
-function property(members: Map<string, { doc: string; typeText: string }>, name: string, where: string, secret = false): PropertySpec {
+function property(members: Map<string, { doc: string; typeText: string }>, name: string, where: string, secret = false, file = "sdk/preview-database.ts"): PropertySpec {
   const member = members.get(name);
-  if (!member) throw new Error(`schema: ${name} is not declared in ${where} (sdk/preview-database.ts); document it there`);
-  if (!member.doc) throw new Error(`schema: ${where}.${name} has no TSDoc in sdk/preview-database.ts`);
+  if (!member) throw new Error(`schema: ${name} is not declared in ${where} (${file}); document it there`);
+  if (!member.doc) throw new Error(`schema: ${where}.${name} has no TSDoc in ${file}`);
   return { ...typeSpec(member.typeText, `${where}.${name}`), description: member.doc, ...(secret ? { secret: true } : {}) };
 }
 
@@ -83,6 +84,48 @@ export interface SchemaOptions {
   version: string;
   /** The SDK file whose TSDoc gives the descriptions; default sdk/preview-database.ts of this checkout. */
   sdkFile?: string;
+  /** The SDK file of the lookup (its args and result types); default sdk/get-preview-database.ts. */
+  lookupSdkFile?: string;
+}
+
+/**
+ * The invoke's own description: the SDK function's TSDoc speaks of the TypeScript program (where it runs, its
+ * example); through the plugin the lookup runs in the plugin, with the provider's credentials.
+ */
+const LOOKUP_DESCRIPTION =
+  "Reads a live preview database that something else manages (the CapyDB GitHub Action, another stack, the CLI) " +
+  "without managing it: nothing is created, changed or deleted, and `pulumi destroy` leaves it alone. The capydb " +
+  "plugin runs the lookup with the provider's credentials (`capydb:apiKey`, `capydb:apiUrl`, else CAPYDB_API_KEY / " +
+  "CAPYDB_API_URL in its environment) on every run, `pulumi preview` included, and records nothing in state. " +
+  "`directUrl`, `pooledUrl` and `password` are secret. A preview that does not exist (or has expired) fails with an " +
+  "error naming the project and the name.";
+
+/** Outputs a live preview always has; the rest may be null (not ready yet, no facts). */
+const LOOKUP_REQUIRED = ["id", "projectId", "name", "mode", "state", "ttlExpiresAt"];
+
+/** `functions` of the schema: the lookup, its inputs and outputs described by the SDK's TSDoc. */
+function lookupFunction(file: string): Record<string, unknown> {
+  const decls = readDeclarations(file);
+  const get = (name: string) => {
+    const d = decls.get(name);
+    if (!d) throw new Error(`schema: ${name} is not declared in ${file}`);
+    return d;
+  };
+  const args = get("GetPreviewDatabaseArgs");
+  const result = get("GetPreviewDatabaseResult");
+  const where = "sdk/get-preview-database.ts";
+  const inputs: Record<string, PropertySpec> = {};
+  for (const name of args.members.keys()) inputs[name] = property(args.members, name, "GetPreviewDatabaseArgs", false, where);
+  const secret = new Set<string>(SECRET_OUTPUTS);
+  const outputs: Record<string, PropertySpec> = {};
+  for (const name of LOOKUP_OUTPUTS) outputs[name] = property(result.members, name, "GetPreviewDatabaseResult", secret.has(name), where);
+  return {
+    [LOOKUP_TOKEN]: {
+      description: LOOKUP_DESCRIPTION,
+      inputs: { properties: inputs, required: ["projectId", "name"] },
+      outputs: { properties: outputs, required: LOOKUP_REQUIRED },
+    },
+  };
 }
 
 export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
@@ -147,6 +190,7 @@ export function generateSchema(opts: SchemaOptions): Record<string, unknown> {
       [TIMEOUTS_TOKEN]: { type: "object", description: timeouts.doc, properties: timeoutProperties },
       [SOURCE_TOKEN]: { type: "object", description: source.doc, properties: sourceProperties },
     },
+    functions: lookupFunction(opts.lookupSdkFile ?? path.join(repoRoot(), "sdk", "get-preview-database.ts")),
     resources: {
       [RESOURCE_TOKEN]: {
         description: resource.doc,

@@ -1,6 +1,7 @@
 /**
  * The native door: Pulumi's ResourceProvider gRPC service for `capydb:index:PreviewDatabase`, each
- * RPC translated to one method of the unchanged provider core (createProvider). It translates
+ * RPC translated to one method of the unchanged provider core (createProvider), and the invoke
+ * `capydb:index:getPreviewDatabase` to the lookup the SDK's getPreviewDatabase runs. It translates
  * (Structs, secrets, config, the engine's timeouts, Cancel, import ids) and decides nothing about CapyDB.
  */
 import * as grpc from "@grpc/grpc-js";
@@ -12,15 +13,18 @@ import { ResourceProviderService } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import { Status } from "@pulumi/pulumi/proto/status_pb";
 import { systemClock, type Clock } from "../provider/clock";
 import { REPLACE_KEYS, UPDATE_KEYS, diffPreview } from "../provider/diff";
+import type { CredentialSource } from "../provider/credentials";
 import { createProvider, type CapyDBProvider, type ProviderDeps } from "../provider/index";
 import { INPUT_NAMES } from "../provider/inputs";
 import { SECRET_OUTPUTS } from "../provider/outputs";
 import { UNKNOWN } from "../provider/unknown";
 import { VERSION } from "../provider/version";
+import { stderrSink } from "../provider/log";
 import { cancellableClock, type CancellableClock } from "./cancel";
 import { configFromRequest, CONFIG_NAMES } from "./config";
+import { EngineLog } from "./engine-log";
 import { IMPORT_ID_FORM, parseImportId } from "./import-id";
-import { RESOURCE_TOKEN } from "./schema-tokens";
+import { LOOKUP_TOKEN, RESOURCE_TOKEN } from "./schema-tokens";
 import { restoreTimeouts, withEngineTimeout } from "./timeouts";
 import { fromStruct, toStruct, wrapSecrets, type Props } from "./wire";
 
@@ -31,20 +35,32 @@ export interface PluginDeps extends Omit<ProviderDeps, "clock"> {
   clock?: Clock;
   /** The schema served by GetSchema (plugin/schema.json). */
   schemaText: string;
+  /** The engine's address (the plugin's first argument): progress lines go to its Log RPC as well as to `sink`. */
+  engineAddress?: string;
 }
 
 /** What every RPC handler shares: the core, the clock Cancel stops, the schema, in-flight count. */
 export class CapyDBPluginService {
   readonly clock: CancellableClock;
   readonly core: CapyDBProvider;
+  readonly log: EngineLog;
   readonly outputNames: string[];
+  /** What the invoke answers: the outputs the schema declares for it. */
+  readonly lookupOutputNames: string[];
   inFlight = 0;
+  /** The provider's config as Configure gave it: the lookup's credentials, as the core's are the resource's. */
+  private credentials: CredentialSource = {};
 
   constructor(private readonly deps: PluginDeps) {
     this.clock = cancellableClock(deps.clock ?? systemClock);
-    this.core = createProvider({ ...deps, clock: this.clock });
-    const schema = JSON.parse(deps.schemaText) as { resources: Record<string, { properties: Record<string, unknown> }> };
+    this.log = new EngineLog(deps.engineAddress, deps.sink ?? stderrSink);
+    this.core = createProvider({ ...deps, clock: this.clock, sink: this.log.sink });
+    const schema = JSON.parse(deps.schemaText) as {
+      resources: Record<string, { properties: Record<string, unknown> }>;
+      functions: Record<string, { outputs: { properties: Record<string, unknown> } }>;
+    };
     this.outputNames = Object.keys(schema.resources[RESOURCE_TOKEN].properties);
+    this.lookupOutputNames = Object.keys(schema.functions[LOOKUP_TOKEN].outputs.properties);
   }
 
   /** The gRPC implementation object (method name → handler). */
@@ -52,7 +68,8 @@ export class CapyDBPluginService {
     const unary = <Req, Res>(name: string, run: (req: Req) => Promise<Res>) =>
       (call: Call<Req>, done: Done<Res>) => {
         this.inFlight++;
-        run(call.request).then(
+        const urn = (call.request as { getUrn?: () => string }).getUrn?.() ?? "";
+        this.log.within(urn, () => run(call.request)).then(
           (res) => done(null, res),
           (error: unknown) => done(grpcError(error), null),
         ).finally(() => this.inFlight--);
@@ -72,6 +89,7 @@ export class CapyDBPluginService {
       read: unary("Read", async (req: pb.ReadRequest) => this.read(req)),
       update: unary("Update", async (req: pb.UpdateRequest) => this.update(req)),
       delete: unary("Delete", async (req: pb.DeleteRequest) => this.delete(req)),
+      invoke: unary("Invoke", async (req: pb.InvokeRequest) => this.invoke(req)),
       cancel: unary("Cancel", async () => {
         this.clock.cancel();
         return new Empty();
@@ -107,6 +125,11 @@ export class CapyDBPluginService {
     const args = fromStruct(req.getArgs());
     const variables = new Map(req.getVariablesMap().toArray() as [string, string][]);
     const config = configFromRequest(args, variables);
+    this.credentials = {
+      apiKey: config.get("capydb:apiKey"),
+      apiUrl: config.get("capydb:apiUrl"),
+      allowInsecureHttp: config.get("capydb:allowInsecureHttp"),
+    };
     await this.core.configure({ config: { get: (key: string) => config.get(key) } });
     return new pb.ConfigureResponse().setAcceptsecrets(true).setSupportspreview(true).setAcceptresources(false);
   }
@@ -210,6 +233,28 @@ export class CapyDBPluginService {
     } catch (error) {
       throw this.trackedFailure(error, news);
     }
+  }
+
+  /**
+   * `capydb:index:getPreviewDatabase`: the same lookup as the SDK's function, with the provider's config as
+   * credentials. The URLs and password go back marked secret, so every consumer (YAML, the generated SDKs)
+   * receives them as secrets.
+   */
+  async invoke(req: pb.InvokeRequest): Promise<pb.InvokeResponse> {
+    if (req.getTok() !== LOOKUP_TOKEN) throw new Error(`the capydb plugin serves only the function ${LOOKUP_TOKEN}, not ${req.getTok()}`);
+    const args = fromStruct(req.getArgs());
+    const failures = (["projectId", "name"] as const)
+      .filter((key) => typeof args[key] !== "string" || args[key] === "")
+      .map((key) => new pb.CheckFailure().setProperty(key).setReason(
+        `${LOOKUP_TOKEN}: ${key} is required, a non-empty string (${key === "projectId" ? 'the CapyDB project id, e.g. "prj_123"' : 'the preview\'s name, e.g. "pr-42"'}).`,
+      ));
+    if (failures.length) return new pb.InvokeResponse().setFailuresList(failures);
+    // Loaded on the first lookup: the API client it brings is not needed to start or to plan.
+    const { lookupPreviewDatabase } = require("../provider/lookup") as typeof import("../provider/lookup");
+    const found = await lookupPreviewDatabase({ projectId: String(args.projectId), name: String(args.name) }, this.credentials, this.deps.env ?? process.env);
+    const result: Props = {};
+    for (const name of this.lookupOutputNames) result[name] = found[name] ?? null;
+    return new pb.InvokeResponse().setReturn(toStruct(wrapSecrets(result, SECRET_OUTPUTS)));
   }
 
   /** Outputs as the engine stores them: the user's own `timeouts`, the credentials marked secret. */

@@ -3,6 +3,7 @@
 // <version> --file <archive>`), against the local control plane on real Postgres:
 //   Python  a program on the generated SDK, run by the Python Automation API (inline program)
 //   Go      a program on the generated SDK, run by the Go Automation API (auto.UpsertStackInlineSource)
+//           (both also read their preview back with the generated getPreviewDatabase / LookupPreviewDatabase)
 //   TypeScript  a program on the generated Node.js SDK: the README's lifecycle, one CLI command at a time
 // .NET is generated and checked only: there is no .NET SDK on these machines.
 import { strict as assert } from "assert";
@@ -118,6 +119,7 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
     const dir = path.dirname(built.dotnet);
     assert.equal(fs.readFileSync(path.join(dir, "version.txt"), "utf8").trim(), SCHEMA.version);
     assert.match(fs.readFileSync(path.join(dir, "PreviewDatabase.cs"), "utf8"), /\[PulumiResourceType\("capydb:index:PreviewDatabase"\)\]/);
+    assert.match(fs.readFileSync(path.join(dir, "GetPreviewDatabase.cs"), "utf8"), /InvokeAsync<GetPreviewDatabaseResult>\("capydb:index:getPreviewDatabase"/);
     assert.match(csproj, /<PackageReference Include="Pulumi"/);
   });
 
@@ -170,6 +172,10 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
           assert.equal(typeof outs[key].value, "string");
         }
         assert.match(String(outs.directUrl.value), /^postgres(ql)?:\/\//);
+        // The invoke capydb:index:getPreviewDatabase through the generated SDK's function: the same preview, the URL secret.
+        assert.equal(outs.lookedUpId.value, live[0].id);
+        assert.equal(outs.lookedUpDirectUrl.secret, true, "the looked-up URL is secret");
+        assert.equal(outs.lookedUpDirectUrl.value, outs.directUrl.value);
         secrets = { directUrl: String(outs.directUrl.value), password: String(outs.password.value) };
         assert.deepEqual(writes(cp.requests()).map((r) => r.method), ["POST"], describeRequests(cp.requests()));
       });
@@ -244,8 +250,11 @@ describe("real Pulumi CLI: the generated SDKs with the native plugin (test/cli)"
       assert.equal(outs.state, "ready");
       assert.equal(outs.directUrl, "[secret]");
       assert.equal(outs.password, "[secret]");
+      assert.equal(outs.lookedUpDirectUrl, "[secret]", "the invoke's URL is secret");
       assert.deepEqual(writes(cp.requests()).map((r) => r.method), ["POST"], describeRequests(cp.requests()));
       const secrets = await stack.outputs(true);
+      assert.equal(secrets.lookedUpId, firstId, "getPreviewDatabaseOutput read back the same preview");
+      assert.equal(secrets.lookedUpDirectUrl, secrets.directUrl);
       const state = stack.stateFileText(PROJECT);
       for (const key of ["directUrl", "password"]) assert.ok(!state.includes(String(secrets[key])), `${key} is not in the state in clear`);
     });

@@ -9,13 +9,13 @@ const SECRET_OUTPUTS = ["directUrl", "password", "pooledUrl"];
 
 type Run = { resources: CapturedResource[]; exports: Record<string, CapturedExport> };
 
-function run(example: string, stack: string, env: Record<string, string> = {}): Promise<Run> {
+function run(example: string, stack: string, env: Record<string, string> = {}, config: Record<string, string> = {}): Promise<Run> {
   return captureStack({
     programDir: REPO,
     module: path.join(REPO, "dist", "examples", example, "index.js"),
     project: `capydb-${example}`,
     stack,
-    config: { "capydb:projectId": "prj_example" },
+    config: { "capydb:projectId": "prj_example", ...config },
     env,
   });
 }
@@ -37,6 +37,8 @@ describe("examples under mocks", function () {
   let perBranchBranchStack: Run;
   let appWiring: Run;
   let workflow: Run;
+  let debugAsOf: Run;
+  let debugAsOfUnset: Run;
 
   // The same stack (pr-42) selected by a pull-request build, by a push build of its branch and on a laptop.
   const pullRequestBuild = { GITHUB_REF: "refs/pull/42/merge", GITHUB_HEAD_REF: "feat/login", GITHUB_REF_NAME: "42/merge" };
@@ -44,13 +46,15 @@ describe("examples under mocks", function () {
   const laptop = { GITHUB_REF: "", GITHUB_HEAD_REF: "", GITHUB_REF_NAME: "", CI_MERGE_REQUEST_IID: "", PR_NUMBER: "" };
 
   before(async () => {
-    [perBranchPr, perBranchPush, perBranchLaptop, perBranchBranchStack, appWiring, workflow] = await Promise.all([
+    [perBranchPr, perBranchPush, perBranchLaptop, perBranchBranchStack, appWiring, workflow, debugAsOf, debugAsOfUnset] = await Promise.all([
       run("per-branch-stack", "pr-42", pullRequestBuild),
       run("per-branch-stack", "pr-42", pushBuild),
       run("per-branch-stack", "pr-42", laptop),
       run("per-branch-stack", "feat-login-d668f0", pushBuild),
       run("app-wiring", "feat/x"),
       run("github-workflow", "pr-7"),
+      run("debug-as-of", "incident-1", {}, { "capydb-debug-as-of:asOf": "2026-11-30T09:00:00+01:00" }),
+      run("debug-as-of", "incident-1"),
     ]);
   });
 
@@ -71,6 +75,18 @@ describe("examples under mocks", function () {
     assert.deepEqual(db.inputs.timeouts, { create: "10m", delete: "10m" });
     assert.equal(appWiring.exports.appEnvironment?.secret, true);
     assert.equal(appWiring.exports.migrateCommand?.secret, true);
+  });
+
+  it("debug-as-of restores the project as of asOf (else 09:00 UTC today) into a short-lived preview; the URL is secret", () => {
+    const db = onlyPreview(debugAsOf);
+    assert.deepEqual(db.inputs.source, { restoreTime: "2026-11-30T09:00:00+01:00" });
+    assert.equal(db.inputs.ttlHours, 8);
+    assert.equal(db.inputs.keepAlive, false);
+    assert.match(db.inputs.name as string, /^debug-incident-1/);
+    assert.equal(debugAsOf.exports.psqlUrl?.secret, true);
+    for (const k of ["requestedAsOf", "restoredAsOf", "clamped", "previewName"]) assert.equal(debugAsOf.exports[k]?.secret, false, k);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.deepEqual(onlyPreview(debugAsOfUnset).inputs.source, { restoreTime: `${today}T09:00:00Z` });
   });
 
   it("github-workflow names the preview after the pr-<n> stack and exports what the job summary shows in the clear", () => {

@@ -19,7 +19,7 @@ describe("examples: complete programs that type-check against the packed tarball
   const pkg = readJson(path.join(REPO, "package.json"));
 
   it("finds the examples", () => {
-    assert.deepEqual(examples, ["app-wiring", "github-workflow", "per-branch-stack"]);
+    assert.deepEqual(examples, ["app-wiring", "debug-as-of", "github-workflow", "per-branch-stack"]);
   });
 
   for (const example of examples) {

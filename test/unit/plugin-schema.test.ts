@@ -8,7 +8,8 @@ import { INPUT_NAMES } from "../../provider/inputs";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../../provider/outputs";
 import { CONFIG_NAMES } from "../../plugin/config";
 import { generateSchema, packageVersion, repoRoot, SCHEMA_FILE, schemaText } from "../../plugin/schema";
-import { RESOURCE_TOKEN } from "../../plugin/schema-tokens";
+import { LOOKUP_TOKEN, RESOURCE_TOKEN } from "../../plugin/schema-tokens";
+import { LOOKUP_OUTPUTS } from "../../provider/lookup";
 import { startControlPlane } from "../control-plane";
 
 type Prop = { type?: string; $ref?: string; description?: string; secret?: boolean; oneOf?: unknown[] };
@@ -65,6 +66,19 @@ describe("plugin schema (plugin/schema.json)", () => {
     } finally {
       await cp.close();
     }
+  });
+
+  it("declares the invoke capydb:index:getPreviewDatabase: projectId and name in, the lookup's fields out, the credentials secret", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot(), SCHEMA_FILE), "utf8")) as {
+      functions: Record<string, { inputs: { properties: Record<string, Prop>; required: string[] }; outputs: { properties: Record<string, Prop> } }>;
+    };
+    const fn = schema.functions[LOOKUP_TOKEN];
+    assert.deepEqual(Object.keys(fn.inputs.properties), ["projectId", "name"]);
+    assert.deepEqual(fn.inputs.required, ["projectId", "name"]);
+    assert.deepEqual(Object.keys(fn.outputs.properties), [...LOOKUP_OUTPUTS]);
+    const secret = Object.entries(fn.outputs.properties).filter(([, p]) => p.secret).map(([k]) => k).sort();
+    assert.deepEqual(secret, [...SECRET_OUTPUTS].sort());
+    for (const [name, prop] of Object.entries(fn.outputs.properties)) assert.ok((prop.description ?? "").length > 10, `${name} is described`);
   });
 
   it("declares the provider config the plugin reads, the API key secret", () => {

@@ -30,6 +30,10 @@ func program(ctx *pulumi.Context) error {
 	ctx.Export("host", db.Host)
 	ctx.Export("directUrl", db.DirectUrl)
 	ctx.Export("password", db.Password)
+	// The plugin's invoke, reading back the preview just made (after it exists: the name is its output).
+	found := capydb.LookupPreviewDatabaseOutput(ctx, capydb.LookupPreviewDatabaseOutputArgs{ProjectId: db.ProjectId, Name: db.Name})
+	ctx.Export("lookedUpId", found.Id())
+	ctx.Export("lookedUpDirectUrl", found.DirectUrl())
 	return nil
 }
 

@@ -18,3 +18,7 @@ export const ttlExpiresAt = db.ttlExpiresAt;
 // Secret: the schema flags them, so the SDK asks the engine to keep them secret.
 export const directUrl = db.directUrl;
 export const password = db.password;
+// The plugin's invoke, reading back the preview just made (after it exists: the name is its output).
+const found = capydb.getPreviewDatabaseOutput({ projectId: db.projectId, name: db.name });
+export const lookedUpId = found.id;
+export const lookedUpDirectUrl = found.directUrl;

@@ -25,6 +25,10 @@ def program() -> None:
     pulumi.export("host", db.host)
     pulumi.export("directUrl", db.direct_url)
     pulumi.export("password", db.password)
+    # The plugin's invoke, reading back the preview just made (after it exists: the name is its output).
+    found = capydb.get_preview_database_output(project_id=db.project_id, name=db.name)
+    pulumi.export("lookedUpId", found.id)
+    pulumi.export("lookedUpDirectUrl", found.direct_url)
 
 
 def main(command: str) -> dict:

@@ -1,0 +1,106 @@
+// Issue 17.4 through the native plugin and the real Pulumi CLI: a Pulumi YAML program reads, with
+// `fn::invoke` of capydb:index:getPreviewDatabase, a preview created outside Pulumi (straight through
+// the API), without managing it. The plugin is installed from its archive; the key is secret config.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { startControlPlane, type ControlPlane } from "../control-plane";
+import { REPO } from "../helpers/packed-program";
+import { DirectCliStack, programCopy, requireYamlHost } from "./native";
+import { requirePulumiCli, writes, describeRequests } from "./suite";
+
+const PROJECT = "capydb-yaml-lookup-suite";
+const PROGRAM = path.join(REPO, "test", "cli", "yaml-lookup-program");
+
+describe("real Pulumi CLI: a YAML program reads a preview made outside Pulumi with fn::invoke getPreviewDatabase (test/cli)", function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let stack: DirectCliStack;
+  let programDir: string;
+  let previewId: string;
+  /** What CapyDB itself answers for the preview (E3) and its connections (E8), read straight from the API. */
+  let listed: { public_host: string; direct_port: number };
+  let connections: { direct_url: string };
+
+  before(async function () {
+    const cli = requirePulumiCli(this);
+    requireYamlHost(this, cli);
+    programDir = programCopy(PROGRAM);
+    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+    const headers = { authorization: `Bearer ${cp.apiKey}`, "content-type": "application/json" };
+    // Made the way the CapyDB CLI or GitHub Action would: straight through the API.
+    const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "made-elsewhere", mode: "empty", ttl_hours: 24 }),
+    });
+    assert.ok(res.ok, await res.text());
+    for (let i = 0; i < 100 && cp.previews.live().find((p) => p.name === "made-elsewhere")?.state !== "ready"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    previewId = cp.previews.live().find((p) => p.name === "made-elsewhere")!.id;
+    const conn = await fetch(`${cp.url}/v1/preview-databases/${previewId}/connections`, { headers });
+    assert.ok(conn.ok);
+    connections = ((await conn.json()) as { connections: typeof connections }).connections;
+    const list = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, { headers });
+    const body = (await list.json()) as { preview_databases?: (typeof listed & { id: string })[] } | (typeof listed & { id: string })[];
+    listed = (Array.isArray(body) ? body : body.preview_databases ?? []).find((p) => p.id === previewId)!;
+    assert.ok(listed, "the preview is listed");
+    // Only the URL comes from the environment: the key travels as secret stack config through Configure.
+    stack = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
+    await stack.installPlugin();
+    await stack.init();
+    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
+  });
+
+  after(async () => {
+    await cp?.close();
+    stack?.remove();
+    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  });
+
+  it("up exports the preview's name and host; the URL and password stay secret; nothing is managed or written", async () => {
+    cp.clearRequests();
+    const up = await stack.ok(["up", "--yes", "--non-interactive"]);
+    assert.deepEqual(writes(cp.requests()), [], describeRequests(cp.requests()));
+    const shown = await stack.outputs();
+    // pulumi-yaml makes a whole fn::invoke result secret when any field of it is (README, "Lookups").
+    assert.deepEqual(shown, { previewId: "[secret]", name: "[secret]", host: "[secret]", directPort: "[secret]", directUrl: "[secret]", password: "[secret]" });
+    const secrets = await stack.outputs(true);
+    assert.equal(secrets.previewId, previewId);
+    assert.equal(secrets.name, "made-elsewhere");
+    assert.equal(secrets.host, listed.public_host);
+    assert.equal(secrets.directPort, listed.direct_port);
+    assert.equal(secrets.directUrl, connections.direct_url, "the URL CapyDB gives for the preview");
+    assert.ok(connections.direct_url.includes(`:${String(secrets.password)}@`), "the password is the URL's");
+    for (const text of [up.stdout + up.stderr, JSON.stringify(shown), stack.stateFileText(PROJECT)]) {
+      assert.ok(!text.includes(connections.direct_url) && !text.includes(String(secrets.password)), "no URL or password in clear");
+      assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
+    }
+    const state = await stack.exportState();
+    assert.ok(!(state.resources ?? []).some((r) => r.type === "capydb:index:PreviewDatabase"), "no PreviewDatabase resource in the stack");
+  });
+
+  it("a missing preview fails the program naming the project and the name", async () => {
+    await stack.config(`${PROJECT}:previewName`, "no-such-preview");
+    const result = await stack.run(["up", "--yes", "--non-interactive"]);
+    assert.notEqual(result.code, 0);
+    const text = result.stdout + result.stderr;
+    assert.match(text, new RegExp(`No live preview named "no-such-preview" in CapyDB project "${cp.projectId}"`));
+    assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
+    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+  });
+
+  it("destroy leaves the preview alone", async () => {
+    cp.clearRequests();
+    await stack.ok(["destroy", "--yes", "--non-interactive"]);
+    assert.deepEqual(cp.previews.live().map((p) => p.id), [previewId]);
+    assert.deepEqual(writes(cp.requests()), [], describeRequests(cp.requests()));
+  });
+});
