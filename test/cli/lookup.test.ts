@@ -5,7 +5,7 @@ import * as path from "path";
 import type { ControlPlane } from "../control-plane";
 import { CliStack } from "./cli-stack";
 import { StackSuite } from "./stack-suite";
-import { installedCopy, requirePulumiCli } from "./suite";
+import { createOutsidePulumi, installedCopy, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-lookup-suite";
 const PROGRAM = path.resolve(__dirname, "..", "..", "..", "test", "cli", "lookup-program");
@@ -21,17 +21,7 @@ describe("real Pulumi CLI: getPreviewDatabase reads a preview made outside Pulum
     const cli = requirePulumiCli(ctx);
     programDir = suite.dir(await installedCopy(PROGRAM));
     cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
-    // Made the way the CapyDB CLI or GitHub Action would: straight through the API.
-    const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${cp.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "made-elsewhere", mode: "empty", ttl_hours: 24 }),
-    });
-    assert.ok(res.ok, await res.text());
-    for (let i = 0; i < 100 && cp.previews.live().find((p) => p.name === "made-elsewhere")?.state !== "ready"; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    previewId = cp.previews.live().find((p) => p.name === "made-elsewhere")!.id;
+    previewId = await createOutsidePulumi(cp, "made-elsewhere");
     stack = await suite.stack(new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url }), { project: PROJECT, key: cp.projectScopedKey });
     await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
   });

@@ -2,12 +2,12 @@
 // `fn::invoke` of capydb:index:getPreviewDatabase, a preview created outside Pulumi (straight through
 // the API), without managing it. The plugin is installed from its archive; the key is secret config.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { DirectCliStack, programCopy, requireYamlHost } from "./native";
-import { requirePulumiCli, writes, describeRequests } from "./suite";
+import { StackSuite } from "./stack-suite";
+import { createOutsidePulumi, describeRequests, requirePulumiCli, writes } from "./suite";
 
 const PROJECT = "capydb-yaml-lookup-suite";
 const PROGRAM = path.join(REPO, "test", "cli", "yaml-lookup-program");
@@ -22,23 +22,13 @@ describe("real Pulumi CLI: a YAML program reads a preview made outside Pulumi wi
   let listed: { public_host: string; direct_port: number };
   let connections: { direct_url: string };
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    programDir = programCopy(PROGRAM);
-    cp = await startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
-    const headers = { authorization: `Bearer ${cp.apiKey}`, "content-type": "application/json" };
-    // Made the way the CapyDB CLI or GitHub Action would: straight through the API.
-    const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ name: "made-elsewhere", mode: "empty", ttl_hours: 24 }),
-    });
-    assert.ok(res.ok, await res.text());
-    for (let i = 0; i < 100 && cp.previews.live().find((p) => p.name === "made-elsewhere")?.state !== "ready"; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    previewId = cp.previews.live().find((p) => p.name === "made-elsewhere")!.id;
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    programDir = suite.dir(programCopy(PROGRAM));
+    cp = await suite.startControlPlane({ backend: "memory", jobProgression: "time", jobDurationsMs: { create: 200, reset: 200, delete: 200 } });
+    previewId = await createOutsidePulumi(cp, "made-elsewhere");
+    const headers = { authorization: `Bearer ${cp.apiKey}` };
     const conn = await fetch(`${cp.url}/v1/preview-databases/${previewId}/connections`, { headers });
     assert.ok(conn.ok);
     connections = ((await conn.json()) as { connections: typeof connections }).connections;
@@ -47,22 +37,10 @@ describe("real Pulumi CLI: a YAML program reads a preview made outside Pulumi wi
     listed = (Array.isArray(body) ? body : body.preview_databases ?? []).find((p) => p.id === previewId)!;
     assert.ok(listed, "the preview is listed");
     // Only the URL comes from the environment: the key travels as secret stack config through Configure.
-    stack = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
-    await stack.installPlugin();
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    const direct = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
+    await direct.installPlugin();
+    stack = await suite.stack(direct, { project: PROJECT, key: cp.projectScopedKey });
     await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
   });
 
   it("up exports the preview's name and host; the URL and password stay secret; nothing is managed or written", async () => {

@@ -4,26 +4,12 @@
 // control plane lets log in only later (logins.delayNext); up returns once both URLs log in, and its output
 // says that the first login was refused and that it was retried.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import { Client } from "pg";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { DirectCliStack, programCopy, requireYamlHost, YAML_PROGRAM } from "./native";
-import { livePreviews, requirePulumiCli } from "./suite";
+import { StackSuite } from "./stack-suite";
+import { livePreviews, loginError, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-yaml-suite";
-
-async function loginError(url: string): Promise<string | undefined> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query("select 1");
-    return undefined;
-  } catch (e) {
-    return `${(e as Error & { code?: string }).code ?? ""} ${(e as Error).message}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe("real Pulumi CLI: the capydb plugin's progress lines are shown, here readiness waiting for a delayed login (test/cli, YAML)", function () {
   this.timeout(180_000);
@@ -31,26 +17,14 @@ describe("real Pulumi CLI: the capydb plugin's progress lines are shown, here re
   let stack: DirectCliStack;
   let programDir: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    programDir = programCopy(YAML_PROGRAM);
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
-    stack = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
-    await stack.installPlugin();
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    programDir = suite.dir(programCopy(YAML_PROGRAM));
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+    const direct = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
+    await direct.installPlugin();
+    stack = await suite.stack(direct, { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("up returns once the delayed login works, and shows the refused attempt under the resource", async () => {

@@ -4,30 +4,15 @@
 // default) `pulumi up` returns only once both URLs log in; with `readiness: "job"` it returns before.
 // What is asserted is the state of the login at the moment `up` has returned, not how long it took.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { Client } from "pg";
-import { startControlPlane, type ControlPlane } from "../control-plane";
+import type { ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { CliStack } from "./cli-stack";
-import { installedCopy, livePreviews, requirePulumiCli } from "./suite";
+import { StackSuite } from "./stack-suite";
+import { installedCopy, livePreviews, loginError, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-ts-suite";
 export const TS_PROGRAM = path.join(REPO, "test", "cli", "ts-program");
-
-/** undefined when the URL logs in and answers `select 1`, else the server's code or message. */
-async function loginError(url: string): Promise<string | undefined> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query("select 1");
-    return undefined;
-  } catch (e) {
-    return `${(e as Error & { code?: string }).code ?? ""} ${(e as Error).message}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe("real Pulumi CLI: readiness waits for a login the control plane delays (test/cli, TypeScript program)", function () {
   this.timeout(240_000);
@@ -35,24 +20,11 @@ describe("real Pulumi CLI: readiness waits for a login the control plane delays 
   let stack: CliStack;
   let programDir: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    programDir = await installedCopy(TS_PROGRAM, {}, { typescript: "5.9.3" });
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
-    stack = new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url });
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
-    await stack.config("capydb:apiKey", cp.projectScopedKey, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    programDir = suite.dir(await installedCopy(TS_PROGRAM, {}, { typescript: "5.9.3" }));
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+    stack = await suite.stack(new CliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url }), { project: PROJECT, key: cp.projectScopedKey });
   });
 
   it("readiness login (the default): up returns only once both URLs log in; the refused first attempt is reported", async () => {

@@ -6,9 +6,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { PROVIDER_SCOPES, startControlPlane, type ControlPlane } from "../control-plane";
+import { PROVIDER_SCOPES, type ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { CliStack } from "./cli-stack";
+import { StackSuite } from "./stack-suite";
 import { MARKS, marksThrough, postmastersOfThisProcess, writeTimeline, type Timeline } from "./restore-timeline";
 import { installedCopy, livePreviews, requirePulumiCli } from "./suite";
 
@@ -30,41 +31,22 @@ describe("real Pulumi CLI: previews restored from a point in time and from a bac
   let example: CliStack;
   let fromBackup: CliStack;
   let postmasters: number[];
-  const dirs: string[] = [];
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
     postmasters = postmastersOfThisProcess();
     // A restore needs backups:write, which the provider asks for only when `source` is set.
     const key = cp.createApiKey({ scopes: [...PROVIDER_SCOPES, "backups:write"], projectId: cp.projectId });
     timeline = await writeTimeline(cp);
 
-    const exampleDir = await installedCopy(EXAMPLE, {}, exampleDevDependencies());
-    const tsDir = await installedCopy(TS_PROGRAM, {}, { typescript: "5.9.3" });
-    dirs.push(exampleDir, tsDir);
-    example = new CliStack(cli, exampleDir, "dev", { CAPYDB_API_URL: cp.url });
-    await example.init();
-    await example.config("capydb:projectId", cp.projectId);
-    await example.config("capydb:apiKey", key, true);
+    const exampleDir = suite.dir(await installedCopy(EXAMPLE, {}, exampleDevDependencies()));
+    const tsDir = suite.dir(await installedCopy(TS_PROGRAM, {}, { typescript: "5.9.3" }));
+    example = await suite.stack(new CliStack(cli, exampleDir, "dev", { CAPYDB_API_URL: cp.url }), { project: "capydb", key });
     await example.config("capydb-debug-as-of:asOf", timeline.restoreTime);
-    fromBackup = new CliStack(cli, tsDir, "dev", { CAPYDB_API_URL: cp.url });
-    await fromBackup.init();
-    await fromBackup.config(`${TS_PROJECT}:projectId`, cp.projectId);
-    await fromBackup.config("capydb:apiKey", key, true);
+    fromBackup = await suite.stack(new CliStack(cli, tsDir, "dev", { CAPYDB_API_URL: cp.url }), { project: TS_PROJECT, key });
     await fromBackup.config(`${TS_PROJECT}:name`, "from-backup");
     await fromBackup.config(`${TS_PROJECT}:sourceBackupKey`, timeline.backupKey);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") for (const s of [example, fromBackup]) if (s) process.stderr.write(s.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    example?.remove();
-    fromBackup?.remove();
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("examples/debug-as-of: the preview holds exactly the rows written before the chosen time", async () => {

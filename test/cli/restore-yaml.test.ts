@@ -3,12 +3,12 @@
 // real Postgres. Each shows exactly the rows of its moment; a time later than the latest restorable point
 // is clamped and `up` says so; destroy leaves nothing. Each `it` is the next command on the same stack.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import { PROVIDER_SCOPES, startControlPlane, type ControlPlane } from "../control-plane";
+import { PROVIDER_SCOPES, type ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { DirectCliStack, programCopy, requireYamlHost } from "./native";
 import { MARKS, marksThrough, postmastersOfThisProcess, writeTimeline, type Timeline } from "./restore-timeline";
+import { StackSuite } from "./stack-suite";
 import { livePreviews, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-yaml-restore-suite";
@@ -24,32 +24,20 @@ describe("real Pulumi CLI: a YAML program restores previews from a point in time
   let postmasters: number[];
   let key: string;
 
-  before(async function () {
-    const cli = requirePulumiCli(this);
-    requireYamlHost(this, cli);
-    programDir = programCopy(PROGRAM);
-    cp = await startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
+  StackSuite.use(async (ctx, suite) => {
+    const cli = requirePulumiCli(ctx);
+    requireYamlHost(ctx, cli);
+    programDir = suite.dir(programCopy(PROGRAM));
+    cp = await suite.startControlPlane({ backend: "postgres", jobProgression: "time", jobDurationsMs: { create: 300, reset: 300, delete: 200 } });
     postmasters = postmastersOfThisProcess();
     // A restore needs backups:write, which the provider asks for only when `source` is set.
     key = cp.createApiKey({ scopes: [...PROVIDER_SCOPES, "backups:write"], projectId: cp.projectId });
     timeline = await writeTimeline(cp);
-    stack = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
-    await stack.installPlugin();
-    await stack.init();
-    await stack.config(`${PROJECT}:projectId`, cp.projectId);
+    const direct = new DirectCliStack(cli, programDir, "dev", { CAPYDB_API_URL: cp.url, CAPYDB_API_KEY: "" });
+    await direct.installPlugin();
+    stack = await suite.stack(direct, { project: PROJECT, key });
     await stack.config(`${PROJECT}:restoreTime`, timeline.restoreTime);
     await stack.config(`${PROJECT}:backupKey`, timeline.backupKey);
-    await stack.config("capydb:apiKey", key, true);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && stack) process.stderr.write(stack.transcript.slice(-3).join("\n"));
-  });
-
-  after(async () => {
-    await cp?.close();
-    stack?.remove();
-    if (programDir) fs.rmSync(programDir, { recursive: true, force: true });
   });
 
   it("up restores both; each preview holds exactly the rows of its moment", async () => {

@@ -3,6 +3,8 @@
  * tarball, and small readers of the control plane's request log.
  */
 import { execFile } from "child_process";
+import { strict as assert } from "assert";
+import { Client } from "pg";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -92,4 +94,37 @@ export function psql(url: string, sql: string): Promise<string> {
       err ? reject(new Error(`psql failed: ${stderr || err.message}`)) : resolve(stdout.trim()),
     ),
   );
+}
+
+/** undefined when the URL logs in and answers `select 1`, else the server's code or message. */
+export async function loginError(url: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return undefined;
+  } catch (e) {
+    return `${(e as Error & { code?: string }).code ?? ""} ${(e as Error).message}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A preview made the way the CapyDB CLI or GitHub Action would: straight through the API, waited for
+ * until listed ready. Returns its id.
+ */
+export async function createOutsidePulumi(cp: ControlPlane, name: string): Promise<string> {
+  const res = await fetch(`${cp.url}/v1/projects/${cp.projectId}/preview-databases`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${cp.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name, mode: "empty", ttl_hours: 24 }),
+  });
+  assert.ok(res.ok, await res.text());
+  for (let i = 0; i < 100 && cp.previews.live().find((p) => p.name === name)?.state !== "ready"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const made = cp.previews.live().find((p) => p.name === name);
+  assert.equal(made?.state, "ready", `the preview ${name} made through the API is ready`);
+  return made.id;
 }
