@@ -16,6 +16,7 @@ import { REPLACE_KEYS, UPDATE_KEYS, diffPreview } from "../provider/diff";
 import type { CredentialSource } from "../provider/credentials";
 import { createProvider, type CapyDBProvider, type ProviderDeps } from "../provider/index";
 import { INPUT_NAMES } from "../provider/inputs";
+import { reportedSource } from "../provider/source";
 import { SECRET_OUTPUTS } from "../provider/outputs";
 import { UNKNOWN } from "../provider/unknown";
 import { VERSION } from "../provider/version";
@@ -213,6 +214,10 @@ export class CapyDBPluginService {
       // The inputs a program declaring this preview would have: what CapyDB reports of them.
       const inputs: Props = {};
       for (const key of INPUT_NAMES) if (outs[key] !== undefined && outs[key] !== null) inputs[key] = outs[key];
+      // A restored preview: a program declaring it names its source, else the next up would plan a replacement.
+      // As a create echoes it, the state's outputs carry it too.
+      const source = reportedSource(outs);
+      if (source) inputs.source = outs.source = source;
       return new pb.ReadResponse().setId(id).setProperties(toStruct(this.outputs(outs, inputs))).setInputs(toStruct(inputs));
     }
     const { id, props: outs } = await this.core.read(req.getId(), props);

@@ -68,4 +68,35 @@ describe("source through the plugin door", () => {
     assert.deepEqual(trigger.getReplacesList(), ["resetTrigger"]);
     assert.equal(trigger.getDetaileddiffMap().get("resetTrigger")?.getKind(), K.ADD_REPLACE);
   });
+
+  it("pulumi import of restored previews gives the source a program would declare: no replacement planned after it", async () => {
+    const svc = service();
+    const key = cp.createApiKey({ scopes: [...PROVIDER_SCOPES, "backups:write"], projectId: cp.projectId });
+    const req = new pb.ConfigureRequest();
+    req.getVariablesMap().set("capydb:config:apiUrl", cp.url).set("capydb:config:apiKey", key);
+    await svc.configure(req);
+    const backup = cp.backups.list()[0];
+    const asOf = new Date(cp.restores.window().earliest).toISOString();
+    const made: Record<string, string> = {};
+    for (const [name, source] of [["from-backup", { backupKey: backup.key }], ["from-time", { restoreTime: asOf }], ["a-clone", undefined]] as const) {
+      const checked = await svc.check(new pb.CheckRequest().setUrn(URN).setName("db").setOlds(toStruct({})).setNews(toStruct({ projectId: cp.projectId, name, ...(source ? { source } : {}) })));
+      assert.deepEqual(checked.getFailuresList().map((f) => f.getReason()), []);
+      made[name] = (await svc.create(new pb.CreateRequest().setUrn(URN).setProperties(checked.getInputs()))).getId();
+    }
+    const imported = async (name: string) => {
+      const read = await svc.read(new pb.ReadRequest().setUrn(URN).setId(`${cp.projectId}/${made[name]}`).setProperties(toStruct({})).setInputs(toStruct({})));
+      return { inputs: fromStruct(read.getInputs()), outs: fromStruct(read.getProperties()) };
+    };
+    const fromBackup = await imported("from-backup");
+    assert.deepEqual(fromBackup.inputs.source, { backupKey: backup.key });
+    const fromTime = await imported("from-time");
+    assert.deepEqual(fromTime.inputs.source, { restoreTime: asOf });
+    assert.equal((await imported("a-clone")).inputs.source, undefined);
+
+    // The program that declares the same source plans no replacement against what was imported.
+    const diff = await svc.diff(
+      new pb.DiffRequest().setUrn(URN).setId(made["from-backup"]).setOlds(toStruct(fromBackup.outs)).setOldInputs(toStruct(fromBackup.inputs)).setNews(toStruct(fromBackup.inputs)),
+    );
+    assert.deepEqual(diff.getReplacesList(), []);
+  });
 });
