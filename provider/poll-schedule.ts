@@ -159,6 +159,9 @@ export function expectedEnd(samples: readonly number[]): ExpectedEnd | undefined
   return { times, median, spacing };
 }
 
+/** When to poll a job of a kind nothing is known about: the delay before poll number `polls + 1`. */
+export type FallbackInterval = (elapsedMs: number, polls: number) => number;
+
 class LearningPlan implements PollPlan {
   private overdue = 0;
   /** The planned time of the last poll: the next one is the next slot after it. */
@@ -167,6 +170,7 @@ class LearningPlan implements PollPlan {
   constructor(
     private readonly durations: JobDurations,
     private readonly kind: string | undefined,
+    private readonly fallback: FallbackInterval,
   ) {}
 
   private expected(): ExpectedEnd | undefined {
@@ -181,7 +185,7 @@ class LearningPlan implements PollPlan {
 
   next(elapsedMs: number, polls: number): PollStep {
     const expected = this.expected();
-    if (!expected) return { delayMs: growingIntervalMs(elapsedMs, polls), priority: "speculative" };
+    if (!expected) return { delayMs: this.fallback(elapsedMs, polls), priority: "speculative" };
     const upcoming = expected.times.filter((t) => t > this.lastSlot);
     if (upcoming.length > 0) {
       // Slots an answer was too slow for are skipped, but what is late is looked at now.
@@ -191,7 +195,7 @@ class LearningPlan implements PollPlan {
     }
     // Later than every job of its kind so far: likely to end soon, so poll at a gap growing from the
     // window's spacing, never sparser than a job nothing is known about.
-    const gap = Math.min(expected.spacing * 1.5 ** this.overdue++, Math.max(growingIntervalMs(elapsedMs, polls), MIN_POLL_GAP_MS));
+    const gap = Math.min(expected.spacing * 1.5 ** this.overdue++, Math.max(this.fallback(elapsedMs, polls), MIN_POLL_GAP_MS));
     return { delayMs: Math.round(gap), priority: "progress" };
   }
 
@@ -200,12 +204,18 @@ class LearningPlan implements PollPlan {
   }
 }
 
-/** The provider's schedule: learns per (API, project, job type) into `durations`, by default the process's. */
+/**
+ * The provider's schedule: learns per (API, project, job type) into `durations`, by default the process's.
+ * The benchmark swaps the fallback to compare earlier versions' intervals with the same learning.
+ */
 export class LearningSchedule implements PollSchedule {
-  constructor(readonly durations: JobDurations = processJobDurations) {}
+  constructor(
+    readonly durations: JobDurations = processJobDurations,
+    private readonly fallback: FallbackInterval = growingIntervalMs,
+  ) {}
 
   plan(subject: WaitSubject): PollPlan {
-    return new LearningPlan(this.durations, kindOf(subject));
+    return new LearningPlan(this.durations, kindOf(subject), this.fallback);
   }
 }
 

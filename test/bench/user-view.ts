@@ -1,5 +1,6 @@
 import { cliMarkdown, CliRow, cliRun, CliSettings } from "./cli";
 import { FixedCost, fixedCostRun } from "./fixed-cost";
+import { LatenessRow, latenessRun } from "./lateness";
 import { manyRunnersRun, PhaseFigures, RunnersSettings } from "./many-runners";
 import type { Target } from "./report";
 
@@ -34,12 +35,9 @@ export interface UserView {
   cli: CliRow[];
   runners: { create: PhaseFigures; delete?: PhaseFigures };
   fixedCost: FixedCost[];
-  /** Per job length: how long after the job's end its create returned, less the round trips it must make after. */
-  lateness: { jobMs: number; lateMs: number }[];
+  /** Per job length: how late its create noticed the end, and the polls it took (lateness.ts). */
+  lateness: LatenessRow[];
 }
-
-/** After its job a create makes one poll that sees it done and one connections read: two round trips. */
-const CALLS_AFTER_JOB = 2;
 
 export async function userViewRun(s: UserViewSettings, progress: (m: string) => void): Promise<UserView> {
   progress(`fixed cost: loading the provider and the plugin's peak RSS, ${s.fixedCostRuns} run(s)`);
@@ -48,9 +46,7 @@ export async function userViewRun(s: UserViewSettings, progress: (m: string) => 
   progress(`many runners: ${s.runners.k} processes, one key at ${s.runners.rate} requests/s`);
   const runners = await manyRunnersRun(s.runners);
   progress(`job lateness on the real clock: ${s.latenessMs.length} creates at once, jobs of ${s.latenessMs.map((m) => (m / 1000).toFixed(1)).join(", ")} s`);
-  const lat = await manyRunnersRun({ k: s.latenessMs.length, rate: Infinity, jobMs: 0, latencyMs: s.runners.latencyMs, seed: 1, lengthsMs: s.latenessMs, createOnly: true });
-  // Before its job a create asks for the key's scopes and sends the POST: two round trips more.
-  const lateness = s.latenessMs.map((jobMs, i) => ({ jobMs, lateMs: lat.createMs[i] - jobMs - (2 + CALLS_AFTER_JOB) * s.runners.latencyMs }));
+  const lateness = await latenessRun({ lengthsMs: s.latenessMs, latencyMs: s.runners.latencyMs });
   const cli = await cliRun(s.cli, progress);
   return { cli, runners, fixedCost, lateness };
 }
@@ -90,10 +86,13 @@ export function judgeUserView(v: UserView, s: UserViewSettings): Target[] {
   add(`many runners: 429s ≤ 10 % of calls`, k >= 20 ? share <= 0.1 : undefined, `${(share * 100).toFixed(0)} %`);
   add(`many runners: no runner slower than 2 × the median`, k >= 20 ? starved <= 2 : undefined, `slowest ${starved.toFixed(2)} × median`);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const short = v.lateness.filter((l) => l.jobMs <= 20_000).map((l) => l.lateMs);
-  const long = v.lateness.filter((l) => l.jobMs >= 30_000 && l.jobMs <= 120_000).map((l) => l.lateMs);
-  if (short.length) add("job lateness on the real clock: mean ≤ 0.5 s over 1–20 s jobs", mean(short) <= 500, `${sec(mean(short))} over ${short.length} jobs`);
-  if (long.length) add("job lateness on the real clock: mean ≤ 1.5 s over 30–120 s jobs", mean(long) <= 1500, `${sec(mean(long))} over ${long.length} jobs`);
+  for (const [range, lo, hi, goalMs] of [["1–20 s", 0, 20_000, 500], ["30–120 s", 30_000, 120_000, 1_500]] as const) {
+    const rows = v.lateness.filter((l) => l.jobMs >= lo && l.jobMs <= hi);
+    if (!rows.length) continue;
+    const late = mean(rows.map((l) => l.afterEndMs));
+    add(`job lateness on the real clock (after the job's end): mean ≤ ${goalMs / 1000} s over ${range} jobs`, late <= goalMs,
+      `${sec(late)} over ${rows.length} jobs, ${mean(rows.map((l) => l.polls)).toFixed(1)} polls per job (create − job − 4 round trips: ${sec(mean(rows.map((l) => l.wholeMs)))})`);
+  }
   const load = med(v.fixedCost.map((f) => f.loadMs));
   const rss = med(v.fixedCost.map((f) => f.pluginPeakRssMb - f.enginePluginPeakRssMb));
   add("loading the provider ≤ 0.1 s", load <= 100, `${sec(load)} (with the HTTP client it loads at the first API call: ${sec(med(v.fixedCost.map((f) => f.loadWithClientMs)))})`);
@@ -132,12 +131,17 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
     "",
     "### Job lateness on the real clock",
     "",
-    `One create per job length, each in its own process (nothing learned), all at once, no rate limit, ${s.runners.latencyMs} ms per request. ` +
-      `Lateness = the create's time − its job − the ${2 + CALLS_AFTER_JOB} round trips it must make around the job (scopes, POST; the poll that sees it done, the URLs).`,
+    `One create per job length, each in its own runner process (nothing learned), all at once, no rate limit, ${s.runners.latencyMs} ms per request ` +
+      "(test/bench/lateness.ts). \"After the end\": from the job's end on the control plane to the create returning, less the two round trips " +
+      "it must make after it (the poll that sees it done, the URLs): how late the end is noticed. \"Whole\": the create's time less its job " +
+      "and its four round trips (scopes and POST before the job), so it also counts the runner's first request (a new connection, the HTTP " +
+      "parser's compilation, cold code). Polls: GET of the job, from the control plane's count.",
     "",
     "| job | " + v.lateness.map((l) => `${(l.jobMs / 1000).toFixed(1)} s`).join(" | ") + " |",
     "| --- | " + v.lateness.map(() => "---").join(" | ") + " |",
-    "| late | " + v.lateness.map((l) => sec(l.lateMs)).join(" | ") + " |",
+    "| late after the end | " + v.lateness.map((l) => sec(l.afterEndMs)).join(" | ") + " |",
+    "| whole | " + v.lateness.map((l) => sec(l.wholeMs)).join(" | ") + " |",
+    "| polls | " + v.lateness.map((l) => String(l.polls)).join(" | ") + " |",
   );
   lines.push(
     "",
