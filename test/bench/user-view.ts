@@ -18,14 +18,14 @@ export interface UserViewSettings {
 }
 
 export const USER_VIEW_FULL: UserViewSettings = {
-  cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true },
+  cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true, fixed5: true },
   runners: { k: 20, rate: 10, jobMs: 5_000, latencyMs: 20, seed: 1 },
   fixedCostRuns: 5,
   latenessMs: [1_300, 3_100, 5_700, 8_300, 11_900, 14_100, 17_700, 19_300, 31_300, 44_900, 58_100, 73_700, 89_300, 104_900, 119_300],
 };
 
 export const USER_VIEW_SMOKE: UserViewSettings = {
-  cli: { counts: [1], parallels: [undefined], jobMs: 1_000, latencyMs: 20, rate: 10, seed: 1, engine: false },
+  cli: { counts: [1], parallels: [undefined], jobMs: 1_000, latencyMs: 20, rate: 10, seed: 1, engine: false, fixed5: true },
   runners: { k: 3, rate: 10, jobMs: 1_000, latencyMs: 20, seed: 1 },
   fixedCostRuns: 1,
   latenessMs: [1_300, 2_100],
