@@ -211,7 +211,8 @@ export function markdown(f: Figures, strategies: Strategy[], limitStrategies: Li
       "it jumps to the earliest wake-up (test/bench/clock.ts). Requests, answers and all the work between them take their real time, " +
       "on this machine, under its load; waiting costs nothing, so 300 s jobs and 15 s jobs fit in the run, and timers firing late " +
       "on a busy machine do not blur the schedules.",
-    "- Strategies other than this version are the incumbents' schedules as documented (capydb-api.md §5) and 0.1.0's, run by the same client: " +
+    "- Strategies other than this version are the schedule before issue 16 (the same learning, with the fallback interval issue 16 replaced: " +
+      "1.2 s growing to 1.6 s up to 20 s, to 2.8 s at 2 minutes), the incumbents' schedules as documented (capydb-api.md §5) and 0.1.0's, run by the same client: " +
       "0.1.0 polls at once, then 0.5 s growing by half to a 2 s cap in the first minute and a 10 s cap after; the Terraform provider every 5 s; " +
       "the CLI at once, then 2 s doubling to 10 s.",
     "- Request policies other than this version's (the table of operations at once) are 0.1.0's rules and the Go transport's as " +
