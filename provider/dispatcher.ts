@@ -28,7 +28,8 @@ export function noProxyList(env: NodeJS.ProcessEnv): string {
  * tool on the machine honours them: https targets go through an HTTPS_PROXY in a CONNECT tunnel, so the
  * proxy sees the target's host and port but the requests (and the API key) only encrypted; NO_PROXY
  * entries (host names, domain suffixes, `host:port`, `*`) go direct. Without the variables this is a
- * plain keep-alive agent.
+ * plain keep-alive agent. The provider uses it only when a proxy variable is set (transport.ts); tests
+ * and the benchmark build their own.
  */
 export function createKeepAliveDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
   // "" rather than undefined: undici would fall back to reading process.env itself.
