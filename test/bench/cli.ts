@@ -41,6 +41,9 @@ export interface PhaseResult {
   calls: Record<string, number>;
   limited: number;
   ok: boolean;
+  /** This version's first and last request, ms after its command started (undefined: none). */
+  firstRequestMs?: number;
+  lastRequestMs?: number;
 }
 
 export interface CliRow {
@@ -173,6 +176,9 @@ export async function cliRun(s: CliSettings, progress: (m: string) => void): Pro
             calls,
             limited: o.requests.filter((r) => r.status === 429).length,
             ok: o.ok && (engine[phase]?.ok ?? true) && (f?.ok ?? true),
+            ...(o.requests.length
+              ? { firstRequestMs: Math.min(...o.requests.map((r) => r.wallAt)) - o.startedAt, lastRequestMs: Math.max(...o.requests.map((r) => r.wallAt)) - o.startedAt }
+              : {}),
           };
         }
         rows.push(row);
@@ -210,6 +216,28 @@ export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
         `| ${row.count} | ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)}${p.ok ? "" : " (failed)"} | ` +
           `${p.fixed5 ? `${sec(p.fixed5.ms)} (${p.fixed5.calls} calls, ${p.fixed5.limited} 429s)` : "–"} | ${sec(p.engineMs)} | ${sec(p.floorMs)} | ` +
           `${Number.isFinite(p.engineMs) ? `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} ×` : "–"} | ${total}: ${kinds} | ${p.limited} |`,
+      );
+    }
+  }
+  const largest = rows.filter((r) => r.count === Math.max(...rows.map((x) => x.count)));
+  lines.push(
+    "",
+    `Where this version's time goes, N = ${largest[0]?.count ?? "–"}: from the command's start to the first request (CLI, program, ` +
+      "plugin start-up, and the engine's steps before it), the span of the requests (the API work, bound by the key's rate), and " +
+      "after the last request (the engine finishing); the rate is the calls of the span per second.",
+    "",
+    "| --parallel | phase | command | to the first request | request span | after the last | calls / s in the span | 429s |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  );
+  for (const row of largest) {
+    for (const phase of PHASES) {
+      const p = row.phases[phase];
+      if (!p || p.firstRequestMs === undefined || p.lastRequestMs === undefined) continue;
+      const span = p.lastRequestMs - p.firstRequestMs;
+      const total = Object.values(p.calls).reduce((a, b) => a + b, 0);
+      lines.push(
+        `| ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)} | ${sec(p.firstRequestMs)} | ${sec(span)} | ${sec(p.ms - p.lastRequestMs)} | ` +
+          `${span > 0 ? (total / (span / 1000)).toFixed(1) : "–"} | ${p.limited} |`,
       );
     }
   }

@@ -2,7 +2,9 @@ import { cliMarkdown, CliRow, cliRun, CliSettings } from "./cli";
 import { FixedCost, fixedCostRun } from "./fixed-cost";
 import { LatenessRow, latenessRun } from "./lateness";
 import { manyRunnersRun, PhaseFigures, RunnersSettings } from "./many-runners";
+import { growingIntervalMs } from "../../provider/poll-schedule";
 import type { Target } from "./report";
+import { issue10IntervalMs } from "./strategies";
 
 /**
  * The benchmark's section for issue 16, performance as users see it: the real CLI, many runners
@@ -49,6 +51,47 @@ export async function userViewRun(s: UserViewSettings, progress: (m: string) => 
   const lateness = await latenessRun({ lengthsMs: s.latenessMs, latencyMs: s.runners.latencyMs });
   const cli = await cliRun(s.cli, progress);
   return { cli, runners, fixedCost, lateness };
+}
+
+/**
+ * One lone wait played on a timeline, as in test/unit/poll-schedule.test.ts: polls sent and how late the
+ * end was noticed, for a job ending `endMs` after the wait began, each answer taking `rttMs`.
+ */
+function lonePlay(interval: (elapsedMs: number, polls: number) => number, endMs: number, rttMs = 20): { polls: number; lateMs: number } {
+  let t = 0;
+  for (let polls = 0; ; polls++) {
+    t += interval(t, polls) + rttMs;
+    if (t >= endMs) return { polls: polls + 1, lateMs: t - endMs };
+  }
+}
+
+/** The schedule's price, computed from the two fallback intervals: polls per lone job, and mean lateness. */
+function schedulePrice(): string[] {
+  const lengthsS = [1, 5, 10, 13, 15, 20, 30, 60, 120, 300];
+  const meanLate = (interval: typeof growingIntervalMs, fromMs: number, toMs: number, step: number) => {
+    const late: number[] = [];
+    for (let end = fromMs; end <= toMs; end += step) late.push(lonePlay(interval, end).lateMs);
+    return late.reduce((a, b) => a + b, 0) / late.length;
+  };
+  const rows: [string, typeof growingIntervalMs][] = [["this version", growingIntervalMs], ["before issue 16", issue10IntervalMs]];
+  return [
+    "The schedule's price (provider/poll-schedule.ts), computed from the fallback interval for a job of a kind the process has not " +
+      "seen complete, 20 ms per answer: polls of one lone wait by its job's length, and how late the end is noticed on average over " +
+      "job lengths of 1–20 s and 30–120 s. Inside one process the extra polls are \"speculative\": they only take request slots nothing " +
+      "else wants, and once a job of a kind completes the others are polled around its length (at most 9 polls in that window; the " +
+      "N = 50 rows above make about one job poll per preview). Under one key's 10 requests/s, one such wait asks for 1.4 requests/s " +
+      "(0.7 before), so seven waits of unseen kinds in separate processes fill the key; only 429s coordinate separate processes " +
+      "(the many-runners section).",
+    "",
+    "| fallback | " + lengthsS.map((s) => `${s} s`).join(" | ") + " | mean late, 1–20 s | mean late, 30–120 s |",
+    "| --- | " + lengthsS.map(() => "---").join(" | ") + " | --- | --- |",
+    ...rows.map(
+      ([name, interval]) =>
+        `| ${name} | ${lengthsS.map((s) => String(lonePlay(interval, s * 1000).polls)).join(" | ")} | ` +
+        `${sec(meanLate(interval, 1_000, 20_000, 37))} | ${sec(meanLate(interval, 30_000, 120_000, 113))} |`,
+    ),
+    "",
+  ];
 }
 
 const sec = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? "–" : `${(ms / 1000).toFixed(2)} s`);
@@ -142,6 +185,8 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
     "| late after the end | " + v.lateness.map((l) => sec(l.afterEndMs)).join(" | ") + " |",
     "| whole | " + v.lateness.map((l) => sec(l.wholeMs)).join(" | ") + " |",
     "| polls | " + v.lateness.map((l) => String(l.polls)).join(" | ") + " |",
+    "",
+    ...schedulePrice(),
   );
   lines.push(
     "",
@@ -152,6 +197,14 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
     `| ${v.fixedCost.length} (median) | ${sec(med(v.fixedCost.map((f) => f.loadMs)))} | ${sec(med(v.fixedCost.map((f) => f.loadWithClientMs)))} | ` +
       `${med(v.fixedCost.map((f) => f.loadRssMb)).toFixed(0)} MB (${med(v.fixedCost.map((f) => f.loadWithClientRssMb)).toFixed(0)} MB) | ` +
       `${med(v.fixedCost.map((f) => f.pluginPeakRssMb)).toFixed(0)} MB | ${med(v.fixedCost.map((f) => f.enginePluginPeakRssMb)).toFixed(0)} MB |`,
+    "",
+    "Requests go through Node's own `http`/`https` keep-alive agents; undici is loaded only when a proxy variable is set " +
+      "(provider/transport.ts). Chosen by measurement (by hand, 2026-12-02, 20 GETs to a loopback server in a bare Node 20 process, " +
+      "peak RSS over the process's start): undici +55 MB, of which ~35 MB is V8 compiling its WebAssembly HTTP parser (llhttp) with " +
+      "the optimizing tier; with `v8.setFlagsFromString('--liftoff-only')` before that compile +21 MB; `--no-wasm-tier-up` and " +
+      "`--wasm-lazy-compilation` set the same way changed nothing; Node's `http` +3.5 MB. A process-wide V8 flag would also slow " +
+      "other WebAssembly in the plugin process and still miss the goal; Node's parser is built in. Of what remains over the " +
+      "engine's plugin, zod is about 11 MB.",
     "",
   );
   if (targets) {
