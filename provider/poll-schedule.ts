@@ -41,7 +41,7 @@ export const SECOND_POLL_AFTER_MS = 500;
 /**
  * Up to 20 s, where most jobs end (clones take 12-14 s, §4.1; deletes a few seconds), a poll every
  * 0.7 s: a job is noticed 0.35 s late on average and 0.7 s at most, where the Terraform provider's fixed
- * 5 s adds 2.5 s. The price is polls: about 29 for a 20 s job (15 with the 1.2-1.6 s gaps this replaced),
+ * 5 s adds 2.5 s. The price is polls: about 30 for a 20 s job (15 with the 1.2-1.6 s gaps this replaced),
  * so a lone wait asks for 1.4 requests/s, and seven waits of kinds nothing is known about fill a key's
  * 10 requests/s. Within one process that is bounded: such polls are "speculative" and only take slots
  * nobody else wants (request-budget.ts), and once one job of a kind completes the others are polled
@@ -51,16 +51,17 @@ export const SECOND_POLL_AFTER_MS = 500;
 export const EARLY_PHASE_MS = 20_000;
 export const EARLY_GAP_MS = 700;
 /**
- * From 20 to 30 s the gap grows to 2.4 s, then stays there up to 2 minutes (long clones, restores): a
- * job of 30-120 s is noticed 1.2 s late on average, 2.4 s at most, for about 74 polls of a lone 2-minute
- * job. Even gaps are what gives the least lateness for a number of polls when the end is equally likely
- * anywhere in the range; a gap growing with the time waited (15% of it) made 28 polls but noticed such
- * jobs 5-9 s late.
+ * From 20 to 25 s the gap grows to 2.2 s, then stays there up to 2 minutes (long clones, restores): a
+ * job of 30-120 s is noticed 1.1 s late on average, 2.2 s at most, for about 77 polls of a lone 2-minute
+ * job (as many as a gap growing from 1.6 s at 20 s to 2.8 s at 2 minutes, which noticed such jobs 1.14 s
+ * late on average and 2.8 s at most). Even gaps give the least lateness for a number of polls when the
+ * end is equally likely anywhere in the range; a gap growing with the time waited (15% of it) made 28
+ * polls but noticed such jobs 5-9 s late.
  */
-export const RAMP_END_MS = 30_000;
+export const RAMP_END_MS = 25_000;
 export const MID_PHASE_MS = 120_000;
-export const MID_GAP_MS = 2_400;
-/** After 2 minutes the gap grows by 15% of the further time waited, up to 30 s: about 92 polls in five minutes. */
+export const MID_GAP_MS = 2_200;
+/** After 2 minutes the gap grows by 15% of the further time waited, up to 30 s: about 95 polls in five minutes. */
 export const LATE_GAP_SHARE = 0.15;
 export const MAX_GAP_MS = 30_000;
 
