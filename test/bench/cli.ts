@@ -192,6 +192,16 @@ export async function cliRun(s: CliSettings, progress: (m: string) => void): Pro
 
 const sec = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : "–");
 
+/** Every phase that ran, row by row, in the tables' order, with its calls in all. */
+function phasesRun(rows: CliRow[]): { row: CliRow; phase: Phase; p: PhaseResult; total: number }[] {
+  return rows.flatMap((row) =>
+    PHASES.flatMap((phase) => {
+      const p = row.phases[phase];
+      return p ? [{ row, phase, p, total: Object.values(p.calls).reduce((a, b) => a + b, 0) }] : [];
+    }),
+  );
+}
+
 export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
   const lines = [
     `Real CLI (\`.pulumi-cli/bin/pulumi\`, \`up --yes --skip-preview\` except \`up --refresh --yes\` with its preview), real clock, ` +
@@ -206,18 +216,13 @@ export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
     "| N | --parallel | phase | this version | fixed 5 s | engine | floor | ÷ (engine + floor) | calls by kind | 429s |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
-  for (const row of rows) {
-    for (const phase of PHASES) {
-      const p = row.phases[phase];
-      if (!p) continue;
-      const kinds = Object.entries(p.calls).sort().map(([k, v]) => `${k} ${v}`).join(", ") || "none";
-      const total = Object.values(p.calls).reduce((a, b) => a + b, 0);
-      lines.push(
-        `| ${row.count} | ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)}${p.ok ? "" : " (failed)"} | ` +
-          `${p.fixed5 ? `${sec(p.fixed5.ms)} (${p.fixed5.calls} calls, ${p.fixed5.limited} 429s)` : "–"} | ${sec(p.engineMs)} | ${sec(p.floorMs)} | ` +
-          `${Number.isFinite(p.engineMs) ? `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} ×` : "–"} | ${total}: ${kinds} | ${p.limited} |`,
-      );
-    }
+  for (const { row, phase, p, total } of phasesRun(rows)) {
+    const kinds = Object.entries(p.calls).sort().map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+    lines.push(
+      `| ${row.count} | ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)}${p.ok ? "" : " (failed)"} | ` +
+        `${p.fixed5 ? `${sec(p.fixed5.ms)} (${p.fixed5.calls} calls, ${p.fixed5.limited} 429s)` : "–"} | ${sec(p.engineMs)} | ${sec(p.floorMs)} | ` +
+        `${Number.isFinite(p.engineMs) ? `${(p.ms / (p.engineMs + p.floorMs)).toFixed(2)} ×` : "–"} | ${total}: ${kinds} | ${p.limited} |`,
+    );
   }
   const largest = rows.filter((r) => r.count === Math.max(...rows.map((x) => x.count)));
   lines.push(
@@ -229,17 +234,13 @@ export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
     "| --parallel | phase | command | to the first request | request span | after the last | calls / s in the span | 429s |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
   );
-  for (const row of largest) {
-    for (const phase of PHASES) {
-      const p = row.phases[phase];
-      if (!p || p.firstRequestMs === undefined || p.lastRequestMs === undefined) continue;
-      const span = p.lastRequestMs - p.firstRequestMs;
-      const total = Object.values(p.calls).reduce((a, b) => a + b, 0);
-      lines.push(
-        `| ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)} | ${sec(p.firstRequestMs)} | ${sec(span)} | ${sec(p.ms - p.lastRequestMs)} | ` +
-          `${span > 0 ? (total / (span / 1000)).toFixed(1) : "–"} | ${p.limited} |`,
-      );
-    }
+  for (const { row, phase, p, total } of phasesRun(largest)) {
+    if (p.firstRequestMs === undefined || p.lastRequestMs === undefined) continue;
+    const span = p.lastRequestMs - p.firstRequestMs;
+    lines.push(
+      `| ${row.parallel ?? "default"} | ${phase} | ${sec(p.ms)} | ${sec(p.firstRequestMs)} | ${sec(span)} | ${sec(p.ms - p.lastRequestMs)} | ` +
+        `${span > 0 ? (total / (span / 1000)).toFixed(1) : "–"} | ${p.limited} |`,
+    );
   }
   return lines;
 }
