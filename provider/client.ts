@@ -1,7 +1,6 @@
-import { Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { Clock, systemClock } from "./clock";
-import { sharedDispatcher } from "./dispatcher";
 import { DEFAULT_API_URL } from "./credentials";
 import { apiKeyFormatProblem, CapyDBError, hintFor, invalidApiKeyError, missingApiKeyError } from "./errors";
 import { passwordOf } from "./outputs";
@@ -27,6 +26,7 @@ import { RecentLists, SendStamp } from "./recent-lists";
 import { ServerClock } from "./server-clock";
 import { SharedReads } from "./shared-reads";
 import { describeTransportFailure } from "./transport-failure";
+import { Exchange, sharedTransport, Transport, undiciTransport } from "./transport";
 import { USER_AGENT } from "./version";
 
 export { DEFAULT_API_URL };
@@ -59,7 +59,7 @@ export interface ClientOptions {
   apiKey?: string;
   clock?: Clock;
   requestTimeoutMs?: number;
-  /** Default: one keep-alive agent per process (dispatcher.ts). */
+  /** Default: the process's transport (transport.ts): Node's http/https, or undici when a proxy is set. */
   dispatcher?: Dispatcher;
   random?: () => number;
   /**
@@ -129,7 +129,7 @@ export class CapyDBClient {
   private readonly apiKey?: string;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
-  private readonly dispatcher?: Dispatcher;
+  private readonly transport: Transport;
   private readonly random: () => number;
   readonly budget: RequestPolicy;
   private readonly sharedReads = new SharedReads();
@@ -143,7 +143,7 @@ export class CapyDBClient {
     registerSecret(options.apiKey);
     this.clock = options.clock ?? systemClock;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.dispatcher = options.dispatcher ?? sharedDispatcher();
+    this.transport = options.dispatcher ? undiciTransport(options.dispatcher) : sharedTransport();
     this.random = options.random ?? Math.random;
     this.recentLists = new RecentLists(this.clock);
     this.budget = options.budget ?? budgetFor(this.clock, this.apiUrl, options.apiKey, { random: this.random, parseRetryAfter });
@@ -368,15 +368,7 @@ export class CapyDBClient {
     };
     if (body !== undefined) headers["content-type"] = "application/json";
     const sentAt = this.clock.now();
-    const res = await request(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-      dispatcher: this.dispatcher,
-    });
+    const res = await this.transport.send(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs });
     this.serverClock.observe(res.headers.date, sentAt, this.clock.now());
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     const { text, cut } = await readAtMost(res.body, ok ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES);
@@ -504,7 +496,7 @@ function serverMessage(text: string, status: number, cut: boolean): { text: stri
  * Reads a body up to `limit` bytes; beyond that the connection is destroyed, so memory stays bounded
  * whatever the server sends.
  */
-async function readAtMost(body: Dispatcher.ResponseData["body"], limit: number): Promise<{ text: string; cut: boolean }> {
+async function readAtMost(body: Exchange["body"], limit: number): Promise<{ text: string; cut: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

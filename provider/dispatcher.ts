@@ -1,4 +1,4 @@
-import { Dispatcher, EnvHttpProxyAgent } from "undici";
+import type { Dispatcher } from "undici";
 import { registerSecret } from "./redact";
 
 /**
@@ -28,7 +28,8 @@ export function noProxyList(env: NodeJS.ProcessEnv): string {
  * tool on the machine honours them: https targets go through an HTTPS_PROXY in a CONNECT tunnel, so the
  * proxy sees the target's host and port but the requests (and the API key) only encrypted; NO_PROXY
  * entries (host names, domain suffixes, `host:port`, `*`) go direct. Without the variables this is a
- * plain keep-alive agent.
+ * plain keep-alive agent. The provider uses it only when a proxy variable is set (transport.ts); tests
+ * and the benchmark build their own.
  */
 export function createKeepAliveDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
   // "" rather than undefined: undici would fall back to reading process.env itself.
@@ -36,6 +37,8 @@ export function createKeepAliveDispatcher(env: NodeJS.ProcessEnv = process.env):
   const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? "";
   // A proxy's own password (http://user:pass@proxy:3128) is a credential like the API key.
   for (const proxy of [httpProxy, httpsProxy]) registerSecret(proxyPassword(proxy));
+  // Loaded here only: without a proxy variable the provider never loads undici (transport.ts).
+  const { EnvHttpProxyAgent } = require("undici") as typeof import("undici");
   return new EnvHttpProxyAgent({
     keepAliveTimeout: KEEP_ALIVE_IDLE_MS,
     keepAliveMaxTimeout: KEEP_ALIVE_MAX_MS,
@@ -51,11 +54,4 @@ function proxyPassword(proxy: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-let shared: Dispatcher | undefined;
-
-/** One agent per process, created on first use, shared by every client (connections are per origin). */
-export function sharedDispatcher(): Dispatcher {
-  return (shared ??= createKeepAliveDispatcher());
 }

@@ -81,8 +81,9 @@ export function createProvider(deps: ProviderDeps = {}): CapyDBProvider {
     const { apiKey, apiUrl } = resolveCredentials(config, deps.env ?? process.env);
     const key = `${apiUrl}\u0000${apiKey ?? ""}`;
     if (!cached || cached.key !== key) {
-      // Loaded on first use: the client brings undici and zod (~0.3 s), which configure, check and
-      // diff, the whole of a `pulumi preview`, never need.
+      // Loaded on first use: the client brings zod and Node's http/https (undici too, only when a proxy
+      // variable is set: transport.ts), which configure, check and diff, the whole of a `pulumi preview`,
+      // never need.
       const { CapyDBClient: Client } = require("./client") as typeof import("./client");
       cached = { key, client: new Client({ apiKey, apiUrl, clock, ...deps.clientOptions }) };
     }

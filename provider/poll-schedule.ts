@@ -39,23 +39,29 @@ export interface PollSchedule {
 /** A second poll soon after the first, at once: short jobs finish within a second. */
 export const SECOND_POLL_AFTER_MS = 500;
 /**
- * Up to 20 s (clones take 12-14 s, §4.1) the interval grows from 1.2 s to 1.6 s: a job is noticed at
- * most 1.6 s late and about 0.8 s on average, where the Terraform provider's fixed 5 s adds 2.5 s.
+ * Up to 20 s, where most jobs end (clones take 12-14 s, §4.1; deletes a few seconds), a poll every
+ * 0.7 s: a job is noticed 0.35 s late on average and 0.7 s at most, where the Terraform provider's fixed
+ * 5 s adds 2.5 s. The price is polls: about 30 for a 20 s job (15 with the 1.2-1.6 s gaps this replaced),
+ * so a lone wait asks for 1.4 requests/s, and seven waits of kinds nothing is known about fill a key's
+ * 10 requests/s. Within one process that is bounded: such polls are "speculative" and only take slots
+ * nobody else wants (request-budget.ts), and once one job of a kind completes the others are polled
+ * around its length (at most 9 polls in that window). Across processes sharing a key, only 429s tell
+ * them about each other.
  */
 export const EARLY_PHASE_MS = 20_000;
-export const EARLY_GAP_FROM_MS = 1_200;
-export const EARLY_GAP_TO_MS = 1_600;
-const EARLY_GAP_GROWTH = 0.05;
+export const EARLY_GAP_MS = 700;
 /**
- * From 20 s to 2 minutes (long clones) the gap grows on from 1.6 s to 2.8 s: such a job is noticed
- * 1.4 s late at most on average. The trade-off: a lone 2-minute job costs about 60 polls where a gap
- * of 15% of the time waited would cost 28 but notice it 5-9 s late. Many jobs at once do not multiply
- * this for long: polls that probably find nothing are "speculative" (they yield to other calls under
- * the request budget), and once one job of a kind completes the others are polled around its length.
+ * From 20 to 25 s the gap grows to 2.2 s, then stays there up to 2 minutes (long clones, restores): a
+ * job of 30-120 s is noticed 1.1 s late on average, 2.2 s at most, for about 77 polls of a lone 2-minute
+ * job (as many as a gap growing from 1.6 s at 20 s to 2.8 s at 2 minutes, which noticed such jobs 1.14 s
+ * late on average and 2.8 s at most). Even gaps give the least lateness for a number of polls when the
+ * end is equally likely anywhere in the range; a gap growing with the time waited (15% of it) made 28
+ * polls but noticed such jobs 5-9 s late.
  */
+export const RAMP_END_MS = 25_000;
 export const MID_PHASE_MS = 120_000;
-export const MID_GAP_TO_MS = 2_800;
-/** After 2 minutes the gap grows by 15% of the further time waited, up to 30 s: 76 polls in five minutes. */
+export const MID_GAP_MS = 2_200;
+/** After 2 minutes the gap grows by 15% of the further time waited, up to 30 s: about 95 polls in five minutes. */
 export const LATE_GAP_SHARE = 0.15;
 export const MAX_GAP_MS = 30_000;
 
@@ -63,12 +69,13 @@ export const MAX_GAP_MS = 30_000;
 export function growingIntervalMs(elapsedMs: number, polls: number): number {
   if (polls === 0) return 0;
   if (polls === 1) return SECOND_POLL_AFTER_MS;
-  if (elapsedMs < EARLY_PHASE_MS) return Math.round(Math.min(EARLY_GAP_TO_MS, EARLY_GAP_FROM_MS + EARLY_GAP_GROWTH * elapsedMs));
-  if (elapsedMs < MID_PHASE_MS) {
-    const share = (elapsedMs - EARLY_PHASE_MS) / (MID_PHASE_MS - EARLY_PHASE_MS);
-    return Math.round(EARLY_GAP_TO_MS + share * (MID_GAP_TO_MS - EARLY_GAP_TO_MS));
+  if (elapsedMs < EARLY_PHASE_MS) return EARLY_GAP_MS;
+  if (elapsedMs < RAMP_END_MS) {
+    const share = (elapsedMs - EARLY_PHASE_MS) / (RAMP_END_MS - EARLY_PHASE_MS);
+    return Math.round(EARLY_GAP_MS + share * (MID_GAP_MS - EARLY_GAP_MS));
   }
-  return Math.round(Math.min(MAX_GAP_MS, MID_GAP_TO_MS + LATE_GAP_SHARE * (elapsedMs - MID_PHASE_MS)));
+  if (elapsedMs < MID_PHASE_MS) return MID_GAP_MS;
+  return Math.round(Math.min(MAX_GAP_MS, MID_GAP_MS + LATE_GAP_SHARE * (elapsedMs - MID_PHASE_MS)));
 }
 
 // ---- what the process learns --------------------------------------------------------------------------
@@ -153,6 +160,9 @@ export function expectedEnd(samples: readonly number[]): ExpectedEnd | undefined
   return { times, median, spacing };
 }
 
+/** When to poll a job of a kind nothing is known about: the delay before poll number `polls + 1`. */
+export type FallbackInterval = (elapsedMs: number, polls: number) => number;
+
 class LearningPlan implements PollPlan {
   private overdue = 0;
   /** The planned time of the last poll: the next one is the next slot after it. */
@@ -161,6 +171,7 @@ class LearningPlan implements PollPlan {
   constructor(
     private readonly durations: JobDurations,
     private readonly kind: string | undefined,
+    private readonly fallback: FallbackInterval,
   ) {}
 
   private expected(): ExpectedEnd | undefined {
@@ -175,7 +186,7 @@ class LearningPlan implements PollPlan {
 
   next(elapsedMs: number, polls: number): PollStep {
     const expected = this.expected();
-    if (!expected) return { delayMs: growingIntervalMs(elapsedMs, polls), priority: "speculative" };
+    if (!expected) return { delayMs: this.fallback(elapsedMs, polls), priority: "speculative" };
     const upcoming = expected.times.filter((t) => t > this.lastSlot);
     if (upcoming.length > 0) {
       // Slots an answer was too slow for are skipped, but what is late is looked at now.
@@ -185,7 +196,7 @@ class LearningPlan implements PollPlan {
     }
     // Later than every job of its kind so far: likely to end soon, so poll at a gap growing from the
     // window's spacing, never sparser than a job nothing is known about.
-    const gap = Math.min(expected.spacing * 1.5 ** this.overdue++, Math.max(growingIntervalMs(elapsedMs, polls), MIN_POLL_GAP_MS));
+    const gap = Math.min(expected.spacing * 1.5 ** this.overdue++, Math.max(this.fallback(elapsedMs, polls), MIN_POLL_GAP_MS));
     return { delayMs: Math.round(gap), priority: "progress" };
   }
 
@@ -194,12 +205,18 @@ class LearningPlan implements PollPlan {
   }
 }
 
-/** The provider's schedule: learns per (API, project, job type) into `durations`, by default the process's. */
+/**
+ * The provider's schedule: learns per (API, project, job type) into `durations`, by default the process's.
+ * The benchmark swaps the fallback to compare earlier versions' intervals with the same learning.
+ */
 export class LearningSchedule implements PollSchedule {
-  constructor(readonly durations: JobDurations = processJobDurations) {}
+  constructor(
+    readonly durations: JobDurations = processJobDurations,
+    private readonly fallback: FallbackInterval = growingIntervalMs,
+  ) {}
 
   plan(subject: WaitSubject): PollPlan {
-    return new LearningPlan(this.durations, kindOf(subject));
+    return new LearningPlan(this.durations, kindOf(subject), this.fallback);
   }
 }
 

@@ -56,6 +56,8 @@ function isTlsCode(code: string): boolean {
   return TLS_VERIFY_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_");
 }
 
+const NODE_UNSENDABLE_HEADER = new Set(["ERR_INVALID_CHAR", "ERR_HTTP_INVALID_HEADER_VALUE", "ERR_INVALID_HTTP_TOKEN"]);
+
 /** How undici reports a proxy that answered CONNECT with anything but 200. */
 const TUNNEL_REFUSED = /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/;
 
@@ -107,7 +109,8 @@ export function describeTransportFailure(error: unknown, target: string, apiUrlS
           : "check HTTPS_PROXY / HTTP_PROXY, and NO_PROXY for hosts that must be reached directly.",
     };
   }
-  if (code === "UND_ERR_INVALID_ARG" || (error instanceof Error && error.name === "InvalidArgumentError")) {
+  // undici's and Node's words for a header value that cannot be sent (Node's http checks it before connecting).
+  if (code === "UND_ERR_INVALID_ARG" || NODE_UNSENDABLE_HEADER.has(code) || (error instanceof Error && error.name === "InvalidArgumentError")) {
     return {
       notSent: true,
       retryable: false,

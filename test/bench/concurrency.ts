@@ -41,7 +41,7 @@ export function floorMs(phase: Phase, n: number, jobMs: number, rate: number): n
 }
 
 /** Job lengths ±20 % around `jobMs`, seeded by the preview's name: the same for every policy. */
-function jitteredJobMs(jobMs: number, name: string): number {
+export function jitteredJobMs(jobMs: number, name: string): number {
   let seed = 0;
   for (const c of name) seed = (seed * 31 + c.charCodeAt(0)) % 2147483648;
   seed = (seed * 1103515245 + 12345) % 2147483648;

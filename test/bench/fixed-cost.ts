@@ -2,6 +2,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startControlPlane } from "../control-plane";
+import { jitteredJobMs } from "./concurrency";
 import { loadProtos, startPlugin } from "../engine/plugin";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
@@ -54,7 +55,7 @@ function peakRssMb(pid: number): number {
 
 async function pluginPeak(providerText: string, jobMs: number): Promise<number> {
   loadProtos();
-  const cp = await startControlPlane({ jobProgression: "time", previewLimit: 1000, jobDurationsMs: { create: jobMs, delete: jobMs } });
+  const cp = await startControlPlane({ jobProgression: "time", previewLimit: 1000, jobDurationMs: ({ previewName }) => jitteredJobMs(jobMs, previewName) });
   try {
     const plugin = await startPlugin({ programDir: REPO, project: "bench" });
     try {

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { jitteredJobMs } from "./concurrency";
 import { startControlPlane } from "../control-plane";
 import { loadProtos, startPlugin } from "../engine/plugin";
 
@@ -29,7 +30,8 @@ function peakRssMb(pid: number): number {
  */
 export async function pluginRun(opts: { ops: number; jobMs: number }): Promise<{ coldStartMs: number; coldStartCpuMs: number; peakRssMb: number; failures: number }> {
   loadProtos(); // the harness's own gRPC client, loaded before the clock starts
-  const cp = await startControlPlane({ jobProgression: "time", previewLimit: 100_000, jobDurationsMs: { create: opts.jobMs, delete: opts.jobMs } });
+  // Jittered like every other row (issue 16): ±20 % around jobMs, seeded by the preview's name.
+  const cp = await startControlPlane({ jobProgression: "time", previewLimit: 100_000, jobDurationMs: ({ previewName }) => jitteredJobMs(opts.jobMs, previewName) });
   try {
     cp.clearRequests();
     const spawnedAt = Date.now();

@@ -29,7 +29,7 @@ const REPO = path.resolve(__dirname, "..", "..", "..");
 const FULL: Settings = {
   runs: 5,
   lengthsMs: Array.from({ length: 39 }, (_, i) => 1_000 + 500 * i),
-  longMs: [60_000, 300_000],
+  longMs: [30_000, 60_000, 120_000, 300_000],
   similar: { count: 10, baseMs: 13_000, spread: 0.15 },
   concurrency: { n: 50, jobMs: 15_000, rate: 10 },
   plugin: { runs: 3, ops: 50, jobMs: 3_000 },

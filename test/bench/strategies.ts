@@ -38,8 +38,26 @@ export const OURS: Strategy = {
   schedule: () => new LearningSchedule(new JobDurations()),
 };
 
+/**
+ * The fallback interval issue 16 replaced (for a kind of job not seen complete): at once, 0.5 s, then
+ * 1.2 s growing by 5% of the time waited to 1.6 s up to 20 s, growing on to 2.8 s at 2 minutes, then by
+ * 15% of the further wait up to 30 s. Same learning as this version: only the fallback differs.
+ */
+export function issue10IntervalMs(elapsedMs: number, polls: number): number {
+  if (polls === 0) return 0;
+  if (polls === 1) return 500;
+  if (elapsedMs < 20_000) return Math.round(Math.min(1_600, 1_200 + 0.05 * elapsedMs));
+  if (elapsedMs < 120_000) return Math.round(1_600 + ((elapsedMs - 20_000) / 100_000) * 1_200);
+  return Math.round(Math.min(30_000, 2_800 + 0.15 * (elapsedMs - 120_000)));
+}
+
 export const STRATEGIES: Strategy[] = [
   OURS,
+  {
+    id: "i10",
+    label: "the schedule before issue 16 (learning; fallback 1.2 s growing to 1.6 s up to 20 s, to 2.8 s at 2 min)",
+    schedule: () => new LearningSchedule(new JobDurations(), issue10IntervalMs),
+  },
   {
     id: "v010",
     label: "pulumi-capydb 0.1.0 (0.5 s ×1.5 to 2 s for a minute, then to 10 s)",

@@ -36,12 +36,12 @@ async function withWait(handler: Handler, run: (ctx: { client: CapyDBClient; clo
 describe("job waiter", () => {
   // Issue 10 replaced the 0.1.0 schedule (0.5 s growing to a 2 s cap for a minute, then 10 s): this
   // test now pins the new one's fallback for jobs of a kind the process has not seen complete.
-  // Issue 16 kept jobs of 20-120 s from being noticed seconds late: the gap grows to 2.8 s at 2 minutes.
-  it("polls at once, then 0.5 s later, then 1.2 s growing to 1.6 s up to 20 s, to 2.8 s at 2 min, then by 15% of the further wait", () => {
+  // Issue 16: every 0.7 s up to 20 s (was 1.2 s growing to 1.6 s), then 2.2 s from 25 s to 2 minutes.
+  it("polls at once, then 0.5 s later, then every 0.7 s up to 20 s, growing to 2.2 s at 25 s, 2.2 s to 2 min, then by 15% of the further wait", () => {
     assert.deepEqual([0, 1].map((polls) => growingIntervalMs(0, polls)), [0, 500]);
-    assert.deepEqual([500, 4_000, 8_000, 19_999].map((t) => growingIntervalMs(t, 3)), [1225, 1400, 1600, 1600]);
-    assert.deepEqual([20_000, 30_000, 60_000, 119_999].map((t) => growingIntervalMs(t, 20)), [1600, 1720, 2080, 2800]);
-    assert.deepEqual([120_000, 200_000, 300_000, 600_000].map((t) => growingIntervalMs(t, 20)), [2800, 14800, 29800, 30000]);
+    assert.deepEqual([500, 4_000, 8_000, 19_999].map((t) => growingIntervalMs(t, 3)), [700, 700, 700, 700]);
+    assert.deepEqual([20_000, 22_500, 24_999, 25_000, 60_000, 119_999].map((t) => growingIntervalMs(t, 20)), [700, 1450, 2200, 2200, 2200, 2200]);
+    assert.deepEqual([120_000, 200_000, 300_000, 600_000].map((t) => growingIntervalMs(t, 20)), [2200, 14200, 29200, 30000]);
   });
 
   it("treats unknown states as still running and returns the completed job", async () => {
@@ -50,7 +50,7 @@ describe("job waiter", () => {
       const job = await waitForJob(ctx, "job_1", ctx.clock.now() + 60_000, "create pr-42");
       assert.equal(job.state, "completed");
       assert.equal(requests.length, 5);
-      assert.deepEqual(ctx.clock.sleeps, [500, 1225, 1286, 1351]);
+      assert.deepEqual(ctx.clock.sleeps, [500, 700, 700, 700]);
       assert.ok(ctx.lines.some((l) => l.includes("job job_1 queued")), ctx.lines.join("\n"));
     });
   });
@@ -174,7 +174,7 @@ describe("job waiter with a learned duration", () => {
   it("learns nothing across projects or job types", async () => {
     for (const other of [{ project_id: "prj_2" }, { project_id: "prj_1", type: "branch.delete" }]) {
       const { sleeps } = await twoWaits(other, 10_300);
-      assert.deepEqual(sleeps.slice(0, 2), [500, 1225], `${JSON.stringify(other)}: the schedule of a job of a new kind`);
+      assert.deepEqual(sleeps.slice(0, 2), [500, 700], `${JSON.stringify(other)}: the schedule of a job of a new kind`);
     }
   });
 });
