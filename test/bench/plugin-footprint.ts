@@ -21,10 +21,12 @@ const RUNS = 5;
 function coldStartMs(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"] });
+    // Its own process group: the engine's pulumi-nodejs launcher runs node as a child, which a kill of
+    // the launcher alone would leave running.
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"], detached: true });
     child.stdout.once("data", () => {
       resolve(Number(process.hrtime.bigint() - started) / 1e6);
-      child.kill("SIGKILL");
+      process.kill(-child.pid!, "SIGKILL");
     });
     child.once("error", reject);
   });
