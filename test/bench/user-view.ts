@@ -23,7 +23,12 @@ export const USER_VIEW_FULL: UserViewSettings = {
   cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true, fixed5: true },
   runners: { k: 20, rate: 10, jobMs: 5_000, latencyMs: 20, seed: 1 },
   fixedCostRuns: 5,
-  latenessMs: [1_300, 3_100, 5_700, 8_300, 11_900, 14_100, 17_700, 19_300, 31_300, 44_900, 58_100, 73_700, 89_300, 104_900, 119_300],
+  // Evenly spread, with steps that are not near multiples of the schedule's gaps (0.7 s, 2.2 s): lengths
+  // 15.6 s apart, 7.09 gaps of 2.2 s, all ended just after a poll and measured the worst phase, not the mean.
+  latenessMs: [
+    ...Array.from({ length: 12 }, (_, i) => Math.round(1_300 + i * 1_700)),
+    ...Array.from({ length: 12 }, (_, i) => Math.round(30_300 + i * 7_900)),
+  ],
 };
 
 export const USER_VIEW_SMOKE: UserViewSettings = {
