@@ -177,7 +177,7 @@ export function userViewMarkdown(v: UserView, s: UserViewSettings, targets: Targ
       "(test/bench/shared-key-model.ts: many seeds in milliseconds; the rules' comments give their effect on it), then measured here against the code " +
       "before them, one run after the other (2 December, 13:42–13:56 UTC, load average 3–12): before, four runs: create 17.4–18.7 s, 229–249 calls, " +
       "38–48 % 429s; delete 9.0–11.8 s, 116–129 calls, 34–50 % 429s. After, three runs: create 15.4–18.7 s, 184–190 calls, 31–34 % 429s; delete " +
-      "10.2–10.8 s, 81–87 calls, 19–23 % 429s; the table below is the third. The cost: under a limit a job is noticed up to half an interval later, which the deletes (bound by their " +
+      "10.2–10.8 s, 81–87 calls, 19–23 % 429s (those runs, at that load, compare the code before and after; the table below is this file's run). The cost: under a limit a job is noticed up to half an interval later, which the deletes (bound by their " +
       "jobs, not by the rate) pay a little. Tried and left out: a pause drawn from [R, 2R] from the third 429 in a row (fewer calls with 50 processes on the " +
       "model, but here stragglers: creates 16.6–22.2 s over five runs); growing the pace faster after a quiet spell (on the model: more calls and 429s, " +
       "the same wall). What is left is the tail: the last runners pace at the share they learned (0.5–1 request/s) while the key has room.",
