@@ -1,6 +1,7 @@
 import type { CapyDBClient } from "./client";
 import { OperationContext } from "./context";
 import type { Outputs } from "./outputs";
+import type { RequestPriority } from "./request-budget";
 
 /**
  * Project facts every preview of a project shares (E2 `GET /v1/projects/{id}`): the Postgres major it
@@ -27,14 +28,21 @@ const cache = new WeakMap<CapyDBClient, Map<string, Promise<ProjectFacts>>>();
  * Trouble is logged and answered with nulls, and only a complete answer is remembered (a project still
  * provisioning has no `postgres_version` yet), so the next operation asks again.
  */
-export function projectFacts(ctx: OperationContext, projectId: string, deadline: number, label: string): Promise<ProjectFacts> {
+export function projectFacts(
+  ctx: OperationContext,
+  projectId: string,
+  deadline: number,
+  label: string,
+  /** Of the request, if one is sent (request-budget.ts): a create asks early, at "shareable", and waits later. */
+  priority: RequestPriority = "progress",
+): Promise<ProjectFacts> {
   const client = ctx.client;
   let byProject = cache.get(client);
   if (!byProject) cache.set(client, (byProject = new Map()));
   let pending = byProject.get(projectId);
   if (!pending) {
     const forget = () => byProject!.get(projectId) === pending && byProject!.delete(projectId);
-    pending = readFacts(ctx, projectId, deadline).then(
+    pending = readFacts(ctx, projectId, deadline, priority).then(
       (facts) => {
         if (facts.postgresVersion === null || facts.region === null) forget();
         return facts;
@@ -66,9 +74,9 @@ export async function seedProjectFacts(client: CapyDBClient, projectId: string, 
   byProject.set(projectId, Promise.resolve(facts));
 }
 
-async function readFacts(ctx: OperationContext, projectId: string, deadline: number): Promise<ProjectFacts> {
+async function readFacts(ctx: OperationContext, projectId: string, deadline: number, priority: RequestPriority): Promise<ProjectFacts> {
   const [{ apiPath }, { ProjectFactsResponse }] = await Promise.all([import("./client"), import("./schemas")]);
-  const { project } = await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectFactsResponse, undefined, { deadline });
+  const { project } = await ctx.client.call("GET", apiPath`/v1/projects/${projectId}`, ProjectFactsResponse, undefined, { deadline, priority });
   return factsOf(project);
 }
 

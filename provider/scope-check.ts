@@ -68,7 +68,8 @@ export class ProjectAccessError extends Error {
  * Before the first write: GET /v1/me and fail, naming the missing scope, if the key could create a
  * preview but not see it through (a key without jobs:read would otherwise leave one behind).
  * A rejected key (401/403) fails here too; any other trouble with /v1/me is reported and the create
- * goes on, since the create's own calls will say what is wrong.
+ * goes on, since the create's own calls will say what is wrong. With `projectId` (a restore), the
+ * project is checked before the write as well; a plain create leaves that to explainRefusal.
  */
 export async function ensureScopes(ctx: OperationContext, name: string, deadline: number, projectId?: string, restore = false): Promise<void> {
   await ensureKeyScopes(ctx, name, deadline, restore);
@@ -118,10 +119,25 @@ async function readScopes(ctx: OperationContext, name: string, deadline: number)
 }
 
 /**
- * Before the first write to a project: GET /v1/projects/{id}, so that a key scoped to another project
- * (403) or a project that does not exist (404) fails before the create is sent, naming the project and
- * the key's scope. Like the scope check, only a definite answer is remembered, and other trouble is
- * logged and left to the create's own calls.
+ * A create refused with 403 or 404 created nothing; whether the project is the reason (a key scoped to
+ * another project, a project that does not exist) is asked of GET /v1/projects/{id}, and then the error
+ * names the project and the key's scope. Anything else (a plan limit answered 403, say) is returned as
+ * the create's own error. Only a refusal pays for the check: a create that goes through needs none.
+ */
+export async function explainRefusal(ctx: OperationContext, projectId: string, name: string, deadline: number, error: unknown): Promise<unknown> {
+  if (!(error instanceof CapyDBError) || error.kind !== "http" || (error.status !== 403 && error.status !== 404)) return error;
+  try {
+    await ensureProject(ctx, projectId, name, deadline);
+  } catch (refused) {
+    if (refused instanceof ProjectAccessError) return refused;
+  }
+  return error;
+}
+
+/**
+ * GET /v1/projects/{id}: a key scoped to another project (403) or a project that does not exist (404)
+ * fails naming the project and the key's scope. Like the scope check, only a definite answer is
+ * remembered, and other trouble is logged and left to the operation's own calls.
  */
 function ensureProject(ctx: OperationContext, projectId: string, name: string, deadline: number): Promise<void> {
   const client = ctx.client;

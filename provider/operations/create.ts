@@ -6,7 +6,7 @@ import { buildOutputs, connectionOutputs, Outputs } from "../outputs";
 import { conflictDelayMs } from "../retry";
 import type { ConnectionInfo, Job, PreviewDatabase } from "../api-types";
 import { factOutputs, projectFacts } from "../project-facts";
-import { ensureScopes } from "../scope-check";
+import { ensureScopes, explainRefusal } from "../scope-check";
 import { hasSource } from "../source";
 import { NO_RESTORE_OUTPUTS } from "../restore-outputs";
 import { PREVIEW_WORKING_STATES, PreviewStateError, waitForConnections, waitForJob, waitForPreviewReady, WaitTimeoutError, WorkFailedError } from "../wait";
@@ -242,7 +242,9 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   const deadline = started + resolveTimeoutMs(inputs.timeouts, "create");
   const label = `create ${inputs.name}`;
   const restore = hasSource(inputs);
-  await ensureScopes(ctx, inputs.name, deadline, inputs.projectId, restore);
+  // A restore checks its project before it is sent: its endpoint also answers 404 for an unknown backup,
+  // so a refusal alone could not say which was missing. A create's refusal can only mean the project.
+  await ensureScopes(ctx, inputs.name, deadline, restore ? inputs.projectId : undefined, restore);
   // Loaded only for a restore: an ordinary create never needs it.
   if (restore) return (await import("./restore")).restoreOperation(ctx, inputs, started, deadline, label);
 
@@ -252,8 +254,16 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
   } catch (error) {
     // The preview may exist but its id is unknown: Pulumi records a stand-in that finds it by name.
     if (error instanceof CreateOutcomeUnknownError) throw pendingCreateFailure(inputs, error.reason);
-    throw error;
+    // Refused (403, 404): nothing was created; the project check says whether the project is the reason.
+    throw await explainRefusal(ctx, inputs.projectId, inputs.name, deadline, error);
   }
+  // The project's postgresVersion and region are read while the job runs, not before the create: off the
+  // critical path, one request of the create's five. Where many CI runners share one key's rate limit, a
+  // read before the POST holds every runner's job back; during the job it fills the time spent waiting
+  // (issue 16: on the model in test/bench/shared-key-model.ts, even a client told its exact share of
+  // the key needs 1.5 × the floor for the creates with it before the POST, and 1.3 × with it here).
+  // Shareable: it goes before this process's polls of a job that is unlikely to have ended.
+  void projectFacts(ctx, inputs.projectId, deadline, label, "shareable");
   const { preview } = submitted;
   const jobId = submitted.job?.id;
   ctx.log.info(

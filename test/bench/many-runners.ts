@@ -54,8 +54,8 @@ function byKind(requests: { method: string; path: string; status: number }[]): R
 /**
  * The fewest calls an operation of this provider makes. Create: the key's scopes (GET /v1/me, so that a
  * key without jobs:read or credentials:read fails before anything exists, README "What happens when"),
- * the project (GET /v1/projects/{id}: the project check, and the postgresVersion and region outputs),
- * the POST, one job poll, the URLs: 5. The project read was added after this floor was first written
+ * the POST, the project (GET /v1/projects/{id}: the postgresVersion and region outputs, read during the
+ * job), one job poll, the URLs: 5. The project read was added after this floor was first written
  * with 4; leaving it out made the floor 2 s (of 10 s) lower than any schedule of these calls can reach.
  * Delete: DELETE, one job poll.
  */

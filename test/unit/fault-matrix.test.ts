@@ -151,7 +151,7 @@ const ROWS = {
   ],
   wrongProject: [
     "A key scoped to another project, or a project that does not exist",
-    "Fails before the create is sent (`GET /v1/projects/{id}` with the scope check, once per process per key and project), naming the project and the key's scope; records nothing",
+    "The create is refused (403 or 404) and nothing is created; `GET /v1/projects/{id}` (once per process per key and project) then explains the refusal, naming the project and the key's scope; records nothing. A restore checks the project before it is sent",
   ],
   hugeSuccessBody: [
     "A 2xx answer of more than 8 MiB (a proxy or a runaway server; a list of 10,000 previews is smaller)",
@@ -387,11 +387,13 @@ const CLAUSES: Record<string, Array<[string, ...string[]]>> = {
   ],
   wrongProject: [
     ["A key scoped to another project", "[403, key scoped to another project]"], ["a project that does not exist", "[404, no such project]"],
-    ["Fails before the create is sent", "[403, key scoped to another project]", "[404, no such project]"],
-    ["`GET /v1/projects/{id}` with the scope check", "[403, key scoped to another project]"],
+    ["The create is refused (403 or 404) and nothing is created", "[403, key scoped to another project]", "[404, no such project]"],
+    ["`GET /v1/projects/{id}`", "[403, key scoped to another project]"],
     ["once per process per key and project", "test/unit/scope-check.test.ts: the project is checked once per process per key and project"],
+    ["then explains the refusal", "[403, key scoped to another project]", "test/unit/scope-check.test.ts: a create refused 403 in a project the key may use keeps the create's own error (a plan limit, say)"],
     ["naming the project and the key's scope", "[403, key scoped to another project]"],
     ["records nothing", "[403, key scoped to another project]", "[404, no such project]"],
+    ["A restore checks the project before it is sent", "test/unit/scope-check.test.ts: a restore checks the project before it is sent: its endpoint answers 404 for an unknown backup too"],
   ],
   hugeSuccessBody: [
     ["Reading stops there", "[read, 12 MB list]", "test/unit/bounded-bodies.test.ts: a 200 MB 2xx answer: reading stops after 8 MiB, the connection is closed, no retry even for a GET"],
@@ -738,8 +740,8 @@ const CASES: Case[] = [
   { row: ROWS.unavailable, variant: "delete, past `timeouts.delete`", op: "delete", inputs: {}, inject: async (w) => { w.given!.outs = { ...w.given!.outs, timeouts: { delete: "1m" } }; on("DELETE", givenPath(), { status: 503, body: { error: "maintenance" }, headers: { "retry-after": "60" }, times: 2 })(w); }, expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 503[\s\S]*come back in 60s/) },
   { row: ROWS.redirects, variant: "create, same-origin 307", op: "create", inject: (w) => onCreate({ status: 307, headers: { location: `${w.cp.url}${previewsPath(w)}` } })(w), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 2, "the redirected create, then the one that landed") },
   { row: ROWS.redirects, variant: "read, 302 to another origin", op: "read", inject: onList({ status: 302, headers: { location: "https://login.example.com/sso?next=%2Fv1" } }), expect: "error", check: (_w, o) => assert.match(o.kind === "error" ? o.error.message : "", /HTTP 302 to https:\/\/login\.example\.com\/sso: only 307 and 308/) },
-  { row: ROWS.wrongProject, variant: "403, key scoped to another project", op: "create", inputs: { projectId: "prj_other" }, inject: () => undefined, expect: "error", check: notSentCheck(/may not use project "prj_other" \(GET \/v1\/projects\/prj_other: HTTP 403[\s\S]*scoped to another project/, 0) },
-  { row: ROWS.wrongProject, variant: "404, no such project", op: "create", inputs: { projectId: "prj_nowhere" }, inject: reconfigure((w) => ({ "capydb:apiKey": w.cp.apiKey })), expect: "error", check: notSentCheck(/project "prj_nowhere" does not exist/, 0) },
+  { row: ROWS.wrongProject, variant: "403, key scoped to another project", op: "create", inputs: { projectId: "prj_other" }, inject: () => undefined, expect: "error", check: refusedCheck(/may not use project "prj_other" \(GET \/v1\/projects\/prj_other: HTTP 403[\s\S]*scoped to another project/) },
+  { row: ROWS.wrongProject, variant: "404, no such project", op: "create", inputs: { projectId: "prj_nowhere" }, inject: reconfigure((w) => ({ "capydb:apiKey": w.cp.apiKey })), expect: "error", check: refusedCheck(/project "prj_nowhere" does not exist/) },
   { row: ROWS.hugeSuccessBody, variant: "read, 12 MB list", op: "read", inject: onList({ rewrite: () => `{"preview_databases":[],"pad":"${"p".repeat(12 * 1024 * 1024)}"}`, times: ALWAYS }), expect: "error", check: (w, o) => { assert.match(o.kind === "error" ? o.error.message : "", /over 8 MiB/); assert.equal(count(w, "GET", /preview-databases$/), 1, "the read, and no retry (the given preview's create lists nothing)"); } },
   { row: ROWS.hugeSuccessBody, variant: "create, 12 MB answer", op: "create", inject: onCreate({ rewrite: () => `{"pad":"${"p".repeat(12 * 1024 * 1024)}"}` }), expect: "ok", check: (w) => assert.equal(count(w, "POST", /preview-databases$/), 1) },
   { row: ROWS.hostileText, variant: "error body", op: "read", inject: onList({ status: 400, body: { error: HOSTILE }, times: ALWAYS }), expect: "error", check: inertCheck },
@@ -894,6 +896,19 @@ function inertCheck(w: World, o: Outcome) {
 }
 
 /** Failed with `message`, within `withinMs` on the fake clock, and nothing reached CapyDB: no create, no stand-in. */
+/** A create the server refused: the message, one refused POST, nothing listed, no stand-in, no wait. */
+function refusedCheck(message: RegExp) {
+  return (w: World, o: Outcome) => {
+    assert.match(o.kind === "error" ? o.error.message : "", message);
+    assert.ok(!(o.kind === "error" && o.error.message.includes("pending-create")), "no stand-in");
+    const posts = w.cp.requests().filter((r) => r.method === "POST" && /preview-databases$/.test(r.path));
+    assert.deepEqual(posts.map((r) => r.status).filter((s) => s < 400), [], "no create was applied");
+    assert.equal(posts.length, 1, "sent once, not again after the refusal");
+    assert.deepEqual(w.cp.previews.list(), [], "nothing created");
+    assert.equal(w.clock.sleeps.reduce((a, b) => a + b, 0), 0, `waited ${w.clock.sleeps} ms`);
+  };
+}
+
 function notSentCheck(message: RegExp, withinMs: number) {
   return (w: World, o: Outcome) => {
     assert.match(o.kind === "error" ? o.error.message : "", message);

@@ -93,7 +93,9 @@ describe("scope check before create", function () {
   // --- A: the project check (issue 14.10) ---
   const projectCalls = (projectId: string) => cp.requests().filter((r) => r.method === "GET" && r.path === `/v1/projects/${projectId}`).length;
 
-  it("a project-scoped key used for another project fails before the create, naming the project and the key's scope", async () => {
+  const refusedCreates = () => writes().map((r) => `${r.method} ${r.path} ${r.status}`);
+
+  it("a project-scoped key used for another project: the create is refused, nothing is created, and the error names the project and the key's scope", async () => {
     const other = await cp.createProject({ name: "other" });
     const provider = await providerWith(cp.projectScopedKey);
     cp.clearRequests();
@@ -102,17 +104,47 @@ describe("scope check before create", function () {
     assert.match(error.message, new RegExp(`may not use project "${other}" \\(GET /v1/projects/${other}: HTTP 403`));
     assert.match(error.message, new RegExp(`the key is scoped to another project, ${cp.projectId}`));
     assert.match(error.message, /Nothing was created/);
-    assert.deepEqual(writes(), [], "no POST was sent");
+    assert.deepEqual(refusedCreates(), [`POST /v1/projects/${other}/preview-databases 403`], "one create, refused");
     assert.deepEqual(cp.previews.list(), []);
   });
 
-  it("an unknown project fails before the create, saying it does not exist", async () => {
+  it("an unknown project: the create is refused, and the error says the project does not exist", async () => {
     const provider = await providerWith(cp.apiKey);
     cp.clearRequests();
     const error = await provider.create({ ...inputs("pr-nowhere"), projectId: "prj_nowhere" }).then(() => undefined, (e: Error) => e);
     assert.match(String(error?.message), /CapyDB project "prj_nowhere" does not exist or this API key cannot see it \(GET \/v1\/projects\/prj_nowhere: HTTP 404/);
     assert.match(String(error?.message), /the key is not scoped to one project/);
-    assert.deepEqual(writes(), []);
+    assert.deepEqual(refusedCreates(), ["POST /v1/projects/prj_nowhere/preview-databases 404"]);
+  });
+
+  it("a create refused 403 in a project the key may use keeps the create's own error (a plan limit, say)", async () => {
+    const provider = await providerWith(cp.projectScopedKey);
+    cp.faults.inject({ method: "POST", path: `/v1/projects/${cp.projectId}/preview-databases`, status: 403, body: { error: "preview limit reached for this plan" } });
+    const error = await provider.create(inputs("pr-limit")).then(() => undefined, (e: Error) => e);
+    assert.match(String(error?.message), /HTTP 403[\s\S]*preview limit reached for this plan/);
+    assert.doesNotMatch(String(error?.message), /may not use project|does not exist/);
+    assert.equal(projectCalls(cp.projectId), 1, "the refusal was explained by reading the project");
+  });
+
+  it("the create does not wait for the project: it is read after the POST, while the job runs", async () => {
+    const provider = await providerWith(cp.projectScopedKey);
+    cp.clearRequests();
+    const out = await provider.create(inputs("pr-order"));
+    const order = cp.requests().map((r) => `${r.method} ${r.path.replace(/\/(pvw|job)_\w+/g, "/$1_")}`);
+    const post = order.indexOf(`POST /v1/projects/${cp.projectId}/preview-databases`);
+    const project = order.indexOf(`GET /v1/projects/${cp.projectId}`);
+    assert.ok(post >= 0 && project > post, `the project after the POST: ${order.join(", ")}`);
+    assert.equal(order.indexOf("GET /v1/me"), 0, "the scopes before anything");
+    assert.equal(out.outs.postgresVersion, "17", "its facts are still outputs");
+  });
+
+  it("a restore checks the project before it is sent: its endpoint answers 404 for an unknown backup too", async () => {
+    const other = await cp.createProject({ name: "other" });
+    const provider = await providerWith(cp.createApiKey({ scopes: ["projects:read", "projects:write", "credentials:read", "jobs:read", "backups:write"], projectId: cp.projectId }));
+    cp.clearRequests();
+    const error = await provider.create({ ...inputs("pr-restore-other"), projectId: other, source: { backupKey: "bk_any" } }).then(() => undefined, (e: Error) => e);
+    assert.match(String(error?.message), new RegExp(`may not use project "${other}" \\(GET /v1/projects/${other}: HTTP 403`));
+    assert.deepEqual(writes(), [], "no restore was sent");
   });
 
   it("the project is checked once per process per key and project", async () => {
