@@ -8,7 +8,7 @@ import { VirtualClock } from "../helpers/virtual-clock";
  * (issue 16): N processes, each with its own RequestBudget and poll schedule (nothing shared, nothing
  * learned), one fixed window of `rate` requests per second like the local control plane's (a 429 does
  * not count, Retry-After: 1), `latencyMs` per request. Each process creates one preview (the key's
- * scopes, the project, the POST, job polls, the URLs), then deletes it (DELETE, job polls), in the
+ * scopes, the POST, the project read during the job, job polls, the URLs), then deletes it (DELETE, job polls), in the
  * same process as the benchmark does. Seeded: a run of seconds on the real clock takes milliseconds,
  * so rules can be compared over many seeds where the real benchmark, on a loaded machine, gives one
  * noisy run at a time. It models the client's loop (acquire, send, report, retry a 429), not the

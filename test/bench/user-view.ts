@@ -25,7 +25,7 @@ export interface UserViewSettings {
 }
 
 export const USER_VIEW_FULL: UserViewSettings = {
-  cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true, fixed5: true },
+  cli: { counts: [1, 10, 50], parallels: [undefined, 64], jobMs: 5_000, latencyMs: 20, rate: 10, seed: 1, engine: true, fixed5: true, shortRepeats: 3 },
   runners: { k: 20, rate: 10, jobMs: 5_000, latencyMs: 20, seed: 1 },
   runnerRuns: 3,
   modelSeeds: 50,
