@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { INPUT_NAMES } from "../provider/inputs";
-import { LOOKUP_OUTPUTS } from "../provider/lookup";
+import { LOOKUP_OUTPUTS } from "../provider/lookup-outputs";
 import { PREVIEW_OUTPUT_FIELDS, SECRET_OUTPUTS } from "../provider/outputs";
 import { CONFIG_KEYS, CONFIG_NAMES } from "./config";
 

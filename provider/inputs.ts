@@ -4,6 +4,7 @@ import { unsafePathSegmentReason } from "./path-segment";
 import { hashedPreviewName, MAX_PREVIEW_NAME_LENGTH } from "./slug";
 import { checkSource, hasSource, PreviewSource } from "./source";
 import { containsUnknown, isUnknown } from "./unknown";
+import { describeValue } from "./describe-value";
 
 /** Resolved inputs as the provider methods receive them (camelCase; snake_case only on the wire). */
 export interface Timeouts {
@@ -133,11 +134,11 @@ export function checkInputs(
     if (projectId === undefined || projectId === null || projectId === "") {
       fail("projectId", "projectId is required: the id of the CapyDB project to branch from (e.g. \"prj_123\").");
     } else if (!valid(InputSchemas.projectId, projectId)) {
-      fail("projectId", `projectId must be a string such as "prj_123", got ${describe(projectId)}.`);
+      fail("projectId", `projectId must be a string such as "prj_123", got ${describeValue(projectId)}.`);
     } else {
       // It becomes a path segment of every API call: "..", "." or a "/" would send the call elsewhere.
       const unsafe = unsafePathSegmentReason(projectId as string);
-      if (unsafe) fail("projectId", `projectId must be a CapyDB project id such as "prj_123", got ${describe(projectId)}: ${unsafe}.`);
+      if (unsafe) fail("projectId", `projectId must be a CapyDB project id such as "prj_123", got ${describeValue(projectId)}: ${unsafe}.`);
     }
   }
 
@@ -155,7 +156,7 @@ export function checkInputs(
       fail(
         "name",
         `name must be 1-${MAX_NAME_LENGTH} lowercase letters, digits or '-', starting and ending with a letter or digit ` +
-          `(e.g. "pr-42"), got ${describe(name)}. Omit it to get a stable name from the stack and resource names.`,
+          `(e.g. "pr-42"), got ${describeValue(name)}. Omit it to get a stable name from the stack and resource names.`,
       );
     }
   }
@@ -163,7 +164,7 @@ export function checkInputs(
   if (news.mode === undefined || news.mode === null) {
     inputs.mode = DEFAULT_MODE;
   } else if (!isUnknown(news.mode) && !valid(InputSchemas.mode, news.mode)) {
-    fail("mode", `mode must be "clone" (copy of the project's data) or "empty" (blank database), got ${describe(news.mode)}.`);
+    fail("mode", `mode must be "clone" (copy of the project's data) or "empty" (blank database), got ${describeValue(news.mode)}.`);
   }
 
   if (news.ttlHours === undefined || news.ttlHours === null) {
@@ -171,7 +172,7 @@ export function checkInputs(
   } else if (!isUnknown(news.ttlHours)) {
     const ttl = news.ttlHours;
     if (!valid(InputSchemas.ttlHours, ttl)) {
-      fail("ttlHours", `ttlHours must be a whole number of hours from ${MIN_TTL_HOURS} to ${MAX_TTL_HOURS} (7 days), got ${describe(ttl)}.`);
+      fail("ttlHours", `ttlHours must be a whole number of hours from ${MIN_TTL_HOURS} to ${MAX_TTL_HOURS} (7 days), got ${describeValue(ttl)}.`);
     }
   }
 
@@ -180,14 +181,14 @@ export function checkInputs(
   } else if (!isUnknown(news.timeouts)) {
     const timeouts = news.timeouts;
     if (!valid(InputSchemas.timeouts, timeouts)) {
-      fail("timeouts", `timeouts must be an object such as { create: "30m", delete: "10m" }, got ${describe(timeouts)}.`);
+      fail("timeouts", `timeouts must be an object such as { create: "30m", delete: "10m" }, got ${describeValue(timeouts)}.`);
     } else {
       for (const [key, value] of Object.entries(timeouts as Record<string, unknown>)) {
         if (!TIMEOUT_KEYS.includes(key as never)) {
           fail(`timeouts.${key}`, `timeouts.${key} is not a timeout; use create, update or delete.`);
         } else if (value !== undefined && value !== null && !isUnknown(value)) {
           if (!valid(InputSchemas.timeout, value)) {
-            fail(`timeouts.${key}`, `timeouts.${key} must be a duration from 1s to 24h such as "20m", "90s" or "1h30m", got ${describe(value)}.`);
+            fail(`timeouts.${key}`, `timeouts.${key} must be a duration from 1s to 24h such as "20m", "90s" or "1h30m", got ${describeValue(value)}.`);
           }
         }
       }
@@ -199,13 +200,13 @@ export function checkInputs(
   } else if (!containsUnknown(news.resetTrigger)) {
     if (typeof news.resetTrigger === "number") inputs.resetTrigger = String(news.resetTrigger);
     else if (!valid(InputSchemas.resetTrigger, news.resetTrigger)) {
-      fail("resetTrigger", `resetTrigger must be a string or number (change it to reset the preview), got ${describe(news.resetTrigger)}.`);
+      fail("resetTrigger", `resetTrigger must be a string or number (change it to reset the preview), got ${describeValue(news.resetTrigger)}.`);
     }
   }
 
   if (news.adopt === undefined || news.adopt === null) delete inputs.adopt;
   else if (!isUnknown(news.adopt) && !valid(InputSchemas.adopt, news.adopt)) {
-    fail("adopt", `adopt must be true or false, got ${describe(news.adopt)}.`);
+    fail("adopt", `adopt must be true or false, got ${describeValue(news.adopt)}.`);
   }
 
   if (news.keepAlive === undefined || news.keepAlive === null) delete inputs.keepAlive;
@@ -216,7 +217,7 @@ export function checkInputs(
       "use true (default: renew on `pulumi up` when less than half of ttlHours is left), false (never renew), " +
       "or a number of hours up to ttlHours (renew when fewer hours are left; ttlHours itself renews on every up)";
     if (!valid(InputSchemas.keepAlive, keepAlive)) {
-      fail("keepAlive", `keepAlive must be true, false or a number of hours greater than 0: ${fix}; got ${describe(keepAlive)}.`);
+      fail("keepAlive", `keepAlive must be true, false or a number of hours greater than 0: ${fix}; got ${describeValue(keepAlive)}.`);
     } else if (typeof keepAlive === "number" && typeof ttl === "number" && keepAlive > ttl) {
       fail("keepAlive", `keepAlive (${keepAlive} hours) must be at most ttlHours (${ttl}): ${fix}.`);
     }
@@ -227,7 +228,7 @@ export function checkInputs(
     fail(
       "readiness",
       `readiness must be "login" (create and reset wait until both URLs accept a login) or "job" (wait for CapyDB's job only, ` +
-        `for runners that cannot reach the database), got ${describe(news.readiness)}.`,
+        `for runners that cannot reach the database), got ${describeValue(news.readiness)}.`,
     );
   }
 
@@ -277,12 +278,4 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
 }

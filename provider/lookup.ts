@@ -7,10 +7,9 @@ import { systemClock } from "./clock";
 import { operationContext } from "./context";
 import { CredentialSource, resolveCredentials } from "./credentials";
 import { namesakeIn } from "./operations/names";
-import { connectionOutputs, Outputs, PREVIEW_OUTPUT_FIELDS, previewOutputs } from "./outputs";
-import { factOutputs, PROJECT_OUTPUT_FIELDS, projectFacts } from "./project-facts";
+import { connectionOutputs, Outputs, previewOutputs } from "./outputs";
+import { factOutputs, projectFacts } from "./project-facts";
 import { registerSecret, redact } from "./redact";
-import { SECRET_OUTPUTS } from "./secret-outputs";
 
 /** A lookup is one list, one project read and one URL read: a minute is plenty. */
 const LOOKUP_BUDGET_MS = 60_000;
@@ -25,16 +24,7 @@ export class PreviewNotFoundError extends Error {
   }
 }
 
-/**
- * The fields a lookup returns, in order: what the native plugin's invoke declares and answers (the SDK's
- * getPreviewDatabase lists the same in its result type). SECRET_OUTPUTS among them must be kept secret.
- */
-export const LOOKUP_OUTPUTS = [
-  "id",
-  ...PREVIEW_OUTPUT_FIELDS.map(([output]) => output),
-  ...PROJECT_OUTPUT_FIELDS.map(([output]) => output),
-  ...SECRET_OUTPUTS,
-] as const;
+export { LOOKUP_OUTPUTS } from "./lookup-outputs";
 
 export interface LookupArgs {
   projectId: string;

@@ -2,7 +2,7 @@ import type { PitrInfo, PreviewDatabase } from "./api-types";
 import { known } from "./known";
 import type { Outputs } from "./outputs";
 import { serverText } from "./server-text";
-import { normalizeRestoreTime, PreviewSource } from "./source";
+import { normalizeRestoreTime, PreviewSource, storedSource } from "./source";
 
 /**
  * What the restore's answer (E11 `pitr`) said about the time CapyDB restored to. Only the create's
@@ -42,7 +42,7 @@ export function carriedRestoreOutputs(props: Record<string, unknown>, listedRest
     restoreTimeClamped: typeof props.restoreTimeClamped === "boolean" ? props.restoreTimeClamped : null,
     effectiveRestoreTime: typeof props.effectiveRestoreTime === "string" ? props.effectiveRestoreTime : null,
   };
-  const source = props.source && typeof props.source === "object" ? (props.source as PreviewSource) : undefined;
+  const source = storedSource(props);
   if (stored.effectiveRestoreTime !== null || !source) return stored;
   return restoreOutputs(source, undefined, { source_restore_time: typeof listedRestoreTime === "string" ? listedRestoreTime : null });
 }

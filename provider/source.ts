@@ -1,4 +1,5 @@
 import { containsUnknown } from "./unknown";
+import { describeValue } from "./describe-value";
 
 /**
  * The `source` input (issue 17): what a preview is restored from, through CapyDB's restore endpoint
@@ -68,7 +69,7 @@ export function checkSource(value: unknown): { source?: unknown; failures: Array
   if (value === undefined || value === null) return { failures };
   if (typeof value !== "object" || Array.isArray(value)) {
     if (containsUnknown(value)) return { source: value, failures };
-    failures.push({ property: "source", reason: `source must be an object with exactly one of backupKey, restorePointId or restoreTime, such as ${EXAMPLES}; got ${describe(value)}.` });
+    failures.push({ property: "source", reason: `source must be an object with exactly one of backupKey, restorePointId or restoreTime, such as ${EXAMPLES}; got ${describeValue(value)}.` });
     return { failures };
   }
   const given = value as Record<string, unknown>;
@@ -95,7 +96,7 @@ export function checkSource(value: unknown): { source?: unknown; failures: Array
     const v = out[key];
     if (containsUnknown(v)) continue;
     if (typeof v !== "string" || v.trim() === "") {
-      failures.push({ property: `source.${key}`, reason: `source.${key} must be a non-empty string, got ${describe(v)}.` });
+      failures.push({ property: `source.${key}`, reason: `source.${key} must be a non-empty string, got ${describeValue(v)}.` });
     } else if (key === "restoreTime") {
       const normal = normalizeRestoreTime(v);
       if (normal === undefined) {
@@ -103,13 +104,13 @@ export function checkSource(value: unknown): { source?: unknown; failures: Array
           property: "source.restoreTime",
           reason:
             `source.restoreTime must be an RFC 3339 date-time with a time zone, such as "2026-11-30T09:00:00Z" or ` +
-            `"2026-11-30T10:00:00+01:00", got ${describe(v)}.`,
+            `"2026-11-30T10:00:00+01:00", got ${describeValue(v)}.`,
         });
       } else {
         out[key] = normal;
       }
     } else if (v !== v.trim()) {
-      failures.push({ property: `source.${key}`, reason: `source.${key} has leading or trailing whitespace: ${describe(v)}; remove it.` });
+      failures.push({ property: `source.${key}`, reason: `source.${key} has leading or trailing whitespace: ${describeValue(v)}; remove it.` });
     }
   }
   return { source: out, failures };
@@ -121,17 +122,14 @@ export function sourceKeyOf(source: unknown): SourceKey | undefined {
   return SOURCE_KEYS.find((k) => typeof (source as Record<string, unknown>)[k] === "string");
 }
 
+/** The `source` stored in a state's inputs or outputs (as checked when it was written), if any. */
+export function storedSource(props: Record<string, unknown>): PreviewSource | undefined {
+  return props.source && typeof props.source === "object" ? (props.source as PreviewSource) : undefined;
+}
+
 /** True when the inputs (or stored outputs) ask for a restore. */
 export function hasSource(props: { source?: unknown }): boolean {
   return sourceKeyOf(props.source) !== undefined;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
 }
 
 /**

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { LOOKUP_OUTPUTS } from "../provider/lookup-outputs";
+import { SECRET_OUTPUTS } from "../provider/secret-outputs";
 
 /** Arguments of {@link getPreviewDatabase}. */
 export interface GetPreviewDatabaseArgs {
@@ -56,11 +58,9 @@ export interface GetPreviewDatabaseResult {
   password: pulumi.Output<string | null>;
 }
 
-const SECRET_FIELDS = new Set(["directUrl", "pooledUrl", "password"]);
-const FIELDS = [
-  "id", "projectId", "name", "mode", "state", "host", "directPort", "pooledPort", "roleName", "databaseName", "sslMode",
-  "ttlExpiresAt", "createdAt", "lastError", "sourceKind", "sourceBackupKey", "sourceRestoreTime", "postgresVersion", "region", "directUrl", "pooledUrl", "password",
-] as const satisfies ReadonlyArray<keyof GetPreviewDatabaseResult>;
+const SECRET_FIELDS = new Set<string>(SECRET_OUTPUTS);
+/** The provider's list: every field of the result, and no other (a field named here but not declared fails to compile). */
+const FIELDS: ReadonlyArray<keyof GetPreviewDatabaseResult> = LOOKUP_OUTPUTS;
 
 /**
  * Reads a live preview database that something else manages (the CapyDB GitHub Action, another stack, the CLI)

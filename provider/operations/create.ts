@@ -286,22 +286,36 @@ export async function createOperation(ctx: OperationContext, inputs: PreviewData
     if (error instanceof WorkFailedError && !submitted.adopted) {
       throw await cleanUpFailedCreate(ctx, inputs, preview.id, error, tracked, label);
     }
-    const reason = error instanceof Error ? error.message : String(error);
-    const next =
-      error instanceof WaitTimeoutError
-        ? "run `pulumi up` again to resume waiting (raise `timeouts.create` if creates take longer), or `pulumi destroy` to delete it."
-        : "run `pulumi up` again to resume, or `pulumi destroy` to delete it.";
-    throw partialFailure(
-      `Preview "${inputs.name}" (${preview.id}) was created but is not ready yet: ${reason}\nPulumi keeps tracking it: ${next}`,
-      preview.id,
-      { ...tracked, state: tracked.state ?? "provisioning" },
-      inputs,
-    );
+    throw notReadyFailure(inputs, preview.id, tracked, error, { happened: "was created", operations: "creates", state: "provisioning" });
   }
   // A job that completed is not yet a role that logs in (readiness "login", the default).
   outs = await requireLogins(ctx, inputs, preview.id, outs, deadline, label);
   ctx.log.info(`${label}: preview ${preview.id} ready in ${formatElapsed(ctx.clock.now() - started)}`);
   return { id: preview.id, outs };
+}
+
+/**
+ * The preview exists but was not ready when the operation stopped waiting (a create, a restore): Pulumi
+ * keeps its id and the outputs known so far, and the next `up` resumes the wait.
+ */
+export function notReadyFailure(
+  inputs: PreviewDatabaseInputs & Record<string, unknown>,
+  previewId: string,
+  tracked: Outputs,
+  error: unknown,
+  how: { happened: string; operations: string; state: string },
+): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  const next =
+    error instanceof WaitTimeoutError
+      ? `run \`pulumi up\` again to resume waiting (raise \`timeouts.create\` if ${how.operations} take longer), or \`pulumi destroy\` to delete it.`
+      : "run `pulumi up` again to resume, or `pulumi destroy` to delete it.";
+  return partialFailure(
+    `Preview "${inputs.name}" (${previewId}) ${how.happened} but is not ready yet: ${reason}\nPulumi keeps tracking it: ${next}`,
+    previewId,
+    { ...tracked, state: tracked.state ?? how.state },
+    inputs,
+  );
 }
 
 /**

@@ -75,8 +75,7 @@ export async function deleteOperation(ctx: OperationContext, id: string, props: 
   let previewId = id;
   try {
     if (isPendingCreateId(id)) {
-      const preview = await resolvePending(ctx, id, props, deadline, { wait: true, label: `delete ${name}` });
-      if (preview === "running") throw new Error(`the restore recorded as pending (job ${String(props.lastJobId)}) has not finished`);
+      const preview = await resolvePending(ctx, id, props, deadline, `delete ${name}`);
       if (!preview) {
         ctx.log.info(`delete ${name}: no preview is named "${name}": the create recorded as pending never reached CapyDB; nothing to delete`);
         return;

@@ -3,7 +3,7 @@ import { CapyDBError } from "../errors";
 import { PreviewDatabaseInputs } from "../inputs";
 import { jittered } from "../retry";
 import type { PreviewDatabase } from "../api-types";
-import { PreviewSource, sourceKeyOf } from "../source";
+import { hasSource, PreviewSource } from "../source";
 
 /**
  * Create's name reconciliation, in one place. CapyDB has no idempotency token: the preview's name
@@ -48,16 +48,10 @@ export function classifyNamesake(
 ): NamesakeVerdict {
   const mayBeOurs = evidence.unknownCreateSentAt !== undefined || evidence.pendingRecord === true;
   // A create's result has the mode asked for; a restore's is judged by its provenance (restoreLooksLikeResult).
-  const likeOurs = restores(inputs)
-    ? restoreLooksLikeResult(namesake, inputs.source!) && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)
-    : namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs);
-  if (mayBeOurs && likeOurs) return "ours";
+  const looksLikeResult = hasSource(inputs) ? restoreLooksLikeResult(namesake, inputs.source!) : namesake.mode === inputs.mode;
+  if (mayBeOurs && looksLikeResult && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)) return "ours";
   if (inputs.adopt) return "adopt";
   return "foreign";
-}
-
-function restores(inputs: { source?: PreviewSource }): boolean {
-  return inputs.source !== undefined && sourceKeyOf(inputs.source) !== undefined;
 }
 
 /**

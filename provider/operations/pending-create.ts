@@ -6,7 +6,7 @@ import type { Job, PreviewDatabase } from "../api-types";
 import { CapyDBError } from "../errors";
 import { JOB_WORKING_STATES, JobFailedError, waitForJob } from "../wait";
 import { NO_RESTORE_OUTPUTS } from "../restore-outputs";
-import type { PreviewSource } from "../source";
+import { storedSource } from "../source";
 import { classifyNamesake, namesakeIn } from "./names";
 import { partialFailure, PartialFailure } from "./partial-failure";
 
@@ -85,11 +85,10 @@ export async function resolvePendingCreate(
 ): Promise<PreviewDatabase | undefined> {
   const projectId = String(props.projectId ?? "");
   const name = pendingCreateName(id, props);
-  const namesake = namesakeIn(await ctx.client.listPreviews(projectId, deadline === undefined ? {} : { deadline }), name);
+  const namesake = namesakeIn(await ctx.client.listPreviews(projectId, { deadline }), name);
   if (!namesake) return undefined;
   const mode = typeof props.mode === "string" ? (props.mode as PreviewDatabaseInputs["mode"]) : namesake.mode as PreviewDatabaseInputs["mode"];
-  const source = props.source && typeof props.source === "object" ? (props.source as PreviewSource) : undefined;
-  if (classifyNamesake(namesake, { mode, adopt: props.adopt === true, source }, { pendingRecord: true }) === "foreign") {
+  if (classifyNamesake(namesake, { mode, adopt: props.adopt === true, source: storedSource(props) }, { pendingRecord: true }) === "foreign") {
     throw new Error(
       `The stack records a pending create of "${name}" in project ${projectId}, but the preview of that name ` +
         `(${namesake.id}) does not match it (mode ${namesake.mode}). Delete that preview, or set \`adopt: true\`, and run the command again.`,
@@ -100,16 +99,32 @@ export async function resolvePendingCreate(
 
 /**
  * A pending record of a restore CapyDB accepted (its job kept as lastJobId): the preview may be listed
- * only once that job has made it, so "not listed" proves nothing while the job runs. `wait`: wait for
- * the job (update, delete), else answer "running" (read, which must not wait and must not forget it).
- * undefined only once the job has ended (or is unknown to CapyDB) and no preview is listed.
+ * only once that job has made it, so "not listed" proves nothing while the job runs. Update and delete
+ * wait for the job until their deadline; undefined only once the job has ended (or is unknown to
+ * CapyDB) and no preview is listed.
  */
 export async function resolvePending(
   ctx: OperationContext,
   id: string,
   props: Record<string, unknown>,
+  deadline: number,
+  label: string,
+): Promise<PreviewDatabase | undefined> {
+  return (await resolvePendingRecord(ctx, id, props, deadline, label)) as PreviewDatabase | undefined;
+}
+
+/** As resolvePending, for read, which must neither wait nor forget the record: "running" while the job runs. */
+export function resolvePendingNow(ctx: OperationContext, id: string, props: Record<string, unknown>): Promise<PreviewDatabase | undefined | "running"> {
+  return resolvePendingRecord(ctx, id, props, undefined, undefined);
+}
+
+/** With a deadline, waits for a running job (the label names the wait); without one, answers "running". */
+async function resolvePendingRecord(
+  ctx: OperationContext,
+  id: string,
+  props: Record<string, unknown>,
   deadline: number | undefined,
-  opts: { wait: boolean; label: string },
+  label: string | undefined,
 ): Promise<PreviewDatabase | undefined | "running"> {
   const found = await resolvePendingCreate(ctx, id, props, deadline);
   if (found) return found;
@@ -117,11 +132,11 @@ export async function resolvePending(
   if (!jobId) return undefined;
   let job: Job | undefined;
   try {
-    job = await ctx.client.getJob(jobId, deadline === undefined ? {} : { deadline });
+    job = await ctx.client.getJob(jobId, { deadline });
     if (JOB_WORKING_STATES.has(job.state) && !job.completed_at) {
-      if (!opts.wait || deadline === undefined) return "running";
-      ctx.log.info(`${opts.label}: the restore recorded as pending (job ${jobId}) is still running; waiting for it`);
-      job = await waitForJob(ctx, job, deadline, opts.label);
+      if (deadline === undefined || label === undefined) return "running";
+      ctx.log.info(`${label}: the restore recorded as pending (job ${jobId}) is still running; waiting for it`);
+      job = await waitForJob(ctx, job, deadline, label);
     }
   } catch (error) {
     if (error instanceof JobFailedError) job = error.job;
@@ -129,7 +144,7 @@ export async function resolvePending(
   }
   const projectId = String(props.projectId ?? "");
   if (job?.preview_database_id) {
-    const named = await ctx.client.findPreview(projectId, job.preview_database_id, deadline === undefined ? {} : { deadline });
+    const named = await ctx.client.findPreview(projectId, job.preview_database_id, { deadline });
     if (named) return named;
   }
   return resolvePendingCreate(ctx, id, props, deadline);

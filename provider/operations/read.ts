@@ -6,7 +6,7 @@ import { factOutputs, projectFacts } from "../project-facts";
 import { known } from "../known";
 import { carriedRestoreOutputs } from "../restore-outputs";
 import { LOGIN_PENDING } from "./logins";
-import { isPendingCreateId, resolvePending } from "./pending-create";
+import { isPendingCreateId, resolvePendingNow } from "./pending-create";
 
 /**
  * How old a list of the project may be and still answer a refresh's read of a preview it shows
@@ -39,7 +39,7 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
   try {
     let preview: PreviewDatabase | undefined;
     if (isPendingCreateId(id)) {
-      const pending = await resolvePending(ctx, id, props, undefined, { wait: false, label });
+      const pending = await resolvePendingNow(ctx, id, props);
       if (pending === "running") {
         ctx.log.info(`${label}: the restore recorded as pending (job ${String(props.lastJobId)}) is still running; keeping the record`);
         return { id, props };

@@ -8,11 +8,10 @@ import type { RestoreBody } from "../client";
 import { factOutputs } from "../project-facts";
 import { asOutputs, clampLine, NO_RESTORE_OUTPUTS, restoreOutputs } from "../restore-outputs";
 import { PreviewSource, SOURCE_WIRE_FIELDS, sourceKeyOf } from "../source";
-import { waitForJob, WaitTimeoutError, WorkFailedError } from "../wait";
-import { awaitCreated, cleanUpFailedCreate, findByName, finishReady, sendNamed, Settled } from "./create";
+import { waitForJob, WorkFailedError } from "../wait";
+import { awaitCreated, cleanUpFailedCreate, findByName, finishReady, notReadyFailure, sendNamed, Settled } from "./create";
 import { requireLogins } from "./logins";
-import { CreateOutcomeUnknownError } from "./names";
-import { partialFailure } from "./partial-failure";
+import { CreateOutcomeUnknownError, namesakeIn } from "./names";
 import { pendingCreateFailure } from "./pending-create";
 
 /**
@@ -172,7 +171,7 @@ async function restoreUnfinished(
   let looked = false;
   try {
     const listed = await ctx.client.listPreviews(inputs.projectId, { deadline: ctx.clock.now() + 60_000 });
-    preview = knownId ? listed.find((p) => p.id === knownId) : listed.find((p) => p.name.toLowerCase() === inputs.name.toLowerCase() && p.state !== "deleting");
+    preview = knownId ? listed.find((p) => p.id === knownId) : namesakeIn(listed, inputs.name);
     looked = true;
   } catch {
     // Whether it exists stays unknown: it is tracked by name below.
@@ -202,15 +201,5 @@ function unfinishedPartial(
   error: unknown,
 ): Error {
   const tracked = buildOutputs(inputs, preview, connectionOutputs(undefined), { lastJobId: job?.id ?? null, ...factOutputs(undefined), ...NO_RESTORE_OUTPUTS });
-  const reason = error instanceof Error ? error.message : String(error);
-  const next =
-    error instanceof WaitTimeoutError
-      ? "run `pulumi up` again to resume waiting (raise `timeouts.create` if restores take longer), or `pulumi destroy` to delete it."
-      : "run `pulumi up` again to resume, or `pulumi destroy` to delete it.";
-  return partialFailure(
-    `Preview "${inputs.name}" (${previewId}) is being restored but is not ready yet: ${reason}\nPulumi keeps tracking it: ${next}`,
-    previewId,
-    { ...tracked, state: tracked.state ?? "restoring" },
-    inputs,
-  );
+  return notReadyFailure(inputs, previewId, tracked, error, { happened: "is being restored", operations: "restores", state: "restoring" });
 }

@@ -61,9 +61,7 @@ export async function updateOperation(
   // An earlier create's answer was lost: find the preview by name, or send the create now.
   const projectId = String(olds.projectId ?? news.projectId);
   const deadline = ctx.clock.now() + resolveTimeoutMs(news.timeouts, "create");
-  const pending = await resolvePending(ctx, id, { ...olds, projectId }, deadline, { wait: true, label: `update ${news.name}` });
-  if (pending === "running") throw new Error(`the restore recorded as pending (job ${String(olds.lastJobId)}) has not finished`);
-  const preview = pending;
+  const preview = await resolvePending(ctx, id, { ...olds, projectId }, deadline, `update ${news.name}`);
   if (!preview) {
     ctx.log.info(`update ${news.name}: the create recorded as pending never reached CapyDB; creating the preview now`);
     return { outs: (await createOperation(ctx, news)).outs };

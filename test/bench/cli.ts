@@ -3,6 +3,7 @@ import * as path from "path";
 import { startControlPlane, type ControlPlane, type RequestLogEntry } from "../control-plane";
 import { CliStack } from "../cli/cli-stack";
 import { locatePulumiCli } from "../pulumi/cli";
+import { seeded } from "../helpers/seeded-random";
 
 /**
  * The user's view (issue 16): the real Pulumi CLI on the real clock, one stack of N previews against
@@ -69,13 +70,6 @@ export function kindOf(r: Pick<RequestLogEntry, "method" | "path">): string {
   if (r.method === "POST" && /\/extend$/.test(r.path)) return "extend";
   if (r.method === "DELETE") return "delete";
   return `${r.method} other`;
-}
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { fork, ChildProcess } from "child_process";
 import * as path from "path";
 import { startControlPlane } from "../control-plane";
 import { kindOf } from "./cli";
+import { seeded } from "../helpers/seeded-random";
 
 /**
  * Many CI runners sharing one API key (issue 16): K separate processes, one preview each, against one
@@ -62,13 +63,6 @@ function byKind(requests: { method: string; path: string; status: number }[]): R
 export const MIN_CALLS = { create: 5, delete: 2 } as const;
 
 type Reply = { ready?: true; ok?: boolean; ms?: number; id?: string; outs?: Record<string, unknown>; error?: string };
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-}
 
 function perSecond(requests: { wallAt: number; status: number }[], from: number): [number, number][] {
   const out: [number, number][] = [];

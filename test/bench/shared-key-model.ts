@@ -2,6 +2,7 @@ import { LearningSchedule, JobDurations, PollPlan } from "../../provider/poll-sc
 import { RequestBudget, RequestPriority, RequestSlot, RequestTicket, serverWaitMs } from "../../provider/request-budget";
 import { parseRetryAfter } from "../../provider/retry";
 import { VirtualClock } from "../helpers/virtual-clock";
+import { seeded } from "../helpers/seeded-random";
 
 /**
  * A virtual-time model of many-runners.ts, for choosing the request budget's rules for a shared key
@@ -116,13 +117,6 @@ export interface ModelPhase {
 
 const CREATE_CALLS = 5;
 const DELETE_CALLS = 2;
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-}
 
 export async function modelRun(s: ModelSettings): Promise<{ create: ModelPhase; delete: ModelPhase }> {
   const clock = new VirtualClock();

@@ -5,7 +5,7 @@ import * as path from "path";
 import type { ControlPlane } from "../control-plane";
 import { CliStack } from "./cli-stack";
 import { StackSuite } from "./stack-suite";
-import { createOutsidePulumi, installedCopy, requirePulumiCli } from "./suite";
+import { assertMissingLookupFails, createOutsidePulumi, installedCopy, requirePulumiCli } from "./suite";
 
 const PROJECT = "capydb-lookup-suite";
 const PROGRAM = path.resolve(__dirname, "..", "..", "..", "test", "cli", "lookup-program");
@@ -45,13 +45,7 @@ describe("real Pulumi CLI: getPreviewDatabase reads a preview made outside Pulum
   });
 
   it("a missing preview fails the program naming the project and the name", async () => {
-    await stack.config(`${PROJECT}:previewName`, "no-such-preview");
-    const result = await stack.run(["up", "--yes", "--non-interactive"]);
-    assert.notEqual(result.code, 0);
-    const text = result.stdout + result.stderr;
-    assert.match(text, new RegExp(`No live preview named "no-such-preview" in CapyDB project "${cp.projectId}"`));
-    assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
-    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+    await assertMissingLookupFails(stack, cp, PROJECT, "made-elsewhere");
   });
 
   it("destroy leaves the preview alone", async () => {

@@ -7,7 +7,7 @@ import type { ControlPlane } from "../control-plane";
 import { REPO } from "../helpers/packed-program";
 import { DirectCliStack, programCopy, requireYamlHost } from "./native";
 import { StackSuite } from "./stack-suite";
-import { createOutsidePulumi, describeRequests, requirePulumiCli, writes } from "./suite";
+import { assertMissingLookupFails, createOutsidePulumi, describeRequests, requirePulumiCli, writes } from "./suite";
 
 const PROJECT = "capydb-yaml-lookup-suite";
 const PROGRAM = path.join(REPO, "test", "cli", "yaml-lookup-program");
@@ -66,13 +66,7 @@ describe("real Pulumi CLI: a YAML program reads a preview made outside Pulumi wi
   });
 
   it("a missing preview fails the program naming the project and the name", async () => {
-    await stack.config(`${PROJECT}:previewName`, "no-such-preview");
-    const result = await stack.run(["up", "--yes", "--non-interactive"]);
-    assert.notEqual(result.code, 0);
-    const text = result.stdout + result.stderr;
-    assert.match(text, new RegExp(`No live preview named "no-such-preview" in CapyDB project "${cp.projectId}"`));
-    assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
-    await stack.config(`${PROJECT}:previewName`, "made-elsewhere");
+    await assertMissingLookupFails(stack, cp, PROJECT, "made-elsewhere");
   });
 
   it("destroy leaves the preview alone", async () => {

@@ -128,3 +128,22 @@ export async function createOutsidePulumi(cp: ControlPlane, name: string): Promi
   assert.equal(made?.state, "ready", `the preview ${name} made through the API is ready`);
   return made.id;
 }
+
+/**
+ * A lookup program (TypeScript or YAML) whose config `<project>:previewName` names a preview that does not
+ * exist: `pulumi up` fails naming the project and the name, never the key. The config is put back after.
+ */
+export async function assertMissingLookupFails(
+  stack: { config(key: string, value: string): Promise<unknown>; run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> },
+  cp: ControlPlane,
+  project: string,
+  restoreName: string,
+): Promise<void> {
+  await stack.config(`${project}:previewName`, "no-such-preview");
+  const result = await stack.run(["up", "--yes", "--non-interactive"]);
+  assert.notEqual(result.code, 0);
+  const text = result.stdout + result.stderr;
+  assert.match(text, new RegExp(`No live preview named "no-such-preview" in CapyDB project "${cp.projectId}"`));
+  assert.ok(!text.includes(cp.projectScopedKey), "never the API key");
+  await stack.config(`${project}:previewName`, restoreName);
+}

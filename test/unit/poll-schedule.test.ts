@@ -9,6 +9,7 @@ import {
   SAMPLES_PER_KIND,
 } from "../../provider/poll-schedule";
 import { Job } from "../../provider/schemas";
+import { seeded } from "../helpers/seeded-random";
 
 const API = "https://capydb.dev/api/capydb";
 const createJob = { type: "branch.create", project_id: "prj_1" };
@@ -32,13 +33,6 @@ function play(plan: PollPlan, endMs: number, rttMs = 10) {
     }
   }
   throw new Error("never noticed");
-}
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
 }
 
 /** Polls per job of 1, 5, 10, 13, 15, 20, 30, 60, 120, 300 and 600 s (20 ms per answer), nothing learned. */

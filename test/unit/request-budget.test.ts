@@ -8,6 +8,7 @@ import {
 } from "../../provider/request-budget";
 import { parseRetryAfter } from "../../provider/retry";
 import { VirtualClock } from "../helpers/virtual-clock";
+import { seeded } from "../helpers/seeded-random";
 
 /** A fixed-window limiter like the local control plane's: `limit` requests per second, then 429. */
 function fixedWindow(clock: VirtualClock, limit: number) {
@@ -19,13 +20,6 @@ function fixedWindow(clock: VirtualClock, limit: number) {
       used = 0;
     }
     return used++ < limit;
-  };
-}
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
   };
 }
 
