@@ -8,6 +8,7 @@ import { CapyDBPluginService } from "../../plugin/server";
 import { fromStruct, toStruct } from "../../plugin/wire";
 import { PROVIDER_SCOPES, startControlPlane, type ControlPlane } from "../control-plane";
 import { FakeClock } from "../helpers/fake-clock";
+import { normalizeRestoreTime } from "../../provider/source";
 
 const URN = "urn:pulumi:dev::proj::capydb:index:PreviewDatabase::db";
 const K = pb.PropertyDiff.Kind;
@@ -90,7 +91,8 @@ describe("source through the plugin door", () => {
     const fromBackup = await imported("from-backup");
     assert.deepEqual(fromBackup.inputs.source, { backupKey: backup.key });
     const fromTime = await imported("from-time");
-    assert.deepEqual(fromTime.inputs.source, { restoreTime: asOf });
+    // As check stores a declared time (UTC, trailing zeros of the fraction dropped: ".040" is ".04").
+    assert.deepEqual(fromTime.inputs.source, { restoreTime: normalizeRestoreTime(asOf) });
     assert.equal((await imported("a-clone")).inputs.source, undefined);
 
     // The program that declares the same source plans no replacement against what was imported.
