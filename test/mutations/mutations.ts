@@ -34,13 +34,13 @@ export const MUTATIONS: Mutation[] = [
   {
     name: "ownership-ignores-created-at",
     breaks: "a namesake is the create's own only when it was created since the first send (issue 18.2)",
-    forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)", replace: "namesake.mode === inputs.mode" }],
+    forms: [{ file: "provider/operations/names.js", search: "looksLikeResult && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)", replace: "looksLikeResult" }],
     tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider", "operation-decisions")],
   },
   {
     name: "ownership-ignores-mode",
     breaks: "a namesake is the create's own only when it has the same mode (issue 18.2)",
-    forms: [{ file: "provider/operations/names.js", search: "namesake.mode === inputs.mode && !createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)", replace: "!createdBefore(namesake, evidence.unknownCreateSentAt, serverSkewMs)" }],
+    forms: [{ file: "provider/operations/names.js", search: ": namesake.mode === inputs.mode;", replace: ": true;" }],
     tests: [MATRIX("CapyDB applies a create after the client gave up|A create's answer is lost"), ...UNIT("provider", "operation-decisions")],
   },
   {
