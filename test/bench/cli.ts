@@ -80,8 +80,9 @@ function floorMs(phase: Phase, n: number, jobs: number[], s: CliSettings): numbe
   // One create's round trips: the key's scopes, the POST, the poll that sees its job done, the URLs.
   const perOp: Record<Phase, number> = { create: 4, "no-op up": 0, "up --refresh": 1, "TTL change": 1, destroy: 2 };
   const withJob = phase === "create" || phase === "destroy";
-  // The key's scopes are read once per process, not per create: n creates make at least 3n + 1 calls.
-  const calls = phase === "up --refresh" ? 1 : phase === "create" ? 3 * n + 1 : n * perOp[phase];
+  // The key's scopes and the project (postgresVersion, region; read during the first job) are read once
+  // per process, not per create: n creates make at least 3n + 2 calls.
+  const calls = phase === "up --refresh" ? 1 : phase === "create" ? 3 * n + 2 : n * perOp[phase];
   const serial = (withJob ? Math.max(0, ...jobs) : 0) + perOp[phase] * s.latencyMs;
   return Math.max(serial, (calls * 1000) / s.rate);
 }
@@ -217,7 +218,7 @@ export function cliMarkdown(rows: CliRow[], s: CliSettings): string[] {
       `jobs ${s.jobMs / 1000} s ± 20 % (seeded). Each command timed whole, CLI start-up included; ` +
       `${(s.shortRepeats ?? 1) > 1 ? `no-op up, \`up --refresh\` and the TTL change: the median of ${s.shortRepeats} runs on the stack (each TTL change a new value), create and destroy: one run` : "one run per phase"}. "engine" = the same program ` +
       "with N no-op dynamic resources; floor = the API work alone (longest job + one operation's round trips, or all the calls no client " +
-      "can avoid at the rate limit: 3 per create (POST, one poll, the URLs) and one scopes read, 2 per delete, 1 per extend, 1 list per refresh). " +
+      "can avoid at the rate limit: 3 per create (POST, one poll, the URLs), one scopes read and one project read, 2 per delete, 1 per extend, 1 list per refresh). " +
       "\"fixed 5 s\" = the same provider code polling jobs every 5 s (the CapyDB Terraform provider's schedule), through a dynamic " +
       "provider in the program that hands that schedule to `createProvider` (test/bench/cli-program): create and destroy only, " +
       "the phases with jobs to wait for; its time, calls and 429s.",

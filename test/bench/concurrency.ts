@@ -26,7 +26,7 @@ export interface PhaseResult {
 /**
  * The floor the limit forces, from the calls no client can avoid at `rate` requests per second, `n`
  * operations and jobs of `jobMs`:
- * - creates: the key's scopes, n POSTs, then for each job one poll after it ended and one connections
+ * - creates: the key's scopes, the project (read once, during the first job), n POSTs, then for each job one poll after it ended and one connections
  *   read: all 2n of those come after the first job can have ended, so jobMs + 2n/rate (issue 16: a
  *   create no longer lists the project);
  * - refreshes: one list (issue 16: the URLs of previews unchanged since their create are not read again);
@@ -35,7 +35,7 @@ export interface PhaseResult {
  */
 export function floorMs(phase: Phase, n: number, jobMs: number, rate: number): number {
   const per = 1000 / rate;
-  if (phase === "creates") return Math.max((3 * n + 1) * per, jobMs + 2 * n * per);
+  if (phase === "creates") return Math.max((3 * n + 2) * per, jobMs + 2 * n * per);
   if (phase === "refreshes") return per;
   return Math.max(2 * n * per, jobMs + n * per);
 }
