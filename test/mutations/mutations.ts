@@ -99,4 +99,58 @@ export const MUTATIONS: Mutation[] = [
     forms: [{ file: "provider/errors.js", search: "return this.isNotFound && this.wellFormedBody;", replace: "return this.isNotFound;" }],
     tests: [MATRIX("not CapyDB's error body|expired or was deleted"), ...UNIT("client", "wait")],
   },
+  {
+    name: "refresh-ignores-updated-at",
+    breaks: "refresh reads the connection URLs again unless the list shows the preview unchanged since they were read: same updated_at (issue 16.3)",
+    forms: [{ file: "provider/operations/read.js", search: "preview.updated_at === asOf &&", replace: "true &&" }],
+    tests: UNIT("fewer-calls"),
+  },
+  {
+    name: "recent-list-kept-across-write",
+    breaks: "a list is kept for refresh only when no create or delete of this process was sent since it was (issue 16.3)",
+    forms: [{ file: "provider/recent-lists.js", search: "if (this.writesInFlight > 0 || sent.seq < this.lastWriteSeq)", replace: "if (false)" }],
+    tests: UNIT("recent-lists"),
+  },
+  {
+    name: "shared-read-joins-sent",
+    breaks: "a caller that needs a fresh answer never joins a request already on the wire (issue 16.3)",
+    forms: [{ file: "provider/shared-reads.js", search: "if (existing && (!existing.sent || joinSent)) {", replace: "if (existing) {" }],
+    tests: UNIT("shared-reads"),
+  },
+  {
+    name: "retry-after-seconds-as-ms",
+    breaks: "Retry-After in seconds is honoured: a 429 pauses the key for the server's wait (issue 16.2)",
+    forms: [{ file: "provider/retry.js", search: "ms = Number(trimmed) * 1000;", replace: "ms = Number(trimmed);" }],
+    tests: UNIT("retry", "request-budget"),
+  },
+  {
+    name: "unavailable-503-not-paused",
+    breaks: "a 503 with Retry-After (maintenance) pauses every request of the key for the server's wait",
+    forms: [{ file: "provider/request-budget.js", search: "this.onUnavailable(retryAfter);", replace: "this.onAnswered(waiter);" }],
+    tests: UNIT("unavailable"),
+  },
+  {
+    name: "redirect-cross-origin",
+    breaks: "a redirect is followed only to the request's own origin: the API key is never sent elsewhere",
+    forms: [{ file: "provider/redirects.js", search: "if (target.origin !== new URL(from).origin) {", replace: "if (false) {" }],
+    tests: UNIT("redirects"),
+  },
+  {
+    name: "skew-sign-flipped",
+    breaks: "the server clock's offset (server minus local, from the Date header) corrects createdAt and TTL checks",
+    forms: [{ file: "provider/server-clock.js", search: "const skewMs = date + 500 - (sentAt + receivedAt) / 2;", replace: "const skewMs = (sentAt + receivedAt) / 2 - date - 500;" }],
+    tests: UNIT("server-clock"),
+  },
+  {
+    name: "alias-success-without-preview",
+    breaks: "a job ending in a success alias (\"succeeded\", \"done\"…) counts as success only when its preview agrees",
+    forms: [{ file: "provider/wait.js", search: "exports.JOB_SUCCESS_ALIASES.has(job.state) && agrees", replace: "exports.JOB_SUCCESS_ALIASES.has(job.state)" }],
+    tests: UNIT("wait"),
+  },
+  {
+    name: "completed-at-ignored",
+    breaks: "a job in a state the provider does not know has ended once it carries completed_at",
+    forms: [{ file: "provider/wait.js", search: "const ended = Boolean(job.completed_at) ||", replace: "const ended =" }],
+    tests: UNIT("unknown", "wait"),
+  },
 ];

@@ -5,16 +5,24 @@ import { CapyDBClient } from "../../provider/client";
 import { FakeClock } from "../helpers/fake-clock";
 import { apiPreview, TEST_API_KEY } from "../helpers/fixtures";
 
-/** A server that holds every answer until `release()`, so that requests overlap for sure. */
-async function gatedServer() {
+/**
+ * A server that holds every answer until `release()` (or the oldest until `releaseOne()`), so that
+ * requests overlap for sure. `numbered`: request n is answered with the one preview `pvw_answer_<n>`,
+ * so a caller's answer shows which request it came from.
+ */
+async function gatedServer(opts: { numbered?: boolean } = {}) {
   const paths: string[] = [];
   const held: (() => void)[] = [];
   let open = false;
   const server = http.createServer((req, res) => {
     paths.push(`${req.method} ${req.url}`);
+    const n = paths.length;
+    const previews = opts.numbered
+      ? [apiPreview({ id: `pvw_answer_${n}`, name: `pr-answer-${n}` })]
+      : [apiPreview({ id: "pvw_1" }), apiPreview({ id: "pvw_2", name: "pr-43" })];
     const answer = () => {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ preview_databases: [apiPreview({ id: "pvw_1" }), apiPreview({ id: "pvw_2", name: "pr-43" })] }));
+      res.end(JSON.stringify({ preview_databases: previews }));
     };
     if (open) answer();
     else held.push(answer);
@@ -31,6 +39,9 @@ async function gatedServer() {
     release() {
       open = true;
       for (const answer of held.splice(0)) answer();
+    },
+    releaseOne() {
+      held.shift()?.();
     },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
@@ -56,15 +67,19 @@ describe("shared reads (identical concurrent GETs)", () => {
   });
 
   it("does not hand an answer begun before the caller asked to callers that need a fresh one", async () => {
-    const server = await gatedServer();
+    const server = await gatedServer({ numbered: true });
     try {
       const client = new CapyDBClient({ apiUrl: server.url, apiKey: TEST_API_KEY, clock: new FakeClock() });
       const first = client.listPreviews("prj_1");
-      await server.arrived(1);
+      await server.arrived(1); // on the wire: a caller asking now needs an answer sent after it asked
       const second = client.listPreviews("prj_1");
-      await server.arrived(2);
+      server.releaseOne(); // only the first request's answer
+      assert.deepEqual((await first).map((p) => p.id), ["pvw_answer_1"]);
+      // The second caller must be waiting for its own request, not holding the first one's answer.
+      const settled = await Promise.race([second.then(() => "answered"), new Promise((resolve) => setImmediate(() => resolve("waiting")))]);
+      assert.equal(settled, "waiting", "the second caller got the answer of a list sent before it asked");
       server.release();
-      await Promise.all([first, second]);
+      assert.deepEqual((await second).map((p) => p.id), ["pvw_answer_2"]);
       assert.equal(server.paths.length, 2);
     } finally {
       await server.close();
