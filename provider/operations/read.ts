@@ -51,6 +51,10 @@ export async function readOperation(ctx: OperationContext, id: string, props: Re
       }
       ctx.log.info(`${label}: the create recorded as pending is preview ${preview.id}; recording its id`);
     } else {
+      // The project's facts are asked for beside the list, not after it: the first read of a process
+      // would otherwise wait two round trips in a row (issue 16: `up --refresh` runs two passes, each
+      // in a new plugin process). Shareable, so that under a limit the list goes first. Never fails.
+      if (projectId !== "") void projectFacts(ctx, projectId, ctx.clock.now() + FACTS_BUDGET_MS, label, "shareable");
       // A refresh is a snapshot: a list of the project sent a moment ago, or already on its way, answers
       // every read that asks meanwhile. Only a list sent after this read was asked for proves it gone.
       preview = ctx.client.recentlyListed(projectId, id, RECENT_LIST_MAX_AGE_MS)

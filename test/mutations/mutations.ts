@@ -153,4 +153,10 @@ export const MUTATIONS: Mutation[] = [
     forms: [{ file: "provider/wait.js", search: "const ended = Boolean(job.completed_at) ||", replace: "const ended =" }],
     tests: UNIT("unknown", "wait"),
   },
+  {
+    name: "read-facts-after-list",
+    breaks: "a refresh's first read asks for the project's facts beside the list, not a round trip later (issue 16)",
+    forms: [{ file: "provider/operations/read.js", search: 'if (projectId !== "")', replace: "if (false)" }],
+    tests: [UNIT("fewer-calls")[0] + "#beside the list"],
+  },
 ];

@@ -85,6 +85,17 @@ describe("fewer calls: refresh of unchanged previews, create without a list, rea
     }
   });
 
+  it("a fresh process's first read asks for the project beside the list, not after its answer", async () => {
+    const { outs, id } = await create("pr-facts-beside");
+    cp.clearRequests();
+    // The list answers 300 ms late (real time): the project read must not wait for it.
+    cp.faults.inject({ method: "GET", path: /preview-databases$/, delayMs: 300 });
+    const read = await (await newProvider()).read(id, { ...outs, postgresVersion: null, region: null });
+    const order = cp.requests().map((r) => (/preview-databases$/.test(r.path) ? "list" : `${r.method} ${r.path}`));
+    assert.deepEqual(order, [`GET /v1/projects/${cp.projectId}`, "list"], "the log is in the order of the answers");
+    assert.ok(read.props.postgresVersion !== null && read.props.region !== null, "the facts are in the read's outputs");
+  });
+
   it("a refresh after a reset outside Pulumi reads the rotated URLs", async () => {
     const { id, outs } = await create("pr-rotated");
     clock.advance(5_000);
